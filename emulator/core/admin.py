@@ -1,0 +1,260 @@
+"""The admin API under /__admin: health, reset, journal, clock, scenarios, state, callbacks, tenants."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request
+
+from emulator.core.clock import iso, parse_iso
+from emulator.core.runtime import Runtime
+
+admin = Blueprint("__admin", __name__, url_prefix="/__admin")
+_STARTED = time.monotonic()
+
+
+class AdminError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@admin.errorhandler(AdminError)
+def _admin_error(error: AdminError) -> Any:
+    return jsonify({"error": error.message}), error.status
+
+
+def _runtime() -> Runtime:
+    return current_app.extensions["payemu"]
+
+
+def _json() -> dict[str, Any]:
+    if not request.get_data():
+        return {}
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise AdminError(400, "the body must be a JSON object")
+    return data
+
+
+def _provider(name: str | None) -> str | None:
+    if name is not None and name not in _runtime().providers:
+        raise AdminError(404, f"unknown provider {name!r} (known: {sorted(_runtime().providers)})")
+    return name
+
+
+@admin.get("/health")
+def health() -> Any:
+    from emulator import __version__
+
+    runtime = _runtime()
+    return jsonify(
+        {
+            "status": "ok",
+            "version": __version__,
+            "providers": sorted(runtime.providers),
+            "strict": runtime.config.strict,
+            "uptime_seconds": round(time.monotonic() - _STARTED, 3),
+            "journal_total": runtime.journal.total,
+        }
+    )
+
+
+@admin.post("/reset")
+def reset() -> Any:
+    data = {**request.args.to_dict(), **_json()}
+    provider = _provider(data.get("provider"))
+    tenant = data.get("tenant")
+    if tenant is not None and provider is None:
+        raise AdminError(400, "'tenant' needs 'provider'")
+    _runtime().reset(provider, tenant)
+    return jsonify({"status": "ok", "reset": {"provider": provider, "tenant": tenant}})
+
+
+# -- journal ---------------------------------------------------------------------------------------
+
+
+def _journal_filters() -> dict[str, Any]:
+    args = request.args
+    limit = args.get("limit")
+    if limit is not None and not limit.isdigit():
+        raise AdminError(400, "'limit' must be a whole number")
+    return {
+        "provider": _provider(args.get("provider")),
+        "operation": args.get("operation") or args.get("endpoint"),
+        "tenant": args.get("tenant"),
+        "path": args.get("path"),
+        "limit": int(limit) if limit else None,
+    }
+
+
+@admin.get("/requests")
+def requests_list() -> Any:
+    entries = _runtime().journal.query(**_journal_filters())
+    return jsonify({"requests": [e.to_json() for e in entries], "count": len(entries), "total": _runtime().journal.total})
+
+
+@admin.get("/requests/count")
+def requests_count() -> Any:
+    filters = _journal_filters()
+    filters.pop("limit")
+    return jsonify({"count": len(_runtime().journal.query(**filters))})
+
+
+@admin.delete("/requests")
+def requests_clear() -> Any:
+    dropped = _runtime().journal.clear(provider=_provider(request.args.get("provider")), tenant=request.args.get("tenant"))
+    return jsonify({"status": "ok", "cleared": dropped})
+
+
+# -- clock -----------------------------------------------------------------------------------------
+
+
+def _clock_json() -> dict[str, Any]:
+    clock = _runtime().clock
+    now = clock.now()
+    return {"now": now, "iso": iso(now, millis=True), "offset_seconds": round(clock.offset, 3)}
+
+
+@admin.get("/clock")
+def clock_get() -> Any:
+    return jsonify(_clock_json())
+
+
+@admin.post("/clock/advance")
+def clock_advance() -> Any:
+    seconds = _json().get("seconds")
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        raise AdminError(400, "'seconds' must be a number")
+    _runtime().clock.advance(float(seconds))
+    return jsonify(_clock_json())
+
+
+@admin.route("/clock", methods=["PUT", "POST"])
+def clock_set() -> Any:
+    data = _json()
+    target = data.get("now")
+    if isinstance(target, str):
+        try:
+            target = parse_iso(target)
+        except ValueError as exc:
+            raise AdminError(400, f"'now' is not an ISO-8601 time: {exc}") from exc
+    if isinstance(target, bool) or not isinstance(target, (int, float)):
+        raise AdminError(400, "'now' must be Unix seconds or an ISO-8601 string")
+    _runtime().clock.set(float(target))
+    return jsonify(_clock_json())
+
+
+@admin.post("/clock/reset")
+def clock_reset() -> Any:
+    _runtime().clock.reset()
+    return jsonify(_clock_json())
+
+
+# -- scenarios -------------------------------------------------------------------------------------
+
+
+@admin.get("/scenarios")
+def scenarios_list() -> Any:
+    scenarios = _runtime().scenarios
+    active = scenarios.active()
+    return jsonify(
+        {
+            "scenarios": [
+                {
+                    "name": s.name,
+                    "provider": s.provider,
+                    "description": s.description,
+                    "active": active["servers"].get(s.provider) == s.name,
+                }
+                for s in (scenarios.book[n] for n in scenarios.names())
+            ],
+            "active": active,
+        }
+    )
+
+
+@admin.get("/scenarios/<path:name>")
+def scenario_show(name: str) -> Any:
+    if name == "active":
+        return jsonify(_runtime().scenarios.active())
+    scenario = _runtime().scenarios.book.get(name)
+    if scenario is None:
+        raise AdminError(404, f"unknown scenario {name!r}")
+    return jsonify(scenario.to_json())
+
+
+@admin.route("/scenarios/active", methods=["PUT", "POST"])
+def scenario_activate() -> Any:
+    data = _json()
+    name = data.get("name")
+    scenarios = _runtime().scenarios
+    if not isinstance(name, str) or name not in scenarios.book:
+        raise AdminError(404 if isinstance(name, str) else 400, f"unknown scenario {name!r} (known: {list(scenarios.names())})")
+    tenant = data.get("tenant")
+    scenarios.activate(name, str(tenant) if tenant is not None else None)
+    return jsonify({"status": "ok", "active": scenarios.active()})
+
+
+@admin.delete("/scenarios/active")
+def scenario_deactivate() -> Any:
+    data = {**request.args.to_dict(), **_json()}
+    _runtime().scenarios.deactivate(_provider(data.get("provider")), data.get("tenant"))
+    return jsonify({"status": "ok", "active": _runtime().scenarios.active()})
+
+
+# -- state, tenants --------------------------------------------------------------------------------
+
+
+@admin.get("/state/<provider>")
+def state_dump(provider: str) -> Any:
+    _provider(provider)
+    runtime = _runtime()
+    wanted = request.args.get("tenant")
+    dump = {}
+    for tenant in runtime.store.tenants(provider):
+        if wanted is None or wanted == tenant:
+            state = runtime.store.peek(provider, tenant)
+            dump[tenant] = state.to_json() if hasattr(state, "to_json") else repr(state)
+    return jsonify({"provider": provider, "tenants": dump})
+
+
+@admin.get("/tenants/<provider>")
+def tenants_list(provider: str) -> Any:
+    _provider(provider)
+    directory = _runtime().tenants[provider]
+    return jsonify(
+        {
+            "provider": provider,
+            "open_tenants": directory.open_tenants,
+            "tenants": [{"id": t.id, "admitted": t.admitted, "scenario": t.scenario, "options": dict(t.options)} for t in directory],
+        }
+    )
+
+
+# -- callbacks -------------------------------------------------------------------------------------
+
+
+@admin.get("/callbacks")
+def callbacks_list() -> Any:
+    args = request.args
+    items = _runtime().callbacks.list(_provider(args.get("provider")), args.get("tenant"), args.get("status"))
+    return jsonify({"callbacks": [d.to_json() for d in items], "count": len(items)})
+
+
+@admin.post("/callbacks/flush")
+def callbacks_flush() -> Any:
+    count = _runtime().callbacks.flush()
+    return jsonify({"status": "ok", "flushed": count})
+
+
+@admin.post("/callbacks/<delivery_id>/redeliver")
+def callbacks_redeliver(delivery_id: str) -> Any:
+    callbacks = _runtime().callbacks
+    if callbacks.get(delivery_id) is None:
+        raise AdminError(404, f"unknown callback {delivery_id!r}")
+    delivery = callbacks.redeliver(delivery_id)
+    callbacks.wait_idle(10.0)
+    return jsonify(delivery.to_json())

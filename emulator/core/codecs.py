@@ -1,0 +1,81 @@
+"""Wire codecs: decode a request body into data, encode reply data into bytes with a content type."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Protocol
+
+from flask import Request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"
+JSON_API_CONTENT_TYPE = "application/vnd.api+json"
+HTML_CONTENT_TYPE = "text/html; charset=utf-8"
+
+
+class DecodeError(Exception):
+    """The request body cannot be decoded; the provider renders it as its validation error."""
+
+    def __init__(self, message: str, keyword: str = "decode") -> None:
+        super().__init__(message)
+        self.message = message
+        self.keyword = keyword  # decode | size
+
+
+class Codec(Protocol):
+    """How one provider's wire format maps to Python data."""
+
+    def decode(self, request: Request) -> Any: ...
+
+    def encode(self, body: Any) -> tuple[bytes, str]: ...
+
+
+def request_bytes(request: Request) -> bytes:
+    """Read the raw body once (cached), turning an oversize body into a DecodeError."""
+    try:
+        return request.get_data(cache=True)
+    except RequestEntityTooLarge as exc:
+        raise DecodeError("Request body too large", keyword="size") from exc
+
+
+class JsonCodec:
+    """JSON in, JSON out (compact, UTF-8, as the recorded providers send it)."""
+
+    def __init__(self, content_type: str = JSON_CONTENT_TYPE) -> None:
+        self.content_type = content_type
+
+    def decode(self, request: Request) -> Any:
+        data = request_bytes(request)
+        if not data.strip():
+            return None
+        try:
+            return json.loads(data)
+        except ValueError as exc:
+            raise DecodeError(f"Request body is not valid JSON: {exc}") from exc
+
+    def encode(self, body: Any) -> tuple[bytes, str]:
+        if body is None:
+            return b"", self.content_type
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), self.content_type
+
+
+class FormCodec:
+    """Query string and form body merged into one flat dict (form wins); JSON out by default.
+
+    Providers whose responses are not JSON (Payture's XML) pass their own encoder.
+    """
+
+    def __init__(self, encoder: Codec | None = None) -> None:
+        self._encoder = encoder or JsonCodec()
+
+    def decode(self, request: Request) -> Any:
+        request_bytes(request)
+        merged: dict[str, str] = dict(request.args.items())
+        merged.update(request.form.items())
+        return merged
+
+    def encode(self, body: Any) -> tuple[bytes, str]:
+        return self._encoder.encode(body)
+
+
+JSON = JsonCodec()

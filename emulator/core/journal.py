@@ -1,0 +1,105 @@
+"""The request journal: a bounded log of every request and response, card data masked, queryable."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from emulator.core.cards import mask_text
+
+BODY_LIMIT = 4096  # characters kept of each body: enough to debug, bounded in memory
+
+
+@dataclass
+class Entry:
+    """One request and its response, as the journal keeps them (bodies masked and truncated)."""
+
+    id: int
+    time: float
+    provider: str | None
+    operation: str | None
+    tenant: str | None
+    method: str
+    path: str
+    query: str
+    request_headers: dict[str, str]
+    request_body: str
+    status: int = 0
+    response_body: str = ""
+    duration_ms: float = 0.0
+    scenario: str | None = None
+    effects: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def masked_body(data: bytes | str) -> str:
+    """Decode, truncate and mask a body for the journal."""
+    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+    if len(text) > BODY_LIMIT:
+        text = text[:BODY_LIMIT] + "…"
+    return mask_text(text)
+
+
+class Journal:
+    """Keeps the newest `limit` entries; older ones fall off (WireMock's journal, bounded)."""
+
+    def __init__(self, limit: int = 1000) -> None:
+        self._entries: deque[Entry] = deque(maxlen=max(1, limit))
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self.total = 0
+
+    def record(self, entry: Entry) -> None:
+        with self._lock:
+            self._entries.append(entry)
+            self.total += 1
+
+    def next_id(self) -> int:
+        return next(self._ids)
+
+    def query(
+        self,
+        *,
+        provider: str | None = None,
+        operation: str | None = None,
+        tenant: str | None = None,
+        path: str | None = None,
+        limit: int | None = None,
+    ) -> list[Entry]:
+        """Return matching entries, newest first."""
+        with self._lock:
+            entries: Iterable[Entry] = list(self._entries)
+        found = [
+            entry
+            for entry in reversed(list(entries))
+            if (provider is None or entry.provider == provider)
+            and (operation is None or entry.operation == operation)
+            and (tenant is None or entry.tenant == tenant)
+            and (path is None or entry.path == path)
+        ]
+        return found[:limit] if limit else found
+
+    def clear(self, *, provider: str | None = None, tenant: str | None = None) -> int:
+        """Drop all entries, or those of one provider (and tenant); return how many were dropped."""
+        with self._lock:
+            before = len(self._entries)
+            if provider is None and tenant is None:
+                self._entries.clear()
+            else:
+                kept = [
+                    entry
+                    for entry in self._entries
+                    if not ((provider is None or entry.provider == provider) and (tenant is None or entry.tenant == tenant))
+                ]
+                self._entries.clear()
+                self._entries.extend(kept)
+            return before - len(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)

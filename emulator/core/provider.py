@@ -1,0 +1,326 @@
+"""The provider manifest, the per-call context, and `@operation`: the request pipeline every view runs in.
+
+The pipeline, in order (each step answers in the provider's own format when it fails):
+ 1. decode   — the provider's codec turns the body into data; bad or oversize bodies are
+               contract violations.
+ 2. tenant   — the operation's authenticator (or the provider's) names the tenant from the
+               provider's own credentials.
+ 3. scenario — the selected scenario may answer now: canned response, named error, fault; it may
+               also advance the clock, change state, slow the response or shape callbacks.
+ 4. contract — the request is validated; a violation becomes the provider's validation error
+               and changes no state.
+ 5. handler  — runs under the tenant's lock, so concurrent calls never lose or duplicate state.
+ 6. encode   — the codec renders the reply; in strict mode the body is checked against its
+               response contract and a mismatch is a loud 500 naming contract and path.
+ 7. journal  — one entry per call: masked bodies, status, duration, scenario effects.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from flask import Blueprint, Request, Response, current_app, request
+
+from emulator.core.clock import monotonic, real_sleep
+from emulator.core.codecs import JSON, Codec, DecodeError
+from emulator.core.contracts import Violation
+from emulator.core.errors import ContractMismatch, ProviderError, Reply
+from emulator.core.journal import Entry, masked_body
+from emulator.core.scenarios import SCENARIO_HEADER, Rule
+from emulator.core.tenants import Tenant
+
+if TYPE_CHECKING:
+    from emulator.core.runtime import Runtime
+
+log = logging.getLogger("payemu")
+
+DELAY_HEADER = "X-Payemu-Delay-Ms"  # read and stripped by the serving adapter (emulator/serving.py)
+FAULT_HEADER = "X-Payemu-Fault"
+
+Authenticator = Callable[["Call"], Tenant | None]
+
+
+@dataclass(frozen=True)
+class Provider:
+    """Everything the core knows about one provider; built in `providers/<p>/__init__.py`."""
+
+    name: str
+    blueprint: Blueprint
+    state_class: Callable[[Tenant], Any]
+    authenticate: Authenticator
+    errors: Mapping[str, Callable[[], ProviderError]]
+    contract_error: Callable[[Call, list[Violation]], ProviderError]
+    not_found: Callable[[str], ProviderError]
+    method_not_allowed: Callable[[str], ProviderError]
+    paths: tuple[str, ...]
+    tenants_file: Path
+    codec: Codec = JSON
+    options: Mapping[str, Any] = field(default_factory=dict)
+    hosts: tuple[str, ...] = ()
+    response_headers: Callable[[Call, Reply], Mapping[str, str]] | None = None
+    on_clock: Callable[[TenantContext, float], None] | None = None
+    description: str = ""
+
+    def state_actions(self) -> frozenset[str]:
+        """Names a scenario's `set_state` may use: the state class's `scenario_*` methods."""
+        return frozenset(n.removeprefix("scenario_") for n in dir(self.state_class) if n.startswith("scenario_"))
+
+
+class TenantContext:
+    """One tenant of one provider at one moment: options, fake data, callbacks."""
+
+    def __init__(self, runtime: Runtime, provider: Provider, tenant: Tenant | None, now: float) -> None:
+        self.runtime = runtime
+        self.provider = provider
+        self.tenant = tenant
+        self.now = now
+        self.state: Any = None
+        self.scenario_options: Mapping[str, Any] = {}
+        self.callback_effects: dict[str, Any] = {}
+
+    def option(self, name: str) -> Any:
+        """Scenario override, then tenant, then server config, then the provider's recorded default."""
+        if name in self.scenario_options:
+            return self.scenario_options[name]
+        if self.tenant is not None and name in self.tenant.options:
+            return self.tenant.options[name]
+        configured = self.runtime.config.options.get(f"{self.provider.name}.{name}")
+        if configured is not None:
+            return configured
+        return self.provider.options[name]
+
+    @property
+    def fake(self) -> Any:
+        return self.runtime.fake
+
+    def external_url(self, path: str) -> str:
+        """An absolute URL on this emulator (hosted pages, redirects), as clients should reach it."""
+        base = self.runtime.config.external_url
+        if not base:
+            try:
+                base = request.host_url
+            except RuntimeError:
+                base = f"http://{self.runtime.config.host}:{self.runtime.config.port}/"
+        return base.rstrip("/") + path
+
+    def send_callback(
+        self, *, url: str, body: bytes, headers: dict[str, str], event: str, **delivery: Any
+    ) -> Any:
+        """Queue a signed callback for this tenant, shaped by the matched scenario rule."""
+        tenant_id = self.tenant.id if self.tenant else ""
+        return self.runtime.callbacks.send(
+            provider=self.provider.name,
+            tenant=tenant_id,
+            url=url,
+            body=body,
+            headers=headers,
+            event=event,
+            effects=self.callback_effects,
+            **delivery,
+        )
+
+
+class Call(TenantContext):
+    """One decoded request on its way through the pipeline; what a view receives."""
+
+    def __init__(self, runtime: Runtime, provider: Provider, operation: str, path_args: dict[str, Any]) -> None:
+        super().__init__(runtime, provider, None, runtime.clock.now())
+        self.operation = operation
+        self.request: Request = request
+        self.path_args = path_args
+        self.body: Any = None
+        self.auth: Any = None  # what the authenticator verified (claims, session, ...), for the view
+        self.rule: Rule | None = None
+        self.scenario_name: str | None = None
+        self.effects: list[str] = []
+
+    @property
+    def headers(self) -> Any:
+        return self.request.headers
+
+    @property
+    def query(self) -> Any:
+        return self.request.args
+
+    def error(self, name: str) -> ProviderError:
+        """Build a named error of the provider's catalogue."""
+        return self.provider.errors[name]()
+
+    def contract_instance(self) -> dict[str, Any]:
+        """The `{headers, query, body}` object the request contract validates."""
+        wanted = self.runtime.contracts.request_locations(self.provider.name, self.operation)
+        instance: dict[str, Any] = {}
+        if "body" in wanted:
+            instance["body"] = self.body
+        if "headers" in wanted:
+            instance["headers"] = {name.lower(): value for name, value in self.request.headers.items()}
+        if "query" in wanted:
+            instance["query"] = dict(self.request.args.items())
+        return instance
+
+    def validate(self) -> None:
+        """Raise the provider's validation error if the request breaks its contract."""
+        violations = self.runtime.contracts.check_request(self.provider.name, self.operation, self.contract_instance())
+        if violations:
+            raise self.provider.contract_error(self, violations)
+
+
+class DroppedConnection(ConnectionAbortedError):
+    """Raised from a response body to make a plain WSGI server drop the connection (fault: reset)."""
+
+
+def _drop() -> Iterator[bytes]:
+    raise DroppedConnection("payemu scenario fault: reset")
+    yield b""  # pragma: no cover - makes this a generator
+
+
+def operation(name: str, *, auth: Authenticator | None = None, codec: Codec | None = None) -> Callable:
+    """Mark a view as the operation `name` and run it through the pipeline."""
+
+    def decorate(view: Callable[[Call], Reply]) -> Callable[..., Response]:
+        @functools.wraps(view)
+        def endpoint(**path_args: Any) -> Response:
+            runtime: Runtime = current_app.extensions["payemu"]
+            provider = runtime.providers[request.blueprint or ""]
+            return _pipeline(runtime, provider, name, view, auth or provider.authenticate, codec or provider.codec, path_args)
+
+        endpoint.payemu_operation = name  # type: ignore[attr-defined]
+        return endpoint
+
+    return decorate
+
+
+def _pipeline(
+    runtime: Runtime,
+    provider: Provider,
+    name: str,
+    view: Callable[[Call], Reply],
+    authenticate: Authenticator,
+    codec: Codec,
+    path_args: dict[str, Any],
+) -> Response:
+    started = monotonic()
+    call = Call(runtime, provider, name, path_args)
+    then: Mapping[str, Any] = {}
+    try:
+        try:
+            call.body = codec.decode(request)
+        except DecodeError as exc:
+            raise provider.contract_error(call, [Violation("body", "", exc.keyword, exc.message)]) from exc
+        call.tenant = authenticate(call)
+        scenario = runtime.scenarios.select(provider.name, call.tenant, request.headers.get(SCENARIO_HEADER))
+        call.scenario_name = scenario.name
+        call.scenario_options = scenario.options
+        rule = scenario.match(call) if scenario.rules else None
+        if rule is not None:
+            then = rule.then
+            call.rule = rule
+            call.effects.append(f"rule {rule.index}")
+            if "advance_clock" in then:
+                call.now = runtime.clock.advance(then["advance_clock"])
+            call.callback_effects = dict(then.get("callback") or {})
+            early = _scenario_reply(call, then)
+            if early is not None:
+                return _finish(runtime, call, early, then, started, codec)
+        call.validate()
+        reply = _handle(runtime, call, view, then)
+    except ProviderError as error:
+        reply = error.reply(call.now)
+    return _finish(runtime, call, reply, then, started, codec)
+
+
+def _handle(runtime: Runtime, call: Call, view: Callable[[Call], Reply], then: Mapping[str, Any]) -> Reply:
+    tenant = call.tenant
+    if tenant is None:
+        return view(call)
+    provider = call.provider
+    with runtime.store.open(provider.name, tenant.id, lambda: provider.state_class(tenant)) as state:
+        call.state = state
+        for action, args in (then.get("set_state") or {}).items():
+            getattr(state, f"scenario_{action}")(now=call.now, **(args or {}))
+            call.effects.append(f"set_state {action}")
+        return view(call)
+
+
+def _scenario_reply(call: Call, then: Mapping[str, Any]) -> Reply | None:
+    """A reply that replaces the handler: canned response, named error, or a fault."""
+    if "respond" in then:
+        spec = then["respond"]
+        raw = spec["raw"].encode("utf-8") if "raw" in spec else None
+        return Reply(spec["status"], spec.get("body"), dict(spec.get("headers") or {}), raw=raw)
+    if "error" in then:
+        return call.error(then["error"].removeprefix(f"{call.provider.name}.")).reply(call.now)
+    if "fault" in then and not then.get("process"):
+        return Reply(200, None)  # the body is replaced by the fault in _finish
+    return None
+
+
+def _finish(runtime: Runtime, call: Call, reply: Reply, then: Mapping[str, Any], started: float, codec: Codec) -> Response:
+    provider = call.provider
+    if reply.raw is not None:
+        payload, content_type = reply.raw, reply.content_type or codec.encode(None)[1]
+    else:
+        if runtime.config.strict and "respond" not in then:
+            try:
+                runtime.contracts.check_response(provider.name, call.operation, reply.status, reply.body)
+            except ContractMismatch as mismatch:
+                log.error("contract violation: %s", mismatch)
+                reply = Reply(500, {"payemu_contract_violation": {"contract": mismatch.contract, "path": mismatch.path, "message": mismatch.detail}})
+                reply.headers["X-Payemu-Contract-Violation"] = mismatch.contract
+                codec = JSON
+        payload, content_type = codec.encode(reply.body)
+        if reply.content_type:
+            content_type = reply.content_type
+    headers = dict(provider.response_headers(call, reply)) if provider.response_headers else {}
+    headers.update(reply.headers)
+    fault = then.get("fault")
+    if fault == "empty":
+        payload = b""
+    elif fault == "malformed":
+        payload = payload[: max(1, len(payload) // 2)] or b"{"
+    response = Response(payload, status=reply.status, headers=headers, content_type=content_type)
+    delay_ms = then.get("delay_ms", 0)
+    if fault:
+        call.effects.append(f"fault {fault}")
+    if delay_ms:
+        call.effects.append(f"delay {delay_ms}ms")
+    _journal(runtime, call, reply.status, payload, started)
+    if delay_ms:
+        if runtime.deferred_effects:
+            response.headers[DELAY_HEADER] = str(delay_ms)
+        else:
+            real_sleep(delay_ms / 1000.0)
+    if fault == "reset":
+        if runtime.deferred_effects:
+            response.headers[FAULT_HEADER] = "reset"
+        else:
+            response.response = _drop()
+    return response
+
+
+def _journal(runtime: Runtime, call: Call, status: int, payload: bytes, started: float) -> None:
+    req = call.request
+    runtime.journal.record(
+        Entry(
+            id=runtime.journal.next_id(),
+            time=call.now,
+            provider=call.provider.name,
+            operation=call.operation,
+            tenant=call.tenant.id if call.tenant else None,
+            method=req.method,
+            path=req.path,
+            query=masked_body(req.query_string),
+            request_headers=dict(req.headers.items()),
+            request_body=masked_body(req.get_data(cache=True)),
+            status=status,
+            response_body=masked_body(payload),
+            duration_ms=round((monotonic() - started) * 1000, 3),
+            scenario=call.scenario_name,
+            effects=call.effects,
+        )
+    )

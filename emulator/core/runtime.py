@@ -1,0 +1,98 @@
+"""The runtime: everything one app owns (store, clock, journal, scenarios, contracts, callbacks, tenants)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from faker import Faker
+
+from emulator.config import Config
+from emulator.core.callbacks import Callbacks
+from emulator.core.clock import Clock
+from emulator.core.contracts import Contracts
+from emulator.core.journal import Journal
+from emulator.core.provider import Provider, TenantContext
+from emulator.core.scenarios import Catalog, Scenarios
+from emulator.core.store import MemoryStore, Store
+from emulator.core.tenants import TenantDirectory, load_tenant_entries, user_tenants
+
+
+class Runtime:
+    """Per-app state, kept in `app.extensions["payemu"]`; never global, so every test gets its own."""
+
+    def __init__(self, config: Config, providers: Sequence[Provider], operations: dict[str, set[str]]) -> None:
+        self.config = config
+        self.providers = {p.name: p for p in providers}
+        self.operations = operations
+        self.clock = Clock()
+        self.store: Store = MemoryStore()
+        self.journal = Journal(config.journal_size)
+        self.fake = Faker()
+        self.seed(config.seed)
+        self.contracts = Contracts(config.contracts_dir, list(self.providers))
+        self.scenarios = Scenarios(
+            config.scenarios_dir,
+            {
+                p.name: Catalog(
+                    frozenset(operations.get(p.name, ())),
+                    frozenset(p.errors),
+                    frozenset(p.options),
+                    p.state_actions(),
+                )
+                for p in providers
+            },
+        )
+        overrides = user_tenants(config.tenants_file)
+        self.tenants = {
+            p.name: TenantDirectory(
+                p.name,
+                overrides.get(p.name) or _sample_tenants(p.tenants_file),
+                open_tenants=config.open_tenants,
+            )
+            for p in providers
+        }
+        self.callbacks = Callbacks(self.clock.now, enabled=config.callbacks)
+        self.deferred_effects = False  # set by the serving adapter: latency and faults happen there
+        if config.scenario:
+            self.scenarios.activate(self.scenarios.resolve(config.scenario).name)
+        self.clock.on_change(self._clock_moved)
+
+    def seed(self, seed: int | None) -> None:
+        """Make generated ids and fake data reproducible."""
+        if seed is not None:
+            self.fake.seed_instance(seed)
+
+    def reset(self, provider: str | None = None, tenant: str | None = None) -> None:
+        """Forget state and journal (all, one provider's, or one tenant's); a full reset also rewinds
+        the clock, scenarios, callbacks and admitted tenants."""
+        self.store.reset(provider, tenant)
+        self.journal.clear(provider=provider, tenant=tenant)
+        if provider is None and tenant is None:
+            self.clock.reset()
+            self.scenarios.reset()
+            self.callbacks.reset()
+            for directory in self.tenants.values():
+                directory.reset()
+            if self.config.scenario:
+                self.scenarios.activate(self.scenarios.resolve(self.config.scenario).name)
+            self.seed(self.config.seed)
+
+    def _clock_moved(self, now: float) -> None:
+        """Let providers react to time passing (expiry sweeps that send unprompted callbacks)."""
+        for provider in self.providers.values():
+            if provider.on_clock is None:
+                continue
+            for tenant_id in self.store.tenants(provider.name):
+                tenant = self.tenants[provider.name].get(tenant_id)
+                if tenant is None:
+                    continue
+                context = TenantContext(self, provider, tenant, now)
+                with self.store.open(provider.name, tenant_id, lambda t=tenant, p=provider: p.state_class(t)) as state:
+                    context.state = state
+                    provider.on_clock(context, now)
+
+
+def _sample_tenants(path: Path) -> list:
+    data = load_tenant_entries(path)
+    return list(data or [])

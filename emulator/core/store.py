@@ -1,0 +1,69 @@
+"""Per-(provider, tenant) state: one lock each, in memory, behind a small interface."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+
+class Store(Protocol):
+    """What the core needs of a state backend; a persistent one implements the same four calls."""
+
+    def open(self, provider: str, tenant: str, factory: Callable[[], Any]) -> Any:
+        """Context manager: the tenant's state, created by `factory` on first use, held under its lock."""
+
+    def peek(self, provider: str, tenant: str) -> Any | None:
+        """Return the state if it exists (no lock held; for read-only dumps)."""
+
+    def tenants(self, provider: str) -> list[str]:
+        """Return the tenants of a provider that have state."""
+
+    def reset(self, provider: str | None = None, tenant: str | None = None) -> None:
+        """Forget all state, one provider's, or one tenant's."""
+
+
+class _Slot:
+    __slots__ = ("lock", "state")
+
+    def __init__(self, state: Any) -> None:
+        self.state = state
+        self.lock = threading.RLock()
+
+
+class MemoryStore:
+    """The default backend: plain Python objects in a dict, one re-entrant lock per tenant."""
+
+    def __init__(self) -> None:
+        self._slots: dict[tuple[str, str], _Slot] = {}
+        self._lock = threading.Lock()
+
+    def _slot(self, provider: str, tenant: str, factory: Callable[[], Any]) -> _Slot:
+        key = (provider, tenant)
+        slot = self._slots.get(key)
+        if slot is None:
+            with self._lock:
+                slot = self._slots.get(key)
+                if slot is None:
+                    slot = self._slots[key] = _Slot(factory())
+        return slot
+
+    @contextmanager
+    def open(self, provider: str, tenant: str, factory: Callable[[], Any]) -> Iterator[Any]:
+        slot = self._slot(provider, tenant, factory)
+        with slot.lock:
+            yield slot.state
+
+    def peek(self, provider: str, tenant: str) -> Any | None:
+        slot = self._slots.get((provider, tenant))
+        return slot.state if slot else None
+
+    def tenants(self, provider: str) -> list[str]:
+        return sorted(t for (p, t) in list(self._slots) if p == provider)
+
+    def reset(self, provider: str | None = None, tenant: str | None = None) -> None:
+        with self._lock:
+            for key in list(self._slots):
+                if (provider is None or key[0] == provider) and (tenant is None or key[1] == tenant):
+                    del self._slots[key]

@@ -1,0 +1,8 @@
+"""The registered providers: one line each."""
+
+from emulator.core.provider import Provider
+from emulator.providers.izipay import PROVIDER as IZIPAY
+
+PROVIDERS: tuple[Provider, ...] = (
+    IZIPAY,
+)

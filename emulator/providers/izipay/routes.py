@@ -1,0 +1,171 @@
+"""Izipay views at the real API PW paths (provider-spec §2.1–§2.5): thin, the model does the work."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+
+from emulator.core.errors import Reply
+from emulator.core.provider import Call, operation
+from emulator.core.tenants import Tenant
+from emulator.providers.izipay import errors, model
+
+bp = Blueprint("izipay", __name__)
+
+GENERATE_PATH = "/security/v1/Token/Generate"
+SEARCH_PATH = "/Installments/v1/Installments/Search"
+DEPOSIT_PATH = "/capture/v1/Transaction/Deposit"
+PROXY_PREFIX = "/gateway/api/v1/proxy-cors/"
+
+# (code, recorded) §2.3: success messages by environment and language: (message, messageFriendly).
+SEARCH_MESSAGES = {
+    ("sandbox", "ESP"): ("Aprobado", "Aprobado"),
+    ("sandbox", "ENG"): ("Approved", "Approved"),
+    ("qa", "ESP"): ("Aprobado", "Aprobado"),
+    ("qa", "ENG"): ("Approved", "Approved"),
+    ("dev", "ESP"): ("OK", "Operación exitosa"),
+    ("dev", "ENG"): ("Approved", "Successful"),
+}
+DEPOSIT_MESSAGES = {"ESP": "Operación satisfactoria", "ENG": "Successful operation"}  # ENG: (inferred)
+
+
+# -- authentication ------------------------------------------------------------------------------
+
+
+def authenticate_merchant(call: Call) -> Tenant:
+    """Token/Generate has no Authorization header: the merchant is named by merchantCode + publicKey."""
+    call.validate()  # the credentials are body fields: check they are there and well-formed first
+    merchant, public_key = call.body["merchantCode"], call.body["publicKey"]
+    directory = call.runtime.tenants["izipay"]
+    tenant = directory.admit(merchant, lambda: {"merchantCode": merchant, "publicKey": public_key})
+    if tenant is None or tenant.get("publicKey") != public_key:
+        raise errors.BadCredentials()  # (doc, weak) §2.2
+    return tenant
+
+
+def authenticate_bearer(call: Call) -> Tenant:
+    """Search and Deposit carry the session token; its merchant's key must verify it (§2.4)."""
+    header = call.headers.get("Authorization", "").strip()
+    token = header[7:].strip() if header[:7].lower() == "bearer " else header
+    if not token or token.lower() == "bearer":
+        raise errors.TokenMissing()
+    claims = model.read_claims(token)
+    tenant = call.runtime.tenants["izipay"].get(str(claims["merchantCode"]))
+    if tenant is None:
+        raise errors.TokenRejected()
+    call.auth = model.verify_claims(token, str(tenant.get("token_secret") or tenant["publicKey"]))
+    return tenant
+
+
+# -- operations ----------------------------------------------------------------------------------
+
+
+@bp.route(GENERATE_PATH, methods=["POST"], provide_automatic_options=False)
+@operation("generate_token", auth=authenticate_merchant)
+def generate_token(call: Call) -> Reply:
+    """Issue a 15-minute HS256 session token (§2.2)."""
+    facilitator = call.option("facilitator_code") or ("6666041" if call.option("environment") == "sandbox" else "0")
+    transaction_id = call.headers["transactionId"]
+    token = call.state.issue_token(call.body, transaction_id, call.fake.uuid4(), now=call.now, facilitator=facilitator)
+    body = {"code": "00", "message": "OK", "response": {"token": token, "userOrg": model.USER_ORG, "userScoring": call.option("user_scoring")}}
+    return Reply(200, body)
+
+
+@bp.route(SEARCH_PATH, methods=["POST"], provide_automatic_options=False)
+@operation("search_installments")
+def search_installments(call: Call) -> Reply:
+    """List the installments a BIN allows (§2.3); the token's amount does not filter them."""
+    issued = _accept_token(call)
+    bin_number = call.body["bin"]
+    info = call.state.installments(bin_number, model.BINS)
+    issued.uses += 1
+    language = call.body.get("language") or "ESP"
+    message, friendly = SEARCH_MESSAGES[(call.option("environment"), language)]
+    body = {
+        "code": "00",
+        "message": message,
+        "header": errors.header_block(call.now, call.now + 0.123),
+        "response": {
+            "merchantCode": call.body["merchantCode"],
+            "bin": bin_number,
+            "issuerName": info.issuer,
+            "installments": [str(n) for n in range(info.installments + 1)],
+            "deferred": info.deferred,
+            "result": {"messageFriendly": friendly},
+        },
+    }
+    return Reply(200, body, {"X-Correlation-Id": call.fake.uuid4()})
+
+
+@bp.route(DEPOSIT_PATH, methods=["POST"], provide_automatic_options=False)
+@operation("deposit")
+def deposit(call: Call) -> Reply:
+    """Capture an authorised order (§2.5); header block first, millis as a string, as recorded."""
+    issued = _accept_token(call)
+    order = call.body["order"]
+    record = call.state.deposit(order, now=call.now)
+    issued.uses += 1
+    message = DEPOSIT_MESSAGES[call.body.get("language") or "ESP"]
+    body = {
+        "header": errors.header_block(call.now, call.now + 0.198, millis_as_string=True),
+        "code": "00",
+        "message": message,
+        "response": {
+            "merchantCode": call.body["merchantCode"],
+            "order": {
+                "orderNumber": record.order_number,
+                "currency": record.currency,
+                "amount": record.amount,
+                "payMethod": order.get("payMethod", "card"),
+                "channel": order.get("channel", "ecommerce"),
+            },
+            "result": {
+                "messageFriendly": message,
+                "authorizationCode": record.authorization_code,
+                "uniqueId": record.unique_id,
+                "batchNumber": record.batch_number,
+            },
+        },
+    }
+    return Reply(200, body)
+
+
+def _accept_token(call: Call) -> model.IssuedToken:
+    """Check the bearer token for this call (not yet counted as used) and the merchant it names."""
+    issued = call.state.use_token(call.auth, now=call.now, single_use=call.option("single_use_tokens"), consume=False)
+    if call.option("check_transaction_id") and call.headers.get("transactionId") != issued.transaction_id:
+        raise errors.TokenRejected()  # (inferred) §2.7 q3: off by default
+    if call.body["merchantCode"] != call.tenant.id:
+        dev = call.option("environment") == "dev"
+        raise errors.MerchantMismatch(errors.MSG_MERCHANT_DEV if dev else errors.MSG_MERCHANT_SANDBOX)
+    return issued
+
+
+# -- the browser proxy prefix (§2.1) -------------------------------------------------------------
+
+_TARGET = re.compile(r"^https?:/+[^/]+(/.*)$")
+
+
+@bp.route(PROXY_PREFIX + "<path:target>", methods=["POST", "OPTIONS"], provide_automatic_options=False)
+def proxy_cors(target: str) -> Any:
+    """Serve `…/proxy-cors/https://sandbox-api-pw.izipay.pe/<path>` as `<path>`, with CORS headers."""
+    if request.method == "OPTIONS":
+        response = Response(status=204)
+    else:
+        match = _TARGET.match(target)
+        inner = match.group(1) if match else "/" + target.lstrip("/")
+        adapter = current_app.url_map.bind("")
+        try:
+            endpoint, args = adapter.match(inner, method="POST")
+        except MethodNotAllowed as exc:
+            raise NotFound() from exc
+        if not endpoint.startswith("izipay.") or endpoint == "izipay.proxy_cors":
+            raise NotFound()
+        response = current_app.view_functions[endpoint](**args)
+    response.headers["Access-Control-Allow-Origin"] = request.headers.get("Origin", "*")
+    response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type, Accept, transactionId"
+    response.headers["Access-Control-Allow-Methods"] = "POST, OPTIONS"
+    return response
