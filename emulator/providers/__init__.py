@@ -3,6 +3,4 @@
 from emulator.core.provider import Provider
 from emulator.providers.izipay import PROVIDER as IZIPAY
 
-PROVIDERS: tuple[Provider, ...] = (
-    IZIPAY,
-)
+PROVIDERS: tuple[Provider, ...] = (IZIPAY,)
