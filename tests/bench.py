@@ -92,9 +92,8 @@ def lua(path: str, body: dict, headers: dict[str, str]) -> str:
         for k, v in {"Content-Type": "application/json", **headers}.items()
     ]
     lines.append(f'wrk.path = "{path}"')
-    script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
-    script.write("\n".join(lines) + "\n")
-    script.close()
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write("\n".join(lines) + "\n")
     return script.name
 
 
@@ -194,7 +193,8 @@ def main() -> int:
 
     bare_row = rows[0][1]
     print(
-        f"\npayemu bench — wrk -t2 -c{args.connections} -d{args.duration}s, server: granian embedded + inline RSGI, 1 process\n"
+        f"\npayemu bench — wrk -t2 -c{args.connections} -d{args.duration}s, "
+        "server: granian embedded + inline RSGI, 1 process\n"
     )
     print(
         f"{'endpoint':38} {'req/s':>9} {'x bare':>7} {'p50 ms':>7} {'p99 ms':>7} {'RSS MB':>7} {'x bare':>7}  non-2xx"
@@ -202,10 +202,11 @@ def main() -> int:
     for name, r in rows:
         print(
             f"{name:38} {r['rps']:9.0f} {r['rps'] / bare_row['rps']:7.2f} {r['p50']:7.2f} {r['p99']:7.2f} "
-            f"{r['rss']:7.1f} {r['rss'] / bare_row['rss']:7.2f}  {r['non2xx']}{' ' + r['errors'] if r['errors'] else ''}"
+            f"{r['rss']:7.1f} {r['rss'] / bare_row['rss']:7.2f}  {r['non2xx']} {r['errors']}"
         )
     print(
-        f"\ncold start to first answer (payemu serve, 5 runs): median {statistics.median(cold):.3f} s, max {max(cold):.3f} s"
+        f"\ncold start to first answer (payemu serve, 5 runs): "
+        f"median {statistics.median(cold):.3f} s, max {max(cold):.3f} s"
     )
     print(f"requests journaled by the emulator during the run: {journal}")
     return 0

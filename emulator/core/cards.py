@@ -72,10 +72,7 @@ def may_hold_card_data(data: bytes) -> bool:
         if shape in digits:
             return True
     lowered = data.lower()
-    for key in _CVV_KEYS:
-        if key in lowered:
-            return True
-    return False
+    return any(key in lowered for key in _CVV_KEYS)
 
 
 def mask_text(text: str) -> str:
