@@ -17,7 +17,7 @@ def receiver() -> Iterator[Receiver]:
     box = Receiver()
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler(box))
     box.url = f"http://127.0.0.1:{server.server_address[1]}/ecommpay/callbacks"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     yield box
     server.shutdown()

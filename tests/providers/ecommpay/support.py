@@ -96,10 +96,11 @@ def tokenize_body(
     year: int = 2030,
     month: int = 5,
     holder: str = "PAUL SMITH",
+    customer_extra: dict[str, Any] | None = None,
     **card: Any,
 ) -> dict[str, Any]:
     return {
-        "customer": {"id": customer, "ip_address": "1.87.128.111", "project_id": project_id},
+        "customer": {"id": customer, "ip_address": "1.87.128.111", "project_id": project_id, **(customer_extra or {})},
         "card": {"pan": pan, "year": year, "month": month, "card_holder": holder, **card},
     }
 
