@@ -91,7 +91,9 @@ def test_tokenize_card_natural_order_signature_accepted(client: Any, runtime: An
 
 
 def test_card_by_token_calls_back_with_masked_account(client: Any, runtime: Any, receiver: Receiver) -> None:
-    token = tokenize(client, runtime, receiver, customer="c-9", customer_extra={"email": "john@example.com", "country": "GB"})
+    token = tokenize(
+        client, runtime, receiver, customer="c-9", customer_extra={"email": "john@example.com", "country": "GB"}
+    )
     response = client.post(BYTOKEN, json=signed(token_body(token, customer="c-9")))
     assert response.status_code == 200
     assert response.json == {"status": "success", "project_id": 11, "payment_id": None, "request_id": RequestId()}
@@ -156,15 +158,31 @@ REJECTIONS = [
     ("bad_json", b'{"customer": {', error("2003", "Invalid JSON string", None)),
     ("empty_body", b"", error("2003", "Invalid JSON string", None)),
     ("json_array", b"[1, 2]", error("2003", "Invalid JSON string", None)),
-    ("no_project_id", _without(tokenize_body(), "customer", "project_id"), error("2004", "Required field not provided", None)),
+    (
+        "no_project_id",
+        _without(tokenize_body(), "customer", "project_id"),
+        error("2004", "Required field not provided", None),
+    ),
     ("no_pan", _bad(_without(tokenize_body(), "card", "pan")), error("2004", "Required field not provided")),
     ("no_customer_id", _bad(_without(tokenize_body(), "customer", "id")), error("2004", "Required field not provided")),
     ("no_card", _bad(_without(tokenize_body(), "card")), error("2004", "Required field not provided")),
     ("unknown_project", tokenize_body(project_id=99), error("2442", "Project ID not found", 99)),
     ("no_signature", tokenize_body(), error("3262", "Empty signature")),
-    ("empty_signature", {**tokenize_body(), "customer": {**tokenize_body()["customer"], "signature": ""}}, error("3262", "Empty signature")),
-    ("bad_signature", {**tokenize_body(), "customer": {**tokenize_body()["customer"], "signature": "AAAA"}}, error("3261", "Invalid signature")),
-    ("other_project_secret", _bad(tokenize_body(project_id=12), secret="secret"), error("3261", "Invalid signature", 12)),
+    (
+        "empty_signature",
+        {**tokenize_body(), "customer": {**tokenize_body()["customer"], "signature": ""}},
+        error("3262", "Empty signature"),
+    ),
+    (
+        "bad_signature",
+        {**tokenize_body(), "customer": {**tokenize_body()["customer"], "signature": "AAAA"}},
+        error("3261", "Invalid signature"),
+    ),
+    (
+        "other_project_secret",
+        _bad(tokenize_body(project_id=12), secret="secret"),
+        error("3261", "Invalid signature", 12),
+    ),
     ("expired_card", _bad(tokenize_body(year=2020, month=5)), error("3021", "Card expired")),
     ("holder_missing", _bad(_without(tokenize_body(), "card", "card_holder")), error("3162", "Cardholder is required")),
     ("holder_blank", _bad(tokenize_body(holder="  ")), error("3161", "Invalid Holder")),
@@ -175,7 +193,9 @@ REJECTIONS = [
 
 
 @pytest.mark.parametrize(("case", "payload", "expected"), REJECTIONS, ids=[r[0] for r in REJECTIONS])
-def test_tokenize_card_rejected(client: Any, runtime: Any, receiver: Receiver, case: str, payload: Any, expected: Any) -> None:
+def test_tokenize_card_rejected(
+    client: Any, runtime: Any, receiver: Receiver, case: str, payload: Any, expected: Any
+) -> None:
     tokenize(client, runtime, receiver, customer="existing")
     before, sent = state_of(runtime), len(outbox(runtime))
     if isinstance(payload, bytes):
@@ -244,7 +264,10 @@ def test_tokenize_card_error_status_200_option(receiver: Receiver) -> None:
 def test_tokenize_card_errors_array_option(receiver: Receiver) -> None:
     client = make_app(receiver, error_errors_array=True).test_client()
     response = client.post(TOKENIZE, json=signed(_without(tokenize_body(), "card", "pan")))
-    expected = {**error("2004", "Required field not provided"), "errors": [{"code": "2004", "message": "Required field not provided", "field": "card.pan"}]}
+    expected = {
+        **error("2004", "Required field not provided"),
+        "errors": [{"code": "2004", "message": "Required field not provided", "field": "card.pan"}],
+    }
     assert (response.status_code, response.json) == (400, expected)
 
 
