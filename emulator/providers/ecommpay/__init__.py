@@ -23,6 +23,7 @@ OPTIONS = {
     "callback_url": None,  # overrides the tenant file's callback_url (None: use it)
     "callback_retry_delays": None,  # seconds between retries, e.g. "0.1,0.2"; None: the core's backoff
     "secret": None,  # overrides the project's secret (a rotated key); None: the tenant file's
+    "check_signatures": True,  # False: any non-empty signature passes (emulator-only; for replays and curl)
     "open_tenant_secret": "secret",  # the secret of projects admitted by --open-tenants
 }
 

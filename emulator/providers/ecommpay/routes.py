@@ -13,6 +13,7 @@ from flask import Blueprint
 
 from emulator.core.errors import Reply
 from emulator.core.provider import Call, operation
+from emulator.core.scenarios import SCENARIO_HEADER
 from emulator.core.tenants import Tenant
 from emulator.providers.ecommpay import callbacks, errors, model, signing
 
@@ -77,13 +78,29 @@ def authenticate(call: Call) -> Tenant:
     if tenant is None:
         raise styled(call, errors.ProjectNotFound("customer.project_id"))  # (doc, secondary) §4.9 2442
     call.tenant = tenant  # so the project's own options style the errors below
+    _scenario_options(call, tenant)
     signature = customer.get("signature")
     if signature is None or signature == "":
         raise styled(call, errors.EmptySignature("customer.signature"))  # (doc, secondary) §4.9 3262
+    if not call.option("check_signatures"):
+        return tenant  # an explicit, emulator-only switch for hand-written replays and curl sessions
     secret = str(call.option("secret") or tenant["secret"])
     if not isinstance(signature, str) or not signing.verify(body, signature, secret):
         raise styled(call, errors.InvalidSignature("customer.signature"))  # (doc, secondary) §4.9 3261
     return tenant
+
+
+def _scenario_options(call: Call, tenant: Tenant) -> None:
+    """Let the scenario's options (a rotated `secret`, `check_signatures`) apply to authentication too.
+
+    The pipeline picks the scenario only after the authenticator has named the tenant; this reads the
+    same choice early (the pipeline sets it again, identically, right after).
+    """
+    try:
+        scenario = call.runtime.scenarios.select("ecommpay", tenant, call.headers.get(SCENARIO_HEADER))
+    except KeyError:
+        return  # an unknown scenario name fails in the pipeline, as for every provider
+    call.scenario_options = scenario.options
 
 
 # -- operations ----------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import ThreadingHTTPServer
 from typing import Any
 
@@ -12,8 +12,8 @@ import pytest
 from .support import Receiver, handler, make_app
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
+@pytest.fixture(scope="module")
+def _receiver() -> Iterator[Receiver]:
     box = Receiver()
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler(box))
     box.url = f"http://127.0.0.1:{server.server_address[1]}/ecommpay/callbacks"
@@ -25,11 +25,28 @@ def receiver() -> Iterator[Receiver]:
     thread.join(5)
 
 
-@pytest.fixture
-def app(receiver: Receiver) -> Iterator[Any]:
-    application = make_app(receiver)
+@pytest.fixture(scope="module")
+def _app(_receiver: Receiver) -> Iterator[Any]:
+    application = make_app(_receiver)
     yield application
     application.extensions["payemu"].callbacks.close()
+
+
+@pytest.fixture
+def receiver(_receiver: Receiver, _app: Any) -> Receiver:
+    """The module's receiver, emptied (after the previous test's deliveries settled)."""
+    _app.extensions["payemu"].callbacks.wait_idle()
+    with _receiver.lock:
+        _receiver.received.clear()
+        _receiver.statuses.clear()
+    return _receiver
+
+
+@pytest.fixture
+def app(_app: Any, receiver: Receiver) -> Any:
+    """The module's app, reset like a fresh one (state, journal, clock, scenarios, outbox, seed)."""
+    _app.extensions["payemu"].reset()
+    return _app
 
 
 @pytest.fixture
@@ -40,3 +57,18 @@ def client(app: Any) -> Any:
 @pytest.fixture
 def runtime(app: Any) -> Any:
     return app.extensions["payemu"]
+
+
+@pytest.fixture
+def fresh_app(receiver: Receiver) -> Iterator[Callable[..., Any]]:
+    """Build extra apps with other options; their deliveries settle and stop before the next test."""
+    made: list[Any] = []
+
+    def build(target: Receiver | None = receiver, **options: Any) -> Any:
+        made.append(make_app(target, **options))
+        return made[-1]
+
+    yield build
+    for application in made:
+        application.extensions["payemu"].callbacks.wait_idle()
+        application.extensions["payemu"].callbacks.close()

@@ -20,7 +20,6 @@ from .support import (
     TOKENIZE,
     Receiver,
     assert_callback,
-    make_app,
     signed,
     state_of,
     token_body,
@@ -255,14 +254,14 @@ def test_unknown_path_and_wrong_method_answer_in_the_gate_envelope(client: Any) 
 # -- options for the open questions (§4.10) ------------------------------------------------------
 
 
-def test_tokenize_card_error_status_200_option(receiver: Receiver) -> None:
-    client = make_app(receiver, error_status="200").test_client()
+def test_tokenize_card_error_status_200_option(receiver: Receiver, fresh_app: Any) -> None:
+    client = fresh_app(error_status="200").test_client()
     response = client.post(TOKENIZE, json=signed(tokenize_body(year=2020)))
     assert (response.status_code, response.json) == (200, error("3021", "Card expired"))
 
 
-def test_tokenize_card_errors_array_option(receiver: Receiver) -> None:
-    client = make_app(receiver, error_errors_array=True).test_client()
+def test_tokenize_card_errors_array_option(receiver: Receiver, fresh_app: Any) -> None:
+    client = fresh_app(error_errors_array=True).test_client()
     response = client.post(TOKENIZE, json=signed(_without(tokenize_body(), "card", "pan")))
     expected = {
         **error("2004", "Required field not provided"),
@@ -271,8 +270,8 @@ def test_tokenize_card_errors_array_option(receiver: Receiver) -> None:
     assert (response.status_code, response.json) == (400, expected)
 
 
-def test_tokenize_card_card_errors_in_callback_option(receiver: Receiver) -> None:
-    app = make_app(receiver, card_errors="callback")
+def test_tokenize_card_card_errors_in_callback_option(receiver: Receiver, fresh_app: Any) -> None:
+    app = fresh_app(card_errors="callback")
     runtime = app.extensions["payemu"]
     response = app.test_client().post(TOKENIZE, json=signed(tokenize_body(pan="4314220000000057")))
     assert response.status_code == 200 and response.json["status"] == "success"
@@ -296,8 +295,8 @@ def test_tokenize_card_rocketpay_layout_tenant(client: Any, runtime: Any, receiv
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+0000", body["token_created_at"])
 
 
-def test_tokenize_card_without_payment_id_option(receiver: Receiver) -> None:
-    client = make_app(receiver, ack_payment_id=False).test_client()
+def test_tokenize_card_without_payment_id_option(receiver: Receiver, fresh_app: Any) -> None:
+    client = fresh_app(ack_payment_id=False).test_client()
     response = client.post(TOKENIZE, json=signed(tokenize_body()))
     assert response.json == {"status": "success", "project_id": 11, "request_id": RequestId()}
 
@@ -337,13 +336,13 @@ def test_callback_retried_until_200(client: Any, runtime: Any, receiver: Receive
     assert delivery["event"] == "tokenize"
 
 
-def test_callback_retries_bounded_on_connection_errors(receiver: Receiver) -> None:
+def test_callback_retries_bounded_on_connection_errors(receiver: Receiver, fresh_app: Any) -> None:
     import socket
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         dead = f"http://127.0.0.1:{probe.getsockname()[1]}/gone"
-    app = make_app(None, callback_url=dead, callback_retry_delays="0.01,0.01")
+    app = fresh_app(None, callback_url=dead, callback_retry_delays="0.01,0.01")
     runtime = app.extensions["payemu"]
     assert app.test_client().post(TOKENIZE, json=signed(tokenize_body())).status_code == 200
     runtime.callbacks.wait_idle()

@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
+
+from emulator.core.replay import Replay, in_process, load_replay
+
 from .support import (
     BYTOKEN,
     REVOKE,
@@ -33,17 +37,41 @@ def test_default_scenario_has_no_rules(runtime: Any) -> None:
 
 def test_signature_rejected_refuses_valid_signatures(client: Any, runtime: Any) -> None:
     response = _tokenize(client, "signature-rejected")
-    assert response.status_code == 400
     body = response.json
-    assert body == {
-        "status": "error",
-        "request_id": body["request_id"],
-        "project_id": None,  # a scenario-injected error does not see the call (core change requested)
-        "code": "3261",
-        "message": "Invalid signature",
-    }
+    assert (response.status_code, body) == (
+        400,
+        {
+            "status": "error",
+            "request_id": body["request_id"],
+            "project_id": 11,
+            "code": "3261",
+            "message": "Invalid signature",
+        },
+    )
     assert re.fullmatch(r"[0-9a-f]{28}", body["request_id"])
     assert state_of(runtime) is None and runtime.callbacks.list(provider="ecommpay") == []
+    assert client.post(TOKENIZE, json=signed(tokenize_body())).status_code == 200  # without the scenario
+
+
+def test_unsigned_requests_accepts_any_nonempty_signature(client: Any, runtime: Any, receiver: Receiver) -> None:
+    body = tokenize_body()
+    body["customer"]["signature"] = "unchecked"
+    assert client.post(TOKENIZE, json=body, headers=_with("unsigned-requests")).status_code == 200
+    body["customer"]["signature"] = ""
+    response = client.post(TOKENIZE, json=body, headers=_with("unsigned-requests"))
+    assert (response.status_code, response.json["code"]) == (400, "3262")
+    runtime.callbacks.wait_idle()
+    assert_callback(runtime, receiver.wait_for(1)[0], "tokenize")  # callbacks stay signed
+
+
+@pytest.mark.parametrize("name", ["replay-token-lifecycle", "replay-token-expiry"])
+def test_replay_file_passes_in_process(app: Any, name: str) -> None:
+    runtime = app.extensions["payemu"]
+    document = load_replay(
+        runtime.config.scenarios_dir / "ecommpay" / f"{name}.yaml", runtime.config.scenarios_dir / "replay.schema.json"
+    )
+    results = Replay(document, in_process(app)).run()
+    assert [r.line() for r in results if not r.passed] == []
 
 
 def test_callback_delayed_waits_then_flush_delivers(client: Any, runtime: Any, receiver: Receiver) -> None:
