@@ -92,3 +92,19 @@ def test_client_verify_callback_top_level_signature(live: tuple[str, Any], recei
     runtime.callbacks.wait_idle()
     raw = receiver.wait_for(1)[0].raw
     assert "signature" in json.loads(raw) and client.verify_callback(raw)
+
+
+def test_client_against_session_server_with_callback_url_override(
+    payemu_server: Any, payemu_admin: Any, receiver: Receiver
+) -> None:
+    runtime = payemu_server.runtime
+    provider, tenant = runtime.providers["ecommpay"], runtime.tenants["ecommpay"].get("11")
+    with runtime.store.open("ecommpay", "11", lambda: provider.state_class(tenant)) as state:
+        state.callback_url = receiver.url  # the per-tenant run-time override (set_state: set_callback_url)
+    client = EcommpayClient(payemu_server.url, 11, SECRET_11)
+    ack = client.tokenize("cust-2", PAN, 2031, 1, "JOHN JOHNSON")
+    runtime.callbacks.wait_idle()
+    body = client.parse_callback(receiver.wait_for(1)[0].raw)
+    assert body["request"]["id"] == ack["request_id"] and body["token_status"] == "active"
+    payemu_admin.assert_requested(1, provider="ecommpay", operation="tokenize_card")
+    assert payemu_admin.state("ecommpay", "11")["11"]["callback_url"] == receiver.url
