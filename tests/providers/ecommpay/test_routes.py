@@ -409,3 +409,30 @@ def test_tokenize_card_concurrent_overlapping_cards(app: Any, runtime: Any, rece
     assert all(len(tokens) == 1 for tokens in by_pan.values()) and len(by_pan) == 4
     tokens = {t["token"] for t in state_of(runtime)["tokens"]}
     assert tokens == set().union(*by_pan.values()) and len(tokens) == 4
+
+
+def test_tokenize_card_open_tenants_admits_unknown_project(receiver: Receiver) -> None:
+    from emulator import create_app
+
+    app = create_app(strict=True, seed=1, open_tenants=True, options={"ecommpay.callback_url": receiver.url})
+    runtime = app.extensions["payemu"]
+    response = app.test_client().post(TOKENIZE, json=signed(tokenize_body(project_id=777), secret="secret"))
+    assert (response.status_code, response.json["project_id"]) == (200, 777)
+    wrong = app.test_client().post(TOKENIZE, json=signed(tokenize_body(project_id=778), secret="other"))
+    assert (wrong.status_code, wrong.json["code"]) == (400, "3261")
+    runtime.callbacks.wait_idle()
+    assert_callback(runtime, receiver.wait_for(1)[0], "tokenize")
+    runtime.callbacks.close()
+
+
+def test_callback_url_state_override_wins(client: Any, runtime: Any, receiver: Receiver) -> None:
+    other = receiver.url.replace("/ecommpay/callbacks", "/override")
+    provider, tenant = runtime.providers["ecommpay"], runtime.tenants["ecommpay"].get("11")
+    with runtime.store.open("ecommpay", "11", lambda: provider.state_class(tenant)) as state:
+        state.scenario_set_callback_url(now=0, url=other)
+    tokenize(client, runtime, receiver)
+    assert receiver.received[-1].path == "/override"
+    with runtime.store.open("ecommpay", "11", lambda: provider.state_class(tenant)) as state:
+        state.scenario_set_callback_url(now=0)
+    tokenize(client, runtime, receiver)
+    assert receiver.received[-1].path == "/ecommpay/callbacks"
