@@ -1,6 +1,10 @@
 """The registered providers: one line each."""
 
 from emulator.core.provider import Provider
+from emulator.providers.ecommpay import PROVIDER as ECOMMPAY
 from emulator.providers.izipay import PROVIDER as IZIPAY
 
-PROVIDERS: tuple[Provider, ...] = (IZIPAY,)
+PROVIDERS: tuple[Provider, ...] = (
+    IZIPAY,
+    ECOMMPAY,
+)
