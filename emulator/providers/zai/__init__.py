@@ -1,4 +1,4 @@
-"""Zai (formerly Assembly Payments / PromisePay): OAuth tokens, users, Generate Token, webhook secret (provider-spec §1)."""
+"""Zai (ex Assembly Payments / PromisePay): OAuth tokens, users, Generate Token, webhook secret (provider-spec §1)."""
 
 from __future__ import annotations
 

@@ -313,9 +313,7 @@ class ZaiState:
         return {
             "tenant": self.tenant.id,
             "users": [u.to_wire() for u in self.users.values()],
-            "token_auths": [
-                {**t.to_wire(timestamps=True), "uses": t.uses} for t in self.token_auths.values()
-            ],
+            "token_auths": [{**t.to_wire(timestamps=True), "uses": t.uses} for t in self.token_auths.values()],
             "webhook_secret_set": self.webhook_secret is not None,
             "access_tokens_issued": self.access_tokens_issued,
         }

@@ -9,6 +9,7 @@ import base64
 import binascii
 import json
 from typing import Any
+from urllib.parse import parse_qsl
 
 import jwt
 from flask import Blueprint, Request
@@ -56,8 +57,6 @@ class TokenRequestCodec:
         if not data.strip():
             return None
         try:  # (inferred) a form body without its Content-Type, as curl -d sends it
-            from urllib.parse import parse_qsl
-
             pairs = parse_qsl(data.decode("utf-8"), keep_blank_values=True, strict_parsing=True)
         except (UnicodeDecodeError, ValueError) as exc:
             raise DecodeError("Request body is neither JSON nor a form") from exc
