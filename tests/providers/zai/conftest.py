@@ -88,7 +88,7 @@ class Receiver:
         received = self.received
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 received.append(({k.lower(): v for k, v in self.headers.items()}, self.rfile.read(length)))
                 self.send_response(200)

@@ -12,12 +12,12 @@ import pytest
 from emulator.app import create_app
 from emulator.clients.zai import ZaiClient
 from tests.providers.zai.conftest import (
-    A,
-    B,
     BUYER,
     SELLER,
     STRICT,
     TENANTS,
+    A,
+    B,
     bearer,
     credentials,
     state_of,
