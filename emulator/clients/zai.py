@@ -1,7 +1,7 @@
 """A Zai client on `requests`: OAuth client credentials, users, Generate Token, webhook signatures.
 
-Self-contained on purpose (stdlib + requests only): it must not share encoding or signing code with the
-emulator, so that a bug on one side cannot hide the same bug on the other. It behaves like the
+It imports only the standard library, requests and `clients/_http.py`: it must not share encoding or
+signing code with the emulator, so that a bug on one side cannot hide the same bug on the other. It behaves like the
 `zai_payment` gem: the access token is cached until 60 s before it expires, a 401 on the core API
 refreshes it once, and errors are typed by status with the provider's message.
 """
@@ -18,52 +18,58 @@ from typing import Any
 
 import requests
 
+from emulator.clients._http import (
+    ApiError,
+    BadRequest,
+    Forbidden,
+    HttpClient,
+    NotFound,
+    RateLimited,
+    Unauthorized,
+    Unprocessable,
+)
+from emulator.clients._http import ServerError as HttpServerError
+
 TOKEN_REFRESH_MARGIN = 60  # seconds before expiry at which a cached token is renewed (the gem's rule)
 DEFAULT_TIMEOUT = 10.0
 WEBHOOK_TOLERANCE = 300  # seconds; the gem's default
 
 
-class ZaiError(Exception):
-    """Any error answered by Zai; `status` and the parsed `body` are kept."""
-
-    def __init__(self, message: str, *, status: int | None = None, body: Any = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.body = body
+class ZaiError(ApiError):
+    """Any Zai error; `status` (0 when refused before sending), `message` and the parsed `body` are kept."""
 
 
-class BadRequestError(ZaiError):
+class BadRequestError(ZaiError, BadRequest):
     """400."""
 
 
-class UnauthorizedError(ZaiError):
+class UnauthorizedError(ZaiError, Unauthorized):
     """401 (after one token refresh on the core API)."""
 
 
-class ForbiddenError(ZaiError):
+class ForbiddenError(ZaiError, Forbidden):
     """403."""
 
 
-class NotFoundError(ZaiError):
+class NotFoundError(ZaiError, NotFound):
     """404."""
 
 
-class ValidationError(ZaiError):
-    """422; `errors` holds the per-field messages when the body has them."""
+class ValidationError(ZaiError, Unprocessable):
+    """422, or a call refused before sending (status 0); `errors` holds Zai's per-field messages."""
 
     @property
     def errors(self) -> dict[str, Any]:
         return self.body.get("errors", {}) if isinstance(self.body, dict) else {}
 
 
-class RateLimitError(ZaiError):
+class RateLimitError(ZaiError, RateLimited):
     """429; `retry_after` is the Retry-After header in seconds, when given."""
 
     retry_after: float | None = None
 
 
-class ServerError(ZaiError):
+class ServerError(ZaiError, HttpServerError):
     """5xx."""
 
 
@@ -71,7 +77,7 @@ class AuthError(ZaiError):
     """The token endpoint answered without an access token."""
 
 
-class SignatureError(ZaiError):
+class SignatureError(ValueError):
     """A webhook signature header is malformed, stale or does not match."""
 
 
@@ -109,11 +115,16 @@ def error_for(response: requests.Response) -> ZaiError:
         body = response.text or None
     status = response.status_code
     cls = ERRORS_BY_STATUS.get(status) or (ServerError if status >= 500 else ZaiError)
-    error = cls(error_message(status, body), status=status, body=body)
+    error = cls(status, error_message(status, body), body=body)
     if isinstance(error, RateLimitError):
         retry_after = response.headers.get("Retry-After")
         error.retry_after = float(retry_after) if retry_after and retry_after.isdigit() else None
     return error
+
+
+def _refused(message: str) -> ValidationError:
+    """A call the client refuses before sending, as the gem does."""
+    return ValidationError(0, message)
 
 
 class ZaiClient:
@@ -128,16 +139,17 @@ class ZaiClient:
         *,
         auth_url: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
+        retries: int = 0,
         session: requests.Session | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.auth_url = (auth_url or base_url).rstrip("/")
+        session = session or requests.Session()
+        # No retry by default, as the gem: a retried create could hide the failure a test wants to see.
+        self.http = HttpClient(base_url, timeout=timeout, retries=retries, session=session)
+        self.auth_http = HttpClient(auth_url or base_url, timeout=timeout, retries=retries, session=session)
         self.client_id = client_id
         self.client_secret = client_secret
         self.scope = scope
-        self.timeout = timeout
-        self.session = session or requests.Session()
         self._clock = clock
         self._lock = threading.Lock()
         self._token: str | None = None
@@ -151,8 +163,9 @@ class ZaiClient:
         with self._lock:
             if not force and self._token and self._clock() < self._token_expires_at - TOKEN_REFRESH_MARGIN:
                 return self._token
-            response = self.session.post(
-                f"{self.auth_url}/tokens",
+            response = self.auth_http.request(
+                "POST",
+                "/tokens",
                 data={
                     "grant_type": "client_credentials",
                     "client_id": self.client_id,
@@ -160,7 +173,6 @@ class ZaiClient:
                     "scope": self.scope,
                 },
                 headers={"Accept": "application/json"},
-                timeout=self.timeout,
             )
             self.token_requests += 1
             if response.status_code >= 400:
@@ -168,10 +180,10 @@ class ZaiClient:
             try:
                 body = response.json()
             except ValueError as exc:
-                raise AuthError("Token response is not JSON", status=response.status_code) from exc
+                raise AuthError(response.status_code, "Token response is not JSON") from exc
             token = body.get("access_token") or body.get("token") if isinstance(body, dict) else None
             if not token:
-                raise AuthError("No access_token found", status=response.status_code, body=body)
+                raise AuthError(response.status_code, "No access_token found", body=body)
             self._token = str(token)
             self._token_expires_at = self._clock() + float(body.get("expires_in") or 3600)
             return self._token
@@ -199,13 +211,12 @@ class ZaiClient:
     def _send(
         self, method: str, path: str, *, json: Any, params: Mapping[str, Any] | None, token: str
     ) -> requests.Response:
-        return self.session.request(
+        return self.http.request(
             method,
-            f"{self.base_url}{path}",
+            path,
             json=json,
             params=dict(params) if params else None,
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-            timeout=self.timeout,
         )
 
     def create_user(self, **fields: Any) -> dict[str, Any]:
@@ -215,7 +226,7 @@ class ZaiClient:
     def get_user(self, user_id: str) -> dict[str, Any]:
         """Return one user."""
         if not user_id or not str(user_id).strip():
-            raise ValidationError("user_id is required and cannot be blank")
+            raise _refused("user_id is required and cannot be blank")
         return self.request("GET", f"/users/{user_id}").json()["users"]
 
     def list_users(self, *, limit: int = 10, offset: int = 0, search: str | None = None) -> dict[str, Any]:
@@ -229,19 +240,22 @@ class ZaiClient:
     def generate_token(self, user_id: str, token_type: str = "bank") -> dict[str, Any]:
         """Generate a card or bank token for a user; return `{"token_type", "token", "user_id", ...}`."""
         if not user_id or not str(user_id).strip():
-            raise ValidationError("user_id is required and cannot be blank")
+            raise _refused("user_id is required and cannot be blank")
         if str(token_type).lower() not in ("bank", "card"):
-            raise ValidationError("token_type must be one of: bank, card")
+            raise _refused("token_type must be one of: bank, card")
         body = self.request("POST", "/token_auths", json={"token_type": token_type, "user_id": user_id}).json()
         return body["token_auth"]
 
     def create_webhook_secret(self, secret_key: str) -> dict[str, Any]:
         """Register the secret Zai signs webhooks with (ASCII, at least 32 bytes)."""
         if not secret_key.isascii():
-            raise ValidationError("secret_key must contain only ASCII characters")
+            raise _refused("secret_key must contain only ASCII characters")
         if len(secret_key.encode("ascii")) < 32:
-            raise ValidationError("secret_key must be at least 32 bytes in size")
+            raise _refused("secret_key must be at least 32 bytes in size")
         return self.request("POST", "/webhooks/secret_key", json={"secret_key": secret_key}).json()
+
+    def close(self) -> None:
+        self.http.close()
 
     # -- webhooks -----------------------------------------------------------------------------------
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import http.server
-import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -56,9 +55,16 @@ SELLER = {
 }
 
 
-@pytest.fixture
-def app() -> Flask:
+@pytest.fixture(scope="session")
+def _shared_app() -> Flask:
     return create_app(strict=True, seed=1)
+
+
+@pytest.fixture
+def app(_shared_app: Flask) -> Flask:
+    """One strict app for the session (building one costs ~0.1 s), fully reset before each test."""
+    _shared_app.extensions["payemu"].reset()
+    return _shared_app
 
 
 @pytest.fixture
@@ -116,15 +122,16 @@ def receiver() -> Iterator[Receiver]:
         yield rec
 
 
-@pytest.fixture
-def webhook_app(tmp_path: Path, receiver: Receiver) -> Flask:
-    """An app whose marketplace-a has `callback_url` pointing at the loopback receiver."""
+def app_with_callback(tmp_path: Path, url: str, **overrides: Any) -> Flask:
+    """An app whose marketplace-a has `callback_url` = `url` (a `--tenants` file in tmp_path)."""
     entries = [dict(entry) for entry in TENANTS.values()]
-    entries[0]["callback_url"] = receiver.url
+    entries[0]["callback_url"] = url
     path = tmp_path / "tenants.yaml"
     path.write_text(yaml.safe_dump({"zai": entries}))
-    return create_app(strict=True, seed=1, tenants_file=path)
+    return create_app(**{"strict": True, "seed": 1, "tenants_file": path, **overrides})
 
 
-def body_text(response: Any) -> Any:
-    return json.loads(response.get_data(as_text=True))
+@pytest.fixture
+def webhook_app(tmp_path: Path, receiver: Receiver) -> Flask:
+    """An app whose marketplace-a sends its webhooks to the loopback receiver."""
+    return app_with_callback(tmp_path, receiver.url)
