@@ -39,6 +39,12 @@ OPTIONS = {
 # (code, recorded) §1.3: the Rails stack's headers on every core response.
 CACHE_OK = "max-age=0, private, must-revalidate"
 CACHE_ERROR = "no-cache"  # (code, recorded) users_created_error.yml
+CORS_HEADERS = {  # (code, recorded) on every recorded core response, success or error
+    "Access-Control-Allow-Headers": "Origin, Content-Type, Accept, Authorization, Token",
+    "Access-Control-Allow-Methods": "POST, GET, PUT, DELETE, OPTIONS",
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Max-Age": "1728000",
+}
 
 
 def contract_error(call: Call, violations: list[Violation]) -> errors.ZaiError:
@@ -55,10 +61,11 @@ def contract_error(call: Call, violations: list[Violation]) -> errors.ZaiError:
 
 
 def response_headers(call: Call, reply: Reply) -> dict[str, str]:
-    """`X-Request-Id` on every response; the Rails cache and ETag headers on the core API (code, recorded)."""
+    """`X-Request-Id` on every response; the Rails CORS, cache and ETag headers on the core API (code, recorded)."""
     headers = {"X-Request-Id": call.fake.uuid4()}
     if call.operation == "create_token":
         return headers
+    headers.update(CORS_HEADERS)
     if 200 <= reply.status < 300 and reply.body is not None and reply.raw is None:
         payload = json.dumps(reply.body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         headers["ETag"] = f'W/"{hashlib.md5(payload).hexdigest()}"'

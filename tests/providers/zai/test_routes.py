@@ -233,6 +233,7 @@ def test_create_user_returns_recorded_shape(client, runtime, token):
     }
     assert response.headers["Cache-Control"] == "max-age=0, private, must-revalidate"
     assert response.headers["ETag"].startswith('W/"')
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
     assert list(_users(runtime)) == [user["id"]]
 
 
