@@ -171,6 +171,9 @@ CATALOGUE = {
     "rate_limited": Throttled,
     "access_token_invalid": BearerRejected,
     "access_token_expired": lambda: BearerRejected(expired=True),
+    # Named errors cannot read options, so the gateway style (option auth_error_style) has its own names.
+    "access_token_invalid_gateway": lambda: BearerRejected(style="gateway"),
+    "access_token_expired_gateway": lambda: BearerRejected(expired=True, style="gateway"),
     "record_not_authorized": RecordNotAuthorized,
     "user_not_found": lambda: RecordNotFound("user_id"),
     "user_id_missing": lambda: ValidationFailed.one("user_id", MSG_REQUIRED),

@@ -144,3 +144,13 @@ def test_scenario_send_webhook_queues_until_drained(state):
         ("x", {"users": {"id": "u1"}}, "http://127.0.0.1:9/x"),
     ]
     assert state.drain_webhooks() == []
+
+
+def test_catalogue_builds_every_named_error():
+    bodies = {name: (factory().status, factory().body(NOW)) for name, factory in errors.CATALOGUE.items()}
+    assert bodies["access_token_expired"] == (401, {"errors": {"token": "has expired"}})
+    assert bodies["access_token_expired_gateway"] == (401, {"message": "The incoming token has expired"})
+    assert bodies["rate_limited"] == (429, {"message": "Too Many Requests"})
+    assert bodies["server_error"] == (500, {"error": "something went wrong"})
+    assert bodies["user_not_found"] == (404, {"errors": {"user_id": ["not found"]}})
+    assert all(isinstance(body, dict) for _, body in bodies.values())
