@@ -604,3 +604,14 @@ def test_create_user_and_token_auth_concurrently_no_lost_or_duplicated_records(a
     listing = app.test_client().get("/users?limit=200", headers=bearer(token_for(app.test_client(), A)))
     assert listing.json["meta"]["total"] == threads * per_thread * 2
     assert len({u["id"] for u in listing.json["users"]}) == 160
+
+
+def test_create_token_open_tenants_admits_new_client():
+    app = create_app(strict=True, seed=1, open_tenants=True)
+    client = app.test_client()
+    creds = {"grant_type": "client_credentials", "client_id": "newclient", "client_secret": "s" * 32, "scope": "im/x"}
+    token = client.post("/tokens", data=creds).json["access_token"]
+    assert client.post("/users", json=BUYER, headers=bearer(token)).status_code == 201
+    response = client.post("/tokens", data={**creds, "client_secret": "other"})
+    assert (response.status_code, response.json) == (401, {"error": "invalid credentials"})
+    assert app.extensions["payemu"].tenants["zai"].get("newclient").admitted
