@@ -268,6 +268,15 @@ def test_create_user_duplicate_id_422(client, runtime, token):
     assert {k: v.email for k, v in _users(runtime).items()} == before
 
 
+def test_create_user_numeric_id_cast_to_string(client, token):
+    response = client.post("/users", json={**BUYER, "id": 99}, headers=bearer(token))
+    assert (response.status_code, response.json["users"]["id"], response.headers["Location"]) == (
+        201,
+        "99",
+        "/users/99",
+    )
+
+
 @pytest.mark.parametrize("bad_id", ["user.123", "   ", ""])
 def test_create_user_malformed_id_422(client, runtime, token, bad_id):
     response = client.post("/users", json={**BUYER, "id": bad_id}, headers=bearer(token))
