@@ -17,6 +17,7 @@ from flask import Blueprint, Request
 from emulator.core.codecs import JSON_CONTENT_TYPE, DecodeError, FormCodec, JsonCodec, request_bytes
 from emulator.core.errors import Reply
 from emulator.core.provider import Call, operation
+from emulator.core.scenarios import SCENARIO_HEADER
 from emulator.core.tenants import Tenant
 from emulator.providers.zai import errors, webhooks
 from emulator.providers.zai.model import DEFAULT_LIMIT, MAX_LIMIT, ZaiState, token_type_for_wire
@@ -33,6 +34,7 @@ GRANT_TYPE = "client_credentials"  # (doc) §1.2
 TOKEN_TYPE = "Bearer"  # (doc) §1.2
 # (doc) §1.2: "JWT issued by AWS Cognito"; (inferred) claims of a Cognito client-credentials access token.
 ISSUER = "https://au-0000.sandbox.auth.assemblypay.com"
+AUTH_STYLE = "auth_error_style"
 JWT_ALGORITHM = "HS256"  # (inferred) Cognito signs RS256; clients never verify, so a shared secret is enough
 
 
@@ -126,22 +128,36 @@ def _merge_basic_credentials(call: Call) -> None:
     call.body = {"client_id": client_id, "client_secret": secret, **(call.body or {})}
 
 
+def _auth_style(call: Call, tenant: Tenant | None) -> str:
+    """The 401 style for this call: scenario, then tenant, then server, then default.
+
+    The pipeline picks the scenario after authenticating, so the authenticator looks it up itself.
+    """
+    try:
+        scenario = call.runtime.scenarios.select("zai", tenant, call.headers.get(SCENARIO_HEADER))
+    except KeyError:  # an unknown scenario name: the pipeline reports it
+        scenario = None
+    if scenario is not None and AUTH_STYLE in scenario.options:
+        return str(scenario.options[AUTH_STYLE])
+    call.tenant = tenant
+    return str(call.option(AUTH_STYLE))
+
+
 def authenticate_bearer(call: Call) -> Tenant:
     """Core API: `Authorization: Bearer <access token>`, unexpired on the virtual clock, of a known tenant."""
-    style = call.option("auth_error_style")
     header = call.headers.get("Authorization", "").strip()
     scheme, _, token = header.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
-        raise errors.BearerRejected(style=style)
+        raise errors.BearerRejected(style=_auth_style(call, None))
     try:
         unverified = jwt.decode(token, options={"verify_signature": False})
     except jwt.InvalidTokenError as exc:
-        raise errors.BearerRejected(style=style) from exc
+        raise errors.BearerRejected(style=_auth_style(call, None)) from exc
     client_id = unverified.get("client_id") if isinstance(unverified, dict) else None
     tenant = call.runtime.tenants["zai"].find(client_id=client_id) if client_id else None
     if tenant is None:
-        raise errors.BearerRejected(style=style)
+        raise errors.BearerRejected(style=_auth_style(call, None))
     try:
         claims = jwt.decode(
             token,
@@ -150,11 +166,11 @@ def authenticate_bearer(call: Call) -> Tenant:
             options={"verify_exp": False, "verify_iat": False, "verify_nbf": False, "require": ["exp"]},
         )
     except jwt.InvalidTokenError as exc:
-        raise errors.BearerRejected(style=style) from exc
+        raise errors.BearerRejected(style=_auth_style(call, None)) from exc  # forged: not the tenant's
     if claims.get("scope") != tenant.get("scope"):
-        raise errors.BearerRejected(style=style)
+        raise errors.BearerRejected(style=_auth_style(call, None))
     if call.now >= float(claims["exp"]):
-        raise errors.BearerRejected(expired=True, style=style)
+        raise errors.BearerRejected(expired=True, style=_auth_style(call, tenant))
     call.auth = claims
     return tenant
 

@@ -8,6 +8,7 @@ import uuid
 
 import jwt
 import pytest
+import yaml
 
 from emulator.app import create_app
 from emulator.clients.zai import ZaiClient
@@ -624,3 +625,18 @@ def test_create_token_open_tenants_admits_new_client():
     response = client.post("/tokens", data={**creds, "client_secret": "other"})
     assert (response.status_code, response.json) == (401, {"error": "invalid credentials"})
     assert app.extensions["payemu"].tenants["zai"].get("newclient").admitted
+
+
+def test_get_user_tenant_auth_error_style_applies_once_tenant_known(tmp_path):
+    entries = [dict(entry) for entry in TENANTS.values()]
+    entries[0]["options"] = {"auth_error_style": "gateway"}
+    path = tmp_path / "tenants.yaml"
+    path.write_text(yaml.safe_dump({"zai": entries}))
+    app = create_app(strict=True, seed=1, tenants_file=path)
+    client, runtime = app.test_client(), app.extensions["payemu"]
+    token = token_for(client, A)
+    response = client.get("/users", headers={"Authorization": "Bearer nope"})  # no tenant known: server style
+    assert (response.status_code, response.json) == (401, NOT_AUTHORIZED)
+    runtime.clock.advance(3600)
+    response = client.get("/users", headers=bearer(token))
+    assert (response.status_code, response.json) == (401, {"message": "The incoming token has expired"})
