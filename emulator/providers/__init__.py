@@ -2,7 +2,9 @@
 
 from emulator.core.provider import Provider
 from emulator.providers.izipay import PROVIDER as IZIPAY
+from emulator.providers.payelata import PROVIDER as PAYELATA
 
 PROVIDERS: tuple[Provider, ...] = (
     IZIPAY,
+    PAYELATA,
 )
