@@ -17,14 +17,17 @@ The pipeline, in order (each step answers in the provider's own format when it f
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
+import socket
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Request, Response, current_app, request
+from werkzeug.exceptions import HTTPException
 
 from emulator.core.clock import monotonic, real_sleep
 from emulator.core.codecs import JSON, Codec, DecodeError
@@ -108,9 +111,7 @@ class TenantContext:
                 base = f"http://{self.runtime.config.host}:{self.runtime.config.port}/"
         return base.rstrip("/") + path
 
-    def send_callback(
-        self, *, url: str, body: bytes, headers: dict[str, str], event: str, **delivery: Any
-    ) -> Any:
+    def send_callback(self, *, url: str, body: bytes, headers: dict[str, str], event: str, **delivery: Any) -> Any:
         """Queue a signed callback for this tenant, shaped by the matched scenario rule."""
         tenant_id = self.tenant.id if self.tenant else ""
         return self.runtime.callbacks.send(
@@ -174,7 +175,12 @@ class DroppedConnection(ConnectionAbortedError):
     """Raised from a response body to make a plain WSGI server drop the connection (fault: reset)."""
 
 
-def _drop() -> Iterator[bytes]:
+def _drop(environ: Mapping[str, Any]) -> Iterator[bytes]:
+    """Close the client's socket where the server exposes it (werkzeug, gunicorn), then abort."""
+    sock = environ.get("werkzeug.socket") or environ.get("gunicorn.socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
     raise DroppedConnection("payemu scenario fault: reset")
     yield b""  # pragma: no cover - makes this a generator
 
@@ -187,7 +193,9 @@ def operation(name: str, *, auth: Authenticator | None = None, codec: Codec | No
         def endpoint(**path_args: Any) -> Response:
             runtime: Runtime = current_app.extensions["payemu"]
             provider = runtime.providers[request.blueprint or ""]
-            return _pipeline(runtime, provider, name, view, auth or provider.authenticate, codec or provider.codec, path_args)
+            return _pipeline(
+                runtime, provider, name, view, auth or provider.authenticate, codec or provider.codec, path_args
+            )
 
         endpoint.payemu_operation = name  # type: ignore[attr-defined]
         return endpoint
@@ -260,7 +268,9 @@ def _scenario_reply(call: Call, then: Mapping[str, Any]) -> Reply | None:
     return None
 
 
-def _finish(runtime: Runtime, call: Call, reply: Reply, then: Mapping[str, Any], started: float, codec: Codec) -> Response:
+def _finish(
+    runtime: Runtime, call: Call, reply: Reply, then: Mapping[str, Any], started: float, codec: Codec
+) -> Response:
     provider = call.provider
     if reply.raw is not None:
         payload, content_type = reply.raw, reply.content_type or codec.encode(None)[1]
@@ -270,7 +280,16 @@ def _finish(runtime: Runtime, call: Call, reply: Reply, then: Mapping[str, Any],
                 runtime.contracts.check_response(provider.name, call.operation, reply.status, reply.body)
             except ContractMismatch as mismatch:
                 log.error("contract violation: %s", mismatch)
-                reply = Reply(500, {"payemu_contract_violation": {"contract": mismatch.contract, "path": mismatch.path, "message": mismatch.detail}})
+                reply = Reply(
+                    500,
+                    {
+                        "payemu_contract_violation": {
+                            "contract": mismatch.contract,
+                            "path": mismatch.path,
+                            "message": mismatch.detail,
+                        }
+                    },
+                )
                 reply.headers["X-Payemu-Contract-Violation"] = mismatch.contract
                 codec = JSON
         payload, content_type = codec.encode(reply.body)
@@ -299,8 +318,15 @@ def _finish(runtime: Runtime, call: Call, reply: Reply, then: Mapping[str, Any],
         if runtime.deferred_effects:
             response.headers[FAULT_HEADER] = "reset"
         else:
-            response.response = _drop()
+            response.response = _drop(request.environ)
     return response
+
+
+def _body_bytes(req: Request) -> bytes:
+    try:
+        return req.get_data(cache=True)
+    except HTTPException:  # oversize: the body was never read
+        return b"<body not read: too large>"
 
 
 def _journal(runtime: Runtime, call: Call, status: int, payload: bytes, started: float) -> None:
@@ -316,7 +342,7 @@ def _journal(runtime: Runtime, call: Call, status: int, payload: bytes, started:
             path=req.path,
             query=masked_body(req.query_string),
             request_headers=dict(req.headers.items()),
-            request_body=masked_body(req.get_data(cache=True)),
+            request_body=masked_body(_body_bytes(req)),
             status=status,
             response_body=masked_body(payload),
             duration_ms=round((monotonic() - started) * 1000, 3),

@@ -68,9 +68,7 @@ class Condition:
                 return False
             if "in" in spec and not any(_equal(value, option) for option in spec["in"]):
                 return False
-            if "equals" in spec and not _equal(value, spec["equals"]):
-                return False
-            return True
+            return not ("equals" in spec and not _equal(value, spec["equals"]))
         return value is not _MISSING and _equal(value, spec)
 
 
@@ -124,10 +122,7 @@ class Rule:
         for name, condition in self.query.items():
             if not condition.test(request.args.get(name, _MISSING)):
                 return False
-        for dotted, condition in self.body.items():
-            if not condition.test(_lookup(call.body, dotted)):
-                return False
-        return True
+        return all(condition.test(_lookup(call.body, dotted)) for dotted, condition in self.body.items())
 
     def count_allows(self, number: int) -> bool:
         """Whether the `number`-th matching call (1-based) is one this rule acts on."""

@@ -4,7 +4,4 @@ from emulator.core.provider import Provider
 from emulator.providers.izipay import PROVIDER as IZIPAY
 from emulator.providers.payelata import PROVIDER as PAYELATA
 
-PROVIDERS: tuple[Provider, ...] = (
-    IZIPAY,
-    PAYELATA,
-)
+PROVIDERS: tuple[Provider, ...] = (IZIPAY, PAYELATA)

@@ -70,7 +70,11 @@ def generate_token(call: Call) -> Reply:
     facilitator = call.option("facilitator_code") or ("6666041" if call.option("environment") == "sandbox" else "0")
     transaction_id = call.headers["transactionId"]
     token = call.state.issue_token(call.body, transaction_id, call.fake.uuid4(), now=call.now, facilitator=facilitator)
-    body = {"code": "00", "message": "OK", "response": {"token": token, "userOrg": model.USER_ORG, "userScoring": call.option("user_scoring")}}
+    body = {
+        "code": "00",
+        "message": "OK",
+        "response": {"token": token, "userOrg": model.USER_ORG, "userScoring": call.option("user_scoring")},
+    }
     return Reply(200, body)
 
 
