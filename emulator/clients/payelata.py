@@ -14,46 +14,48 @@ from urllib.parse import urlsplit
 
 import requests
 
+from emulator.clients._http import ApiError, HttpClient, error_class
+
 JSON_API = "application/vnd.api+json"
 
 
-class PayelataApiError(Exception):
-    """A non-success answer: the HTTP status and the JSON:API `errors` list (empty if none)."""
+def _answer(response: requests.Response, expect: int) -> dict[str, Any]:
+    """Return the JSON:API document, or raise the typed error (Unauthorized, Unprocessable, ...).
 
-    def __init__(self, status: int, body: Any, text: str = "") -> None:
-        self.status = status
-        self.body = body
-        self.errors: list[dict[str, Any]] = body.get("errors", []) if isinstance(body, dict) else []
-        detail = "; ".join(str(e.get("detail")) for e in self.errors) or text[:200]
-        super().__init__(f"HTTP {status}: {detail}")
-
-
-def _json(response: requests.Response) -> Any:
+    The error's `body` keeps the JSON:API `errors` list; `code` is the first error's `source.pointer`.
+    """
     try:
-        return response.json()
+        body = response.json()
     except ValueError:
-        return None
+        body = None
+    if response.status_code == expect and isinstance(body, dict):
+        return body
+    errors = body.get("errors", []) if isinstance(body, dict) else []
+    first = errors[0] if errors and isinstance(errors[0], dict) else {}
+    message = "; ".join(str(e.get("detail")) for e in errors if isinstance(e, dict)) or response.reason or ""
+    pointer = (first.get("source") or {}).get("pointer")
+    raise error_class(response.status_code)(response.status_code, message, code=pointer, body=body)
+
+
+def errors_of(error: ApiError) -> list[dict[str, Any]]:
+    """The JSON:API `errors` list carried by an error raised by these clients."""
+    return error.body.get("errors", []) if isinstance(error.body, dict) else []
 
 
 class PayelataClient:
     """The private API: HTTP Basic with the commerce account id and an API key (test or live)."""
 
-    def __init__(self, base_url: str, account_id: str, api_key: str, *, timeout: float = 10.0,
-                 session: requests.Session | None = None) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.session = session or requests.Session()
-        self.session.auth = (account_id, api_key)
-        self.timeout = timeout
+    def __init__(self, base_url: str, account_id: str, api_key: str, **http: Any) -> None:
+        self.http = HttpClient(base_url, **http)
+        self.http.session.auth = (account_id, api_key)
 
     def _request(self, method: str, path: str, body: Any = None, expect: int = 200) -> dict[str, Any]:
         headers = {"Accept": JSON_API}
         if body is not None:
             headers["Content-Type"] = JSON_API
-        response = self.session.request(method, self.base_url + path, json=body, headers=headers, timeout=self.timeout)
-        data = _json(response)
-        if response.status_code != expect:  # the docs: anything but 201 means the invoice was not created
-            raise PayelataApiError(response.status_code, data, response.text)
-        return data
+        # Creation is not retried: a 5xx may still have created the invoice (reconcile by reference_id).
+        response = self.http.request(method, path, json=body, headers=headers, retry=method == "GET")
+        return _answer(response, expect)  # the docs: anything but 201 means the invoice was not created
 
     def create_payment_invoice(self, attributes: dict[str, Any], *, callback_url: str | None = None) -> dict[str, Any]:
         """POST /payment-invoices; return the invoice resource (`data`)."""
@@ -70,10 +72,8 @@ class PayelataClient:
 class CardGateClient:
     """The card gate: `POST /payment/sale` with the invoice's `flow_data.metadata.token` as bearer."""
 
-    def __init__(self, base_url: str, *, timeout: float = 10.0, session: requests.Session | None = None) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.session = session or requests.Session()
-        self.timeout = timeout
+    def __init__(self, base_url: str, **http: Any) -> None:
+        self.http = HttpClient(base_url, **http)
 
     @classmethod
     def for_invoice(cls, invoice: dict[str, Any], **kwargs: Any) -> CardGateClient:
@@ -89,20 +89,17 @@ class CardGateClient:
         """Charge: empty attributes for a token or instant charge, card fields for a raw card."""
         body = {"data": {"type": "sale-operation", "attributes": dict(card or {})}}
         headers = {"Authorization": f"Bearer {token}", "Content-Type": JSON_API, "Accept": JSON_API}
-        response = self.session.post(self.base_url + "/payment/sale", json=body, headers=headers, timeout=self.timeout)
-        data = _json(response)
-        if response.status_code != 200:
-            raise PayelataApiError(response.status_code, data, response.text)
-        return data["data"]
+        response = self.http.request("POST", "/payment/sale", json=body, headers=headers, retry=False)
+        return _answer(response, 200)["data"]
 
     def complete_3ds(self, auth_payload: dict[str, Any], *, authenticate: bool = True) -> str:
         """Play the cardholder on the ACS page: post the `auth_payload` form, then answer at TermUrl."""
         params = auth_payload["params"]
-        page = self.session.request(auth_payload.get("method", "POST"), auth_payload["action"], data=params,
-                                    timeout=self.timeout)
+        session, timeout = self.http.session, self.http.timeout
+        page = session.request(auth_payload.get("method", "POST"), auth_payload["action"], data=params, timeout=timeout)
         page.raise_for_status()
         answer = {"MD": params["MD"], "PaRes": "AUTHENTICATED" if authenticate else "FAILED"}
-        result = self.session.post(params["TermUrl"], data=answer, timeout=self.timeout)
+        result = session.post(params["TermUrl"], data=answer, timeout=timeout)
         result.raise_for_status()
         return result.text
 

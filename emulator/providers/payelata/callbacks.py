@@ -11,6 +11,7 @@ from emulator.providers.payelata.model import FINAL, Event
 from emulator.providers.payelata.signing import SIGNATURE_HEADER, signature
 
 CALLBACK_CONTENT_TYPE = "application/vnd.api+json"  # (inferred) §5.5: "body in JSON-API format"
+STAGGER_MS = 25
 RETRY_STEP_SECONDS = 60.0  # (doc) §5.5: the n-th retry comes n minutes after the previous attempt
 
 
@@ -60,7 +61,13 @@ def send_events(context: TenantContext, events: list[Event], *, batch: bool = Fa
         # (doc) §5.5: signed with the test or live secret, matching the invoice's mode.
         secret = str(tenant.get("callback_secret_test" if event.test_mode else "callback_secret_live") or "")
         # A scenario's `reorder` holds back only the first callback, so the next one overtakes it.
-        context.callback_effects = {**effects, "reorder": bool(effects.get("reorder")) and sent == 0}
+        # Changes of one call leave STAGGER_MS apart, so that they usually arrive in order (the
+        # dispatcher sends in parallel); `reorder` scenarios still shuffle them on purpose.
+        context.callback_effects = {
+            **effects,
+            "reorder": bool(effects.get("reorder")) and sent == 0,
+            "delay_ms": int(effects.get("delay_ms", 0)) + STAGGER_MS * sent,
+        }
         context.send_callback(
             url=url,
             body=body,

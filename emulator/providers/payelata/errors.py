@@ -20,10 +20,12 @@ MSG_TOKEN_UNKNOWN = "Token not found."
 MSG_CARD_NUMBER = "Invalid card number."
 MSG_NOT_PAYABLE = "Payment invoice can not be processed in its current status."
 TITLES = {
+    400: "Bad Request",
     401: "Unauthorized",
     403: "Forbidden",
     404: "Not Found",
     405: "Method Not Allowed",
+    413: "Payload Too Large",
     422: "Unprocessable Entity",
     429: "Too Many Requests",
     500: "Internal Server Error",

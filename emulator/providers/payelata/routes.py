@@ -57,7 +57,7 @@ def authenticate_bearer(call: Call) -> Tenant:
         raise errors.BearerRejected()
     token = header[7:].strip()
     try:
-        claims = jwt.decode(token, options={"verify_signature": False})
+        claims = jwt.decode(token, options={"verify_signature": False, "verify_exp": False, "verify_iat": False})
     except jwt.InvalidTokenError as exc:
         raise errors.BearerRejected() from exc
     tenant = call.runtime.tenants[NAME].get(str(claims.get("account")))
