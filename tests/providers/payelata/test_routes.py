@@ -637,3 +637,25 @@ def test_concurrent_sales_on_one_invoice_charge_once(app: Any, runtime: Any) -> 
     for thread in threads:
         thread.join()
     assert sorted(statuses) == [200] + [422] * 7
+
+
+def test_hosted_payment_page_saved_card_for_a_token_invoice(client: Any) -> None:
+    _, token = tokenized(client)
+    second = create(client, reference_id="O2", token=token, customer={"reference_id": "my_customer_1"})
+    page = client.get(second["attributes"]["flow_data"]["action"])
+    assert (
+        b'id="saved-card"' in page.data and b"512381******0000" in page.data and b'name="card_number"' not in page.data
+    )
+    done = client.post(second["attributes"]["flow_data"]["action"], data={})
+    assert b'<h1 id="status">processed</h1>' in done.data
+
+
+def test_journal_and_outbox_never_hold_a_full_pan_or_cvv(client: Any, runtime: Any, receiver: Receiver) -> None:
+    invoice = create(client, callback_url=receiver.url)
+    client.post(invoice["attributes"]["flow_data"]["action"], data=card(SUCCESS, cvv="987"))
+    assert runtime.callbacks.wait_idle(5)
+    journal = json.dumps([entry.to_json() for entry in runtime.journal.query()], default=str)
+    outbox = json.dumps([d.to_json() for d in runtime.callbacks.list()])
+    for text in (journal, outbox):
+        assert SUCCESS not in text and "cvv=987" not in text and '"cvv": "987"' not in text
+    assert "cvv=***" in journal
