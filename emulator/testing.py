@@ -1,16 +1,19 @@
 """The pytest plugin (entry point `payemu`): a live emulator per test session and admin helpers.
 
 Fixtures:
-  payemu_config  — keyword overrides for create_app (override it in your conftest; default strict).
-  payemu_server  — the live server (`.url`, `.app`, `.runtime`), reset before each test.
-  payemu_admin   — the admin API of that server: clock, scenarios, journal, callbacks, state.
+  payemu_config   — keyword overrides for create_app (override it in your conftest; default strict).
+  payemu_server   — the live server (`.url`, `.app`, `.runtime`), reset before each test.
+  payemu_admin    — the admin API of that server: clock, scenarios, journal, callbacks, state.
+  payemu_receiver — a local HTTP endpoint that records the callbacks it receives.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -40,6 +43,7 @@ def start_server(**overrides: Any) -> tuple[PayemuServer, threading.Thread]:
     from emulator import create_app
 
     app = create_app(**overrides)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one access-log line per request is noise here
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="payemu-test-server", daemon=True)
     thread.start()
@@ -118,6 +122,69 @@ class AdminClient:
 
     def flush_callbacks(self) -> int:
         return self._call("POST", "/callbacks/flush")["flushed"]
+
+
+@dataclass
+class Received:
+    """One request a receiver got."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class CallbackReceiver:
+    """A loopback HTTP server that records requests and answers with scripted statuses."""
+
+    url: str
+    server: ThreadingHTTPServer
+    received: list[Received] = field(default_factory=list)
+    statuses: list[int] = field(default_factory=list)  # answered in turn; 200 once exhausted
+    arrived: threading.Condition = field(default_factory=threading.Condition)
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
+        """Wait until `count` requests have arrived; return them all."""
+        with self.arrived:
+            self.arrived.wait_for(lambda: len(self.received) >= count, timeout)
+        if len(self.received) < count:
+            raise AssertionError(f"expected {count} callback(s), got {len(self.received)}: {self.received}")
+        return list(self.received)
+
+
+def start_receiver() -> CallbackReceiver:
+    """Start a callback receiver on 127.0.0.1 and a free port."""
+    receiver: CallbackReceiver
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            with receiver.arrived:
+                receiver.received.append(Received("POST", self.path, dict(self.headers.items()), body))
+                status = receiver.statuses.pop(0) if receiver.statuses else 200
+                receiver.arrived.notify_all()
+            self.send_response(status)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"OK")
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    receiver = CallbackReceiver(f"http://127.0.0.1:{server.server_port}", server)
+    threading.Thread(target=server.serve_forever, name="payemu-receiver", daemon=True).start()
+    return receiver
+
+
+@pytest.fixture
+def payemu_receiver() -> Iterator[CallbackReceiver]:
+    """A callback receiver for one test, stopped afterwards."""
+    receiver = start_receiver()
+    yield receiver
+    receiver.server.shutdown()
+    receiver.server.server_close()
 
 
 @pytest.fixture(scope="session")

@@ -34,7 +34,7 @@ from emulator.core.codecs import JSON, Codec, DecodeError
 from emulator.core.contracts import Violation
 from emulator.core.errors import ContractMismatch, ProviderError, Reply
 from emulator.core.journal import Entry, masked_body
-from emulator.core.scenarios import SCENARIO_HEADER, Rule
+from emulator.core.scenarios import SCENARIO_HEADER, Rule, UnknownScenario
 from emulator.core.tenants import Tenant
 
 if TYPE_CHECKING:
@@ -221,7 +221,13 @@ def _pipeline(
         except DecodeError as exc:
             raise provider.contract_error(call, [Violation("body", "", exc.keyword, exc.message)]) from exc
         call.tenant = authenticate(call)
-        scenario = runtime.scenarios.select(provider.name, call.tenant, request.headers.get(SCENARIO_HEADER))
+        try:
+            scenario = runtime.scenarios.select(provider.name, call.tenant, request.headers.get(SCENARIO_HEADER))
+        except UnknownScenario as unknown:
+            # An emulator-only header with a typo: answer loudly, in payemu's own words, not the provider's.
+            body = {"payemu_error": str(unknown), "known": sorted(runtime.scenarios.names())}
+            reply = Reply(400, body, {"X-Payemu-Error": "unknown-scenario"})
+            return _finish(runtime, call, reply, then, started, JSON)
         call.scenario_name = scenario.name
         call.scenario_options = scenario.options
         rule = scenario.match(call) if scenario.rules else None
@@ -263,9 +269,9 @@ def _scenario_reply(call: Call, then: Mapping[str, Any]) -> Reply | None:
         return Reply(spec["status"], spec.get("body"), dict(spec.get("headers") or {}), raw=raw)
     if "error" in then:
         return call.error(then["error"].removeprefix(f"{call.provider.name}.")).reply(call.now)
-    if "fault" in then and not then.get("process"):
-        return Reply(200, None)  # the body is replaced by the fault in _finish
-    return None
+    if then.get("fault") == "reset" and not then.get("process"):
+        return Reply(200, None, raw=b"")  # never sent: the connection is dropped in _finish
+    return None  # empty and malformed garble the handled response in _finish
 
 
 def _finish(
@@ -275,7 +281,7 @@ def _finish(
     if reply.raw is not None:
         payload, content_type = reply.raw, reply.content_type or codec.encode(None)[1]
     else:
-        if runtime.config.strict and "respond" not in then:
+        if runtime.config.strict and "respond" not in then and not _is_payemu_error(reply):
             try:
                 runtime.contracts.check_response(provider.name, call.operation, reply.status, reply.body)
             except ContractMismatch as mismatch:
@@ -327,6 +333,10 @@ def _body_bytes(req: Request) -> bytes:
         return req.get_data(cache=True)
     except HTTPException:  # oversize: the body was never read
         return b"<body not read: too large>"
+
+
+def _is_payemu_error(reply: Reply) -> bool:
+    return isinstance(reply.body, dict) and "payemu_error" in reply.body
 
 
 def _journal(runtime: Runtime, call: Call, status: int, payload: bytes, started: float) -> None:

@@ -26,6 +26,10 @@ DEFAULT = "default"
 _MISSING = object()
 
 
+class UnknownScenario(LookupError):
+    """A scenario name that no file defines."""
+
+
 @dataclass(frozen=True)
 class Catalog:
     """The names a provider's scenarios may use, checked when files load."""
@@ -253,10 +257,13 @@ class Scenarios:
         self._bound: dict[tuple[str, str], str] = {}
 
     def resolve(self, name: str, provider: str | None = None) -> Scenario:
-        """Find a scenario by `provider/stem` (or by `stem` within `provider`); KeyError if unknown."""
+        """Find a scenario by `provider/stem` (or by `stem` within `provider`)."""
         if "/" not in name and provider is not None:
             name = f"{provider}/{name}"
-        return self.book[name]
+        try:
+            return self.book[name]
+        except KeyError:
+            raise UnknownScenario(f"unknown scenario {name!r}") from None
 
     def select(self, provider: str, tenant: Any, header: str | None) -> Scenario:
         """Header, then tenant binding, then the server's active scenario, then the default."""
