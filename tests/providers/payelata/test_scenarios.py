@@ -37,6 +37,7 @@ def test_default_scenario_loads_every_payelata_file(runtime: Any) -> None:
         "rate-limited-creation",
         "slow-card-gate",
         "delayed-settlement",
+        "invoices-expire",
     ):
         assert f"payelata/{stem}" in names
 
@@ -138,3 +139,12 @@ def test_delayed_settlement_on_the_clock(client: Any, runtime: Any, receiver: Re
     assert receiver.statuses_seen() == [("process_pending", "ok"), ("processed", "ok")]
     got = client.get("/payment-invoices/" + invoice["id"], headers=basic()).get_json()["data"]["attributes"]
     assert got["status"] == "processed"
+
+
+def test_get_payment_invoice_invoices_expire(client: Any, runtime: Any, receiver: Receiver) -> None:
+    invoice = create(client, callback_url=receiver.url)
+    got = client.get("/payment-invoices/" + invoice["id"], headers={**basic(), **use("invoices-expire")})
+    assert got.get_json()["data"]["attributes"]["status"] == "expired"
+    assert runtime.callbacks.wait_idle(5)
+    assert receiver.statuses_seen() == [("expired", "ok")]
+    assert pay(client, invoice, card(SUCCESS)).status_code == 422
