@@ -1,7 +1,12 @@
 """The registered providers: one line each."""
 
 from emulator.core.provider import Provider
+from emulator.providers.ecommpay import PROVIDER as ECOMMPAY
 from emulator.providers.izipay import PROVIDER as IZIPAY
 from emulator.providers.payelata import PROVIDER as PAYELATA
 
-PROVIDERS: tuple[Provider, ...] = (IZIPAY, PAYELATA)
+PROVIDERS: tuple[Provider, ...] = (
+    IZIPAY,
+    ECOMMPAY,
+    PAYELATA,
+)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from emulator.clients._http import Unauthorized, Unprocessable
+from emulator.clients._http import NotFound, Unauthorized, Unprocessable
 from emulator.clients.payelata import CardGateClient, PayelataClient, callback_signature, errors_of, verify_callback
 from tests.providers.payelata.support import (
     ACCOUNT,
@@ -97,9 +97,9 @@ def test_client_tenant_isolation(payemu_server: Any) -> None:
     mine = PayelataClient(payemu_server.url, ACCOUNT, TEST_KEY)
     theirs = PayelataClient(payemu_server.url, OTHER_ACCOUNT, OTHER_KEY)
     invoice = mine.create_payment_invoice(attrs("CLIENT-ISO"))
-    with pytest.raises(Exception) as missing:
+    with pytest.raises(NotFound) as missing:
         theirs.get_payment_invoice(invoice["id"])
-    assert missing.value.status == 404
+    assert errors_of(missing.value) == [{"status": "404", "title": "Not Found", "detail": "Not Found"}]
 
 
 @pytest.mark.live
