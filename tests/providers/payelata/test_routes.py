@@ -498,11 +498,12 @@ def test_callbacks_on_every_status_change_signed(client: Any, runtime: Any, rece
     invoice = create(client, callback_url=receiver.url)
     pay(client, invoice, card(SUCCESS))
     assert runtime.callbacks.wait_idle(5)
-    assert receiver.statuses_seen() == [("process_pending", "ok"), ("processed", "ok")]
+    # Sent 25 ms apart, so normally in this order; delivery is parallel, so compare as a set.
+    assert sorted(receiver.statuses_seen()) == [("process_pending", "ok"), ("processed", "ok")]
     for item in receiver.received:
         assert item["headers"]["X-Signature"] == signature(SECRET_TEST, item["body"])
         assert item["headers"]["Content-Type"] == "application/vnd.api+json"
-    final = receiver.bodies()[-1]
+    final = next(b for b in receiver.bodies() if b["data"]["attributes"]["status"] == "processed")
     assert final == client.get("/payment-invoices/" + invoice["id"], headers=basic()).get_json()
     outbox = runtime.callbacks.list(provider="payelata")
     assert [d.event for d in outbox] == ["payment-invoice.process_pending", "payment-invoice.processed"]
@@ -513,7 +514,7 @@ def test_callbacks_live_mode_uses_the_live_secret(client: Any, runtime: Any, rec
     invoice = create(client, headers=basic(key=LIVE_KEY), callback_url=receiver.url)
     pay(client, invoice, card(FAIL, "05", "29"))
     assert runtime.callbacks.wait_idle(5)
-    assert receiver.statuses_seen()[-1] == ("process_failed", "insufficient_funds")
+    assert ("process_failed", "insufficient_funds") in receiver.statuses_seen()
     assert all(i["headers"]["X-Signature"] == signature(SECRET_LIVE, i["body"]) for i in receiver.received)
 
 
@@ -526,7 +527,7 @@ def test_callbacks_carry_the_token_after_tokenization(client: Any, runtime: Any,
     )
     pay(client, invoice, card(SUCCESS))
     assert runtime.callbacks.wait_idle(5)
-    pending, processed = receiver.bodies()
+    pending, processed = sorted(receiver.bodies(), key=lambda b: b["data"]["attributes"]["status"])
     assert "token" not in pending["data"]["attributes"]["payload"]
     assert len(processed["data"]["attributes"]["payload"]["token"]) == 32
 
