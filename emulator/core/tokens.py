@@ -1,4 +1,4 @@
-"""Compact HS256 JSON Web Tokens, as the emulated providers issue them (Izipay, Zai, Payelata).
+"""Compact HMAC-signed JSON Web Tokens (HS256, HS512), as the emulated providers issue them.
 
 Hand-written on purpose: PyJWT spends ~10x longer per token (key-format checks on every call), and
 token issuing sits on the benchmarked hot path. The test suite verifies these tokens with PyJWT.
@@ -11,12 +11,11 @@ import hmac
 import json
 from typing import Any
 
-_HEADER = base64.urlsafe_b64encode(b'{"alg":"HS256","typ":"JWT"}').rstrip(b"=")
-_HEADER_TEXT = _HEADER.decode("ascii")
+_DIGESTS = {"HS256": "sha256", "HS512": "sha512"}
 
 
 class TokenError(ValueError):
-    """Not a well-formed HS256 JWT, or its signature does not verify."""
+    """Not a well-formed JWT of a supported HMAC algorithm, or its signature does not verify."""
 
 
 def _b64(data: bytes) -> bytes:
@@ -30,39 +29,71 @@ def _unb64(part: str) -> bytes:
         raise TokenError("bad base64url") from exc
 
 
-def encode(claims: dict[str, Any], secret: str) -> str:
-    """Sign `claims` (key order kept) with HMAC-SHA256."""
-    payload = _b64(json.dumps(claims, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
-    signing_input = _HEADER + b"." + payload
-    signature = _b64(hmac.digest(secret.encode("utf-8"), signing_input, "sha256"))
+def _key(secret: str | bytes) -> bytes:
+    return secret if isinstance(secret, bytes) else secret.encode("utf-8")
+
+
+def _compact(data: dict[str, Any]) -> bytes:
+    return _b64(json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+
+
+_HEADERS: dict[tuple[str, bool], bytes] = {}
+
+
+def _header(algorithm: str, typ_first: bool) -> bytes:
+    key = (algorithm, typ_first)
+    if key not in _HEADERS:
+        header = {"typ": "JWT", "alg": algorithm} if typ_first else {"alg": algorithm, "typ": "JWT"}
+        _HEADERS[key] = _compact(header)
+    return _HEADERS[key]
+
+
+# The headers this module writes, decoded once (reading a token's header is on the hot path).
+_KNOWN_HEADERS = {
+    _header(alg, typ_first).decode("ascii"): {"alg": alg, "typ": "JWT"}
+    for alg in _DIGESTS
+    for typ_first in (True, False)
+}
+
+
+def encode(claims: dict[str, Any], secret: str | bytes, algorithm: str = "HS256", *, typ_first: bool = False) -> str:
+    """Sign `claims` (key order kept); the header is `{"alg","typ"}`, or `{"typ","alg"}` with `typ_first`."""
+    signing_input = _header(algorithm, typ_first) + b"." + _compact(claims)
+    signature = _b64(hmac.digest(_key(secret), signing_input, _DIGESTS[algorithm]))
     return (signing_input + b"." + signature).decode("ascii")
 
 
-def claims(token: str) -> dict[str, Any]:
-    """Read the claims without verifying (to find whose key verifies the token)."""
+def _algorithm(token: str) -> tuple[str, dict[str, Any]]:
     parts = token.split(".")
     if len(parts) != 3:
         raise TokenError("not three segments")
     try:
-        header = {"alg": "HS256"} if parts[0] == _HEADER_TEXT else json.loads(_unb64(parts[0]))
+        header = _KNOWN_HEADERS.get(parts[0]) or json.loads(_unb64(parts[0]))
         data = json.loads(_unb64(parts[1]))
     except ValueError as exc:
         raise TokenError("segments are not JSON") from exc
-    if not isinstance(header, dict) or header.get("alg") != "HS256" or not isinstance(data, dict):
-        raise TokenError("not an HS256 token")
-    return data
+    if not isinstance(header, dict) or header.get("alg") not in _DIGESTS or not isinstance(data, dict):
+        raise TokenError("not an HMAC-signed token")
+    return header["alg"], data
 
 
-def verify(token: str, secret: str) -> None:
-    """Raise TokenError unless the token's HS256 signature verifies with `secret`."""
+def claims(token: str) -> dict[str, Any]:
+    """Read the claims without verifying (to find whose key verifies the token)."""
+    return _algorithm(token)[1]
+
+
+def verify(token: str, secret: str | bytes, algorithm: str = "HS256") -> None:
+    """Raise TokenError unless the token is signed with `algorithm` and `secret`."""
+    if _algorithm(token)[0] != algorithm:
+        raise TokenError("unexpected algorithm")
     signing_input, _, signature = token.rpartition(".")
-    expected = _b64(hmac.digest(secret.encode("utf-8"), signing_input.encode("ascii", "replace"), "sha256"))
+    expected = _b64(hmac.digest(_key(secret), signing_input.encode("ascii", "replace"), _DIGESTS[algorithm]))
     if not hmac.compare_digest(expected, signature.encode("ascii", "replace")):
         raise TokenError("bad signature")
 
 
-def decode(token: str, secret: str) -> dict[str, Any]:
-    """Return the claims of a token whose HS256 signature verifies with `secret`."""
+def decode(token: str, secret: str | bytes, algorithm: str = "HS256") -> dict[str, Any]:
+    """Return the claims of a token whose signature verifies with `secret`."""
     data = claims(token)
-    verify(token, secret)
+    verify(token, secret, algorithm)
     return data

@@ -3,10 +3,12 @@
 from emulator.core.provider import Provider
 from emulator.providers.ecommpay import PROVIDER as ECOMMPAY
 from emulator.providers.izipay import PROVIDER as IZIPAY
+from emulator.providers.payelata import PROVIDER as PAYELATA
 from emulator.providers.zai import PROVIDER as ZAI
 
 PROVIDERS: tuple[Provider, ...] = (
     IZIPAY,
     ZAI,
     ECOMMPAY,
+    PAYELATA,
 )

@@ -28,7 +28,10 @@ def _scenario_dir(tmp_path: Path, files: dict[str, str]) -> Path:
 
 
 def _app_with(tmp_path: Path, files: dict[str, str], **config):
-    return create_app(strict=True, seed=1, scenarios_dir=_scenario_dir(tmp_path, files), **config)
+    from emulator.providers.izipay import PROVIDER as IZIPAY
+
+    # Only Izipay: the temporary scenarios folder holds no other provider's default.yaml.
+    return create_app(strict=True, seed=1, scenarios_dir=_scenario_dir(tmp_path, files), providers=[IZIPAY], **config)
 
 
 def test_header_selects_scenario_per_request(client):

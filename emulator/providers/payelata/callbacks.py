@@ -1,0 +1,81 @@
+"""Payelata callbacks (provider-spec §5.5): the JSON:API invoice, signed, retried after 1, 2, 3 … minutes."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+from emulator.core.provider import TenantContext
+from emulator.providers.payelata.model import FINAL, Event
+from emulator.providers.payelata.signing import SIGNATURE_HEADER, signature
+
+CALLBACK_CONTENT_TYPE = "application/vnd.api+json"  # (inferred) §5.5: "body in JSON-API format"
+STAGGER_MS = 25
+RETRY_STEP_SECONDS = 60.0  # (doc) §5.5: the n-th retry comes n minutes after the previous attempt
+
+
+def flag(value: Any) -> bool:
+    """Read a boolean option that may come from the command line as text."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
+def retry_delays(context: TenantContext) -> tuple[float, ...]:
+    """(doc) §5.5: linearly increasing, up to 100 attempts; scaled by the `callback_retry_scale` option."""
+    scale = float(context.option("callback_retry_scale"))
+    attempts = int(context.option("callback_max_attempts"))
+    return tuple(RETRY_STEP_SECONDS * step * scale for step in range(1, attempts))
+
+
+def encode(wire: dict[str, Any]) -> bytes:
+    return json.dumps(wire, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def send_events(context: TenantContext, events: list[Event], *, batch: bool = False) -> int:
+    """Queue one signed callback per status change; return how many were queued."""
+    tenant = context.tenant
+    if tenant is None or not events:
+        return 0
+    if batch or flag(context.option("callback_batching")):
+        latest: dict[str, Event] = {}
+        for event in events:  # (doc) §5.5: close changes of one object are batched, latest state wins
+            latest.pop(event.invoice_id, None)
+            latest[event.invoice_id] = event
+        events = list(latest.values())
+    final_only = flag(context.option("callback_final_only"))
+    strip_card = flag(context.option("callback_strip_card"))
+    sent = 0
+    effects = dict(context.callback_effects)
+    for event in events:
+        url = event.callback_url or tenant.get("callback_url")
+        if not url or (final_only and event.status not in FINAL):
+            continue
+        wire = event.wire
+        payload = wire["data"]["attributes"].get("payload")
+        if strip_card and isinstance(payload, dict) and "payment_card" in payload:
+            wire = copy.deepcopy(wire)  # (doc) §5.5: the account option that removes the masked card
+            del wire["data"]["attributes"]["payload"]["payment_card"]
+        body = encode(wire)
+        # (doc) §5.5: signed with the test or live secret, matching the invoice's mode.
+        secret = str(tenant.get("callback_secret_test" if event.test_mode else "callback_secret_live") or "")
+        # A scenario's `reorder` holds back only the first callback, so the next one overtakes it.
+        # Changes of one call leave STAGGER_MS apart, so that they usually arrive in order (the
+        # dispatcher sends in parallel); `reorder` scenarios still shuffle them on purpose.
+        context.callback_effects = {
+            **effects,
+            "reorder": bool(effects.get("reorder")) and sent == 0,
+            "delay_ms": int(effects.get("delay_ms", 0)) + STAGGER_MS * sent,
+        }
+        context.send_callback(
+            url=url,
+            body=body,
+            headers={"Content-Type": CALLBACK_CONTENT_TYPE, SIGNATURE_HEADER: signature(secret, body)},
+            event=f"payment-invoice.{event.status}",
+            retry_delays=retry_delays(context),
+            success_codes=(200,),  # (doc) §5.5: anything but HTTP 200 is a failed delivery
+        )
+        sent += 1
+    context.callback_effects = effects
+    return sent

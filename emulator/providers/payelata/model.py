@@ -1,0 +1,538 @@
+"""Payelata payment invoices, card-gate sales, 3-DS and card tokens (provider-spec §5.2–§5.5).
+
+Plain Python: every method takes `now` (virtual Unix seconds) and raises `PayelataError`s. Status
+changes are queued as events (invoice id + wire snapshot); the routes turn them into callbacks.
+Only masked card data is ever stored: the test-card outcome is re-derived from first six, last four
+and expiry, which identify the four documented test cards uniquely.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import string
+from dataclasses import dataclass, field
+from typing import Any
+
+from emulator.core import tokens
+from emulator.core.cards import luhn_valid, mask_pan
+from emulator.core.tenants import Tenant
+from emulator.providers.payelata import errors
+
+ALNUM = string.ascii_letters + string.digits
+JWT_ALGORITHM = "HS512"  # (inferred) §5.2: the real token is RS512; clients only forward it
+
+# (doc) §5.4 payment-invoice statuses.
+CREATED = "created"
+PROCESS_PENDING = "process_pending"
+PROCESSED = "processed"
+PROCESS_FAILED = "process_failed"
+EXPIRED = "expired"
+PAYABLE = (CREATED, PROCESS_PENDING)
+FINAL = frozenset({PROCESSED, PROCESS_FAILED, EXPIRED, "terminated", "refunded", "partially_refunded", "refund_failed"})
+OK = "ok"
+AUTH_3DS_REQUIRED = "auth_3ds_required"
+
+# (doc) §5.4, test-card-numbers.md: card -> (brand, 3-DS enrolled, succeeds).
+TEST_CARDS = {
+    "5123817234060000": ("mastercard", True, True),
+    "5519283812030000": ("mastercard", False, True),
+    "4412397212080000": ("visa", True, False),
+    "4302912837020000": ("visa", False, False),
+}
+ISSUERS = {"512381": "FIRST DATA CORPORATION"}  # (doc) §5.5 payload example; others (inferred)
+PENDING_EXPIRY = "0777"  # (doc) pending; auth_3ds_required on a 3-DS card
+# (doc) test-card-numbers.md: MMYY on a failing card selects the resolution; anything else general_fatal_error.
+FAIL_EXPIRY = {
+    "0856": "access_denied",
+    "0755": "error",
+    "0654": "provider_error",
+    "0553": "unknown",
+    "0452": "duplicated_transaction",
+    "0351": "auth_fatal_error",
+    "0250": "unable_to_determine_3ds_enrolment",
+    "0149": "card_is_3ds_enrolled",
+    "1248": "card_is_not_3ds_enrolled",
+    "1147": "issuer_decline",
+    "1046": "client_auth_failed",
+    "0945": "provider_fatal_error",
+    "0844": "invalid_details",
+    "0743": "invalid_pin",
+    "0642": "antifraud_error",
+    "0541": "invalid_card",
+    "0440": "fatal_error",
+    "0339": "unable_to_reconcile",
+    "0238": "invalid_amount",
+    "0137": "limit_violation",
+    "1236": "functionality_is_not_permitted",
+    "1135": "invalid_request",
+    "1034": "lost_or_stolen_card",
+    "0933": "declined",
+    "0832": "invalid_otp",
+    "0731": "invalid_3ds_code",
+    "0630": "invalid_card_status",
+    "0529": "insufficient_funds",
+    "0428": "card_expired",
+    "0327": "invalid_cvv",
+    "0226": "invalid_pan",
+    "0125": "invalid_credentials",
+}
+GENERAL_FAILURE = "general_fatal_error"
+_SERVICE_CCY = re.compile(r"^(?P<method>[a-z0-9_]+?)_(?P<ccy>[a-z]{3})(?:_hpp)?$")
+
+
+def random_id(fake: Any, length: int = 16) -> str:
+    return "".join(fake.random_element(ALNUM) for _ in range(length))
+
+
+@dataclass
+class Card:
+    """A masked card: what the payload shows, plus what the outcome rules need (never the PAN)."""
+
+    first: str
+    last: str
+    mask: str
+    brand: str
+    holder: str
+    expiry_month: str  # "07"
+    expiry_year: str  # "77"
+    issuer_name: str
+    issuer_country: str = "US"
+
+    @classmethod
+    def from_pan(cls, pan: str, holder: str, month: int, year: int) -> Card:
+        known = TEST_CARDS.get(pan)
+        brand = (
+            known[0]
+            if known
+            else {"4": "visa", "5": "mastercard", "2": "mastercard", "3": "amex"}.get(pan[0], "unknown")
+        )
+        return cls(
+            pan[:6],
+            pan[-4:],
+            mask_pan(pan),
+            brand,
+            holder,
+            f"{month:02d}",
+            f"{year % 100:02d}",
+            ISSUERS.get(pan[:6], "TEST BANK"),
+        )
+
+    @property
+    def test_card(self) -> tuple[str, bool, bool] | None:
+        for pan, info in TEST_CARDS.items():
+            if pan[:6] == self.first and pan[-4:] == self.last:
+                return info
+        return None
+
+    def to_wire(self) -> dict[str, Any]:
+        """(doc) §5.5 `payment_card`, in the documented key order."""
+        return {
+            "last": self.last,
+            "mask": self.mask,
+            "brand": self.brand,
+            "first": self.first,
+            "holder": self.holder,
+            "expiry_year": self.expiry_year,
+            "issuer_name": self.issuer_name,
+            "expiry_month": self.expiry_month,
+            "issuer_country": self.issuer_country,
+        }
+
+
+@dataclass
+class Outcome:
+    """What a card does at the gate: processed, failed (with resolution), pending, or 3-DS first."""
+
+    kind: str  # processed | failed | pending | 3ds
+    resolution: str = OK
+
+
+def card_outcome(card: Card, now_year: int, now_month: int) -> Outcome:
+    """Apply the documented test-card table (doc, §5.4); other valid cards succeed (inferred)."""
+    expiry = card.expiry_month + card.expiry_year
+    info = card.test_card
+    if info is not None:
+        _brand, three_ds, succeeds = info
+        if expiry == PENDING_EXPIRY:
+            return Outcome("3ds", AUTH_3DS_REQUIRED) if three_ds else Outcome("pending")
+        if succeeds:
+            return Outcome("processed")
+        return Outcome("failed", FAIL_EXPIRY.get(expiry, GENERAL_FAILURE))
+    year = 2000 + int(card.expiry_year)
+    if (year, int(card.expiry_month)) < (now_year, now_month):
+        return Outcome("failed", "card_expired")  # (inferred) a real card past its expiry
+    return Outcome("processed")
+
+
+@dataclass
+class CardToken:
+    token: str
+    customer_reference_id: str
+    card: Card
+    created: float
+
+
+@dataclass
+class Invoice:
+    id: str
+    tenant_id: str
+    reference_id: str
+    amount: int | float
+    currency: str
+    service: str
+    test_mode: bool
+    created: float
+    expires_at: float
+    session_id: str  # cgi_…
+    action: str  # the hosted page URL (flow_data.action)
+    jwt: str
+    status: str = CREATED
+    resolution: str = OK
+    updated: float = 0.0
+    description: str | None = None
+    metadata: Any = None
+    customer: dict[str, Any] | None = None
+    customer_id: str | None = None
+    callback_url: str | None = None
+    return_url: str | None = None
+    return_urls: dict[str, Any] | None = None
+    descriptor: str = ""
+    tokenize: bool = False
+    instant: bool = False
+    token: str | None = None  # the card token this invoice charges
+    card: Card | None = None
+    payload: dict[str, Any] | None = None
+    processed: int | None = None
+    rrn: str | None = None
+    approval_code: str | None = None
+    sale_started: bool = False
+    awaiting_3ds: Outcome | None = None  # the outcome once 3-DS completes
+    settle_at: float | None = None
+    settle_outcome: Outcome | None = None
+
+    @property
+    def serial_number(self) -> str:
+        return self.id.removeprefix("cpi_")
+
+    @property
+    def payment_method(self) -> str:
+        match = _SERVICE_CCY.match(self.service)
+        return match.group("method") if match else self.service
+
+    def to_wire(self) -> dict[str, Any]:
+        """The JSON:API invoice, keys in the documented order (doc) §5.2."""
+        done = self.status == PROCESSED
+        relationships: dict[str, Any] = {
+            "payment-service": {"data": {"type": "payment-services", "id": self.service}},
+            "payment-method": {"data": {"type": "payment-methods", "id": self.payment_method}},
+        }
+        if self.customer_id:
+            relationships["customer"] = {"data": {"type": "customers", "id": self.customer_id}}
+        attributes = {
+            "serial_number": self.serial_number,
+            "status": self.status,
+            "resolution": self.resolution,
+            "moderation_required": False,
+            "amount": self.amount,
+            "payment_amount": self.amount,
+            "currency": self.currency,
+            "service_currency": self.currency,
+            "reference_id": self.reference_id,
+            "test_mode": self.test_mode,
+            "fee": 0,
+            "deposit": self.amount,  # (doc) callbacks.md example: deposit = amount when fee is 0
+            "processed": self.processed,
+            "processed_amount": self.amount if done else None,
+            "refunded_amount": None,
+            "processed_fee": 0 if done else None,
+            "processed_deposit": self.amount if done else None,
+            "metadata": self.metadata if self.metadata else [],  # (doc) PHP empty array
+            "flow_data": {
+                "action": self.action,
+                "method": "GET",
+                "params": [],
+                "metadata": {"sid": self.session_id, "token": self.jwt},
+            },
+            "flow": "hpp",
+            "payment_flow": "charge",
+            "created": int(self.created),
+            "updated": int(self.updated),
+            "payload": self.payload,
+            "description": self.description,
+            "descriptor": self.descriptor,
+            "callback_url": self.callback_url,
+            "return_url": self.return_url,
+            "original_data": None,
+            "rrn": self.rrn,
+            "approval_code": self.approval_code,
+        }
+        return {
+            "data": {
+                "type": "payment-invoices",
+                "id": self.id,
+                "attributes": attributes,
+                "relationships": relationships,
+                "links": {"self": f"/api/payment-invoices/{self.id}"},
+            }
+        }
+
+
+@dataclass
+class Event:
+    """One status change, with the invoice as it was right then (for its callback)."""
+
+    invoice_id: str
+    status: str
+    callback_url: str | None
+    test_mode: bool
+    wire: dict[str, Any]
+
+
+@dataclass
+class PayelataState:
+    """One commerce account: its invoices, card sessions, customers and card tokens."""
+
+    tenant: Tenant
+    invoices: dict[str, Invoice] = field(default_factory=dict)
+    by_reference: dict[str, str] = field(default_factory=dict)
+    sessions: dict[str, str] = field(default_factory=dict)  # cgi_… -> cpi_…
+    customers: dict[str, str] = field(default_factory=dict)  # customer reference_id -> cus_…
+    tokens: dict[str, CardToken] = field(default_factory=dict)
+    events: list[Event] = field(default_factory=list)
+    forced: list[Outcome] = field(default_factory=list)  # scenario overrides for the next sales
+
+    # -- invoices ------------------------------------------------------------------------------
+
+    def create_invoice(
+        self,
+        attributes: dict[str, Any],
+        *,
+        now: float,
+        fake: Any,
+        live: bool,
+        action_base: str,
+        ttl: float,
+        duplicate_status: int | None,
+        token_requires_customer: bool,
+        callback_url: str | None,
+    ) -> Invoice:
+        """Create a payment invoice (§5.2); 422 on a bad service, token or reference."""
+        reference = attributes["reference_id"]
+        if duplicate_status is not None and reference in self.by_reference:
+            raise errors.DuplicateReference(duplicate_status)
+        currency = attributes["currency"]
+        service = attributes["service"]
+        match = _SERVICE_CCY.match(service)
+        if not service.startswith("payment_card") or (match and match.group("ccy").upper() != currency):
+            raise errors.Invalid("service", "Service is not available.")  # (inferred) card services only
+        customer = attributes.get("customer") or None
+        customer_ref = (customer or {}).get("reference_id")
+        cardgate = (attributes.get("gateway_options") or {}).get("cardgate") or {}
+        tokenize, instant = bool(cardgate.get("tokenize")), bool(cardgate.get("instant"))
+        token = attributes.get("token")
+        if tokenize and not customer_ref:
+            raise errors.Invalid("customer.reference_id", errors.MSG_BLANK)  # (doc) required for tokenization
+        card_token: CardToken | None = None
+        if token is not None:
+            if not customer_ref and (token_requires_customer or not instant):
+                raise errors.Invalid("customer.reference_id", errors.MSG_BLANK)  # (doc) token needs its customer
+            card_token = self.tokens.get(token)
+            if card_token is None:
+                raise errors.Invalid("token", errors.MSG_TOKEN_UNKNOWN)  # another account's token lands here too
+            if customer_ref and card_token.customer_reference_id != customer_ref:
+                raise errors.Invalid("token", errors.MSG_TOKEN_CUSTOMER)  # (doc) same customer.reference_id
+        serial = random_id(fake)
+        session = "cgi_" + random_id(fake)
+        invoice_id = "cpi_" + serial
+        claims = {
+            "sid": session,
+            "invoice": invoice_id,
+            "account": self.tenant.id,
+            "iat": int(now),
+            "exp": int(now + ttl),
+        }
+        invoice = Invoice(
+            id=invoice_id,
+            tenant_id=self.tenant.id,
+            reference_id=reference,
+            amount=attributes["amount"],
+            currency=currency,
+            service=service,
+            test_mode=not live or bool(attributes.get("test_mode")),  # (doc) the key's mode decides
+            created=now,
+            updated=now,
+            expires_at=now + ttl,
+            session_id=session,
+            action=action_base + session,
+            jwt=tokens.encode(claims, self._jwt_key(), JWT_ALGORITHM, typ_first=True),
+            description=attributes.get("description"),
+            metadata=attributes.get("metadata"),
+            customer=customer,
+            callback_url=callback_url,
+            return_url=attributes.get("return_url"),
+            return_urls=attributes.get("return_urls"),
+            descriptor=f"{self.tenant.get('descriptor', 'DEMO ACC')}:Заказ №:{reference}",  # (doc) §5.2 example
+            tokenize=tokenize,
+            instant=instant,
+        )
+        if customer_ref:
+            invoice.customer_id = self.customers.setdefault(customer_ref, "cus_" + random_id(fake))
+        if card_token is not None:
+            invoice.token = card_token.token
+            invoice.card = card_token.card
+            invoice.status = PROCESS_PENDING  # (doc) both token examples answer process_pending
+        self.invoices[invoice.id] = invoice
+        self.by_reference.setdefault(reference, invoice.id)
+        self.sessions[session] = invoice.id
+        return invoice
+
+    def _jwt_key(self) -> bytes:
+        """The account's card-gate signing key (SHA-512 of its secret: HS512 wants 64 bytes)."""
+        secret = str(self.tenant.get("jwt_secret") or self.tenant.get("api_key_test") or self.tenant.id)
+        return hashlib.sha512(secret.encode("utf-8")).digest()
+
+    def get(self, invoice_id: str, now: float) -> Invoice:
+        invoice = self.invoices.get(invoice_id)
+        if invoice is None:
+            raise errors.NotFound()
+        return invoice
+
+    def by_session(self, session_id: str, now: float) -> Invoice:
+        invoice_id = self.sessions.get(session_id)
+        if invoice_id is None:
+            raise errors.NotFound()
+        return self.get(invoice_id, now)
+
+    def verify_jwt(self, token: str, now: float) -> Invoice:
+        """Check a card-gate bearer token against this account's key and the virtual clock."""
+        try:
+            claims = tokens.decode(token, self._jwt_key(), JWT_ALGORITHM)
+        except tokens.TokenError as exc:
+            raise errors.BearerRejected() from exc
+        if claims.get("exp", 0) <= now:
+            raise errors.BearerRejected("Token expired.")
+        invoice = self.invoices.get(str(claims.get("invoice")))
+        if invoice is None or invoice.session_id != claims.get("sid") or invoice.jwt != token:
+            raise errors.BearerRejected()
+        return invoice
+
+    # -- the card gate -------------------------------------------------------------------------
+
+    def sale(
+        self,
+        invoice: Invoice,
+        card_fields: dict[str, Any] | None,
+        *,
+        now: float,
+        fake: Any,
+        year_month: tuple[int, int],
+        settle_delay: float,
+    ) -> Invoice:
+        """Charge the invoice with a raw card or its token (§5.3) and apply the test-card outcome (§5.4)."""
+        if invoice.status not in PAYABLE or invoice.sale_started:
+            raise errors.PayelataError(errors.MSG_NOT_PAYABLE, pointer="/data")
+        if invoice.token is None:
+            invoice.card = self._card(card_fields or {}, year_month)
+        card = invoice.card
+        assert card is not None
+        outcome = self.forced.pop(0) if self.forced else card_outcome(card, *year_month)
+        invoice.sale_started = True
+        invoice.payload = {"client_ip": "", "payment_card": card.to_wire()}
+        self._move(invoice, PROCESS_PENDING, OK, now)
+        if outcome.kind == "3ds":
+            invoice.awaiting_3ds = (
+                Outcome("processed") if (card.test_card or (0, 0, True))[2] else Outcome("failed", GENERAL_FAILURE)
+            )
+            self._move(invoice, PROCESS_PENDING, AUTH_3DS_REQUIRED, now)
+        elif outcome.kind == "pending":
+            pass  # (doc) 0777 on a non-3-DS card: stays pending on reconciliation
+        elif settle_delay > 0:
+            invoice.settle_at, invoice.settle_outcome = now + settle_delay, outcome
+        else:
+            self._settle(invoice, outcome, now, fake)
+        return invoice
+
+    def complete_3ds(self, invoice: Invoice, success: bool, *, now: float, fake: Any) -> Invoice:
+        """Finish the emulator-hosted 3-DS challenge: the card's outcome, or `invalid_3ds_code` on failure."""
+        if invoice.awaiting_3ds is None or invoice.status != PROCESS_PENDING:
+            raise errors.PayelataError(errors.MSG_NOT_PAYABLE, pointer="/data")
+        outcome = invoice.awaiting_3ds if success else Outcome("failed", "invalid_3ds_code")
+        invoice.awaiting_3ds = None
+        self._settle(invoice, outcome, now, fake)
+        return invoice
+
+    def _card(self, fields: dict[str, Any], year_month: tuple[int, int]) -> Card:
+        pan = re.sub(r"[\s-]", "", str(fields.get("card_number") or ""))
+        if not pan:
+            raise errors.Invalid("card_number", errors.MSG_BLANK)
+        if not luhn_valid(pan):
+            raise errors.Invalid("card_number", errors.MSG_CARD_NUMBER)  # (inferred)
+        try:
+            month, year = int(fields.get("exp_month")), int(fields.get("exp_year"))
+        except (TypeError, ValueError) as exc:
+            raise errors.Invalid("exp_month", errors.MSG_INVALID) from exc
+        if not 1 <= month <= 12:
+            raise errors.Invalid("exp_month", errors.MSG_INVALID)
+        cvv = str(fields.get("cvv") or "")
+        if not re.fullmatch(r"[0-9]{3,4}", cvv):
+            raise errors.Invalid("cvv", errors.MSG_INVALID)
+        return Card.from_pan(pan, str(fields.get("card_holder") or ""), month, year)
+
+    def _settle(self, invoice: Invoice, outcome: Outcome, now: float, fake: Any) -> None:
+        invoice.settle_at = invoice.settle_outcome = None
+        if outcome.kind == "processed":
+            invoice.processed = int(now)
+            invoice.rrn = fake.numerify("############")
+            invoice.approval_code = fake.numerify("######")
+            if invoice.tokenize or invoice.token:
+                invoice.payload = {**(invoice.payload or {}), "token": self._token_for(invoice, now, fake)}
+            self._move(invoice, PROCESSED, OK, now)
+        else:
+            self._move(invoice, PROCESS_FAILED, outcome.resolution, now)
+
+    def _token_for(self, invoice: Invoice, now: float, fake: Any) -> str:
+        """(doc) §5.5: a successful tokenized payment yields a 32-character card token."""
+        if invoice.token:
+            return invoice.token
+        assert invoice.card is not None and invoice.customer is not None
+        token = random_id(fake, 32)
+        self.tokens[token] = CardToken(token, invoice.customer["reference_id"], invoice.card, now)
+        return token
+
+    def _move(self, invoice: Invoice, status: str, resolution: str, now: float) -> None:
+        if invoice.status == status and invoice.resolution == resolution:
+            return
+        invoice.status, invoice.resolution, invoice.updated = status, resolution, now
+        self.events.append(Event(invoice.id, status, invoice.callback_url, invoice.test_mode, invoice.to_wire()))
+
+    # -- time ----------------------------------------------------------------------------------
+
+    def sweep(self, now: float, fake: Any) -> None:
+        """Expire unpaid invoices; settle delayed sales whose time has come (called before every operation)."""
+        for invoice in self.invoices.values():
+            if invoice.settle_at is not None and invoice.settle_outcome is not None:
+                if invoice.settle_at <= now:
+                    self._settle(invoice, invoice.settle_outcome, now, fake)
+            elif invoice.status in PAYABLE and not invoice.sale_started and invoice.expires_at <= now:
+                self._move(invoice, EXPIRED, OK, now)  # (inferred) unpaid invoices expire with their session
+
+    def drain_events(self) -> list[Event]:
+        events, self.events = self.events, []
+        return events
+
+    # -- scenario actions ----------------------------------------------------------------------
+
+    def scenario_force_resolution(self, *, now: float, resolution: str = "issuer_decline") -> None:
+        """Make the next sale fail with `resolution`, whatever the card."""
+        self.forced.append(Outcome("failed", resolution))
+
+    def scenario_force_3ds(self, *, now: float) -> None:
+        """Make the next sale ask for 3-DS, whatever the card."""
+        self.forced.append(Outcome("3ds", AUTH_3DS_REQUIRED))
+
+    def scenario_expire_invoices(self, *, now: float) -> None:
+        """Expire every unpaid invoice now."""
+        for invoice in self.invoices.values():
+            if invoice.status in PAYABLE and not invoice.sale_started:
+                self._move(invoice, EXPIRED, OK, now)

@@ -1,0 +1,278 @@
+"""Payelata views (provider-spec §5.1–§5.5): private API invoices, the card gate, hosted and 3-DS pages."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from flask import Blueprint, render_template
+
+from emulator.core import tokens
+from emulator.core.clock import to_datetime
+from emulator.core.codecs import FormCodec
+from emulator.core.errors import Reply
+from emulator.core.provider import Call, operation
+from emulator.core.tenants import Tenant
+from emulator.providers.payelata import errors, model
+from emulator.providers.payelata.callbacks import flag, send_events
+
+bp = Blueprint("payelata", __name__, template_folder="templates")
+
+NAME = "payelata"
+INVOICES = "/payment-invoices"
+API_INVOICES = "/api/payment-invoices"  # (doc) `links.self`; (inferred) §5.1 serve both
+SALE_PATH = "/payment/sale"
+HPP_PATH = "/hpp/"
+ACS_PATH = "/acs/"
+COMPLETE_AUTH_PATH = "/complete-auth"  # (doc) §5.3: TermUrl `…/complete-auth?pid=…`
+HTML = "text/html; charset=utf-8"
+FORM = FormCodec()
+
+
+# -- authentication ------------------------------------------------------------------------------
+
+
+def authenticate_basic(call: Call) -> Tenant:
+    """(doc) §5.1: HTTP Basic, commerce account id as login, test or live API key as password."""
+    credentials = call.request.authorization
+    if credentials is None or credentials.type != "basic" or not credentials.username:
+        raise errors.Unauthorized()
+    account, key = credentials.username, credentials.password or ""
+    tenant = call.runtime.tenants[NAME].admit(account, lambda: {"api_key_test": key, "callback_secret_test": key})
+    if tenant is None or not key:
+        raise errors.Unauthorized()
+    if key == tenant.get("api_key_test"):
+        call.auth = {"live": False}
+    elif key == tenant.get("api_key_live"):
+        call.auth = {"live": True}
+    else:
+        raise errors.Unauthorized()
+    return tenant
+
+
+def authenticate_bearer(call: Call) -> Tenant:
+    """(doc) §5.3: `Authorization: Bearer <flow_data.metadata.token>`; the token names its account."""
+    header = call.headers.get("Authorization", "").strip()
+    if header[:7].lower() != "bearer " or not header[7:].strip():
+        raise errors.BearerRejected()
+    token = header[7:].strip()
+    try:
+        claims = tokens.claims(token)
+    except tokens.TokenError as exc:
+        raise errors.BearerRejected() from exc
+    tenant = call.runtime.tenants[NAME].get(str(claims.get("account")))
+    if tenant is None:
+        raise errors.BearerRejected()
+    call.auth = {"token": token}
+    return tenant
+
+
+def authenticate_session(call: Call) -> Tenant:
+    """Hosted pages are reached by their `cgi_…` session id alone, as a browser reaches them."""
+    session = call.path_args.get("session_id") or call.query.get("pid") or (call.body or {}).get("MD")
+    store = call.runtime.store
+    for tenant_id in store.tenants(NAME):
+        state = store.peek(NAME, tenant_id)
+        if state is not None and session in state.sessions:
+            tenant = call.runtime.tenants[NAME].get(tenant_id)
+            if tenant is not None:
+                return tenant
+    raise errors.HtmlError(404, "Payment session not found.")
+
+
+# -- private API ---------------------------------------------------------------------------------
+
+
+@bp.route(INVOICES, methods=["POST"], provide_automatic_options=False)
+@bp.route(API_INVOICES, methods=["POST"], provide_automatic_options=False)
+@operation("create_payment_invoice")
+def create_payment_invoice(call: Call) -> Reply:
+    """Create a payment invoice; 201 is the only success (doc) §5.2."""
+    data = call.body["data"]
+    attributes = data["attributes"]
+    call.state.sweep(call.now, call.fake)
+    duplicate = str(call.option("duplicate_reference"))
+    invoice = call.state.create_invoice(
+        attributes,
+        now=call.now,
+        fake=call.fake,
+        live=call.auth["live"],
+        action_base=call.external_url(HPP_PATH),
+        ttl=float(call.option("invoice_ttl")),
+        duplicate_status=None if duplicate == "allow" else int(duplicate),
+        token_requires_customer=flag(call.option("token_requires_customer")),
+        # (doc) §5.2: one documented example puts callback_url beside `attributes`, not in it
+        callback_url=attributes.get("callback_url") or data.get("callback_url"),
+    )
+    _emit(call)
+    return Reply(201, invoice.to_wire())
+
+
+@bp.route(INVOICES + "/<invoice_id>", methods=["GET"], provide_automatic_options=False)
+@bp.route(API_INVOICES + "/<invoice_id>", methods=["GET"], provide_automatic_options=False)
+@operation("get_payment_invoice")
+def get_payment_invoice(call: Call) -> Reply:
+    """Read one invoice for reconciliation (inferred from `links.self`) §5.2."""
+    call.state.sweep(call.now, call.fake)
+    invoice = call.state.get(call.path_args["invoice_id"], call.now)
+    _emit(call)
+    return Reply(200, invoice.to_wire())
+
+
+# -- card gate -----------------------------------------------------------------------------------
+
+
+@bp.route(SALE_PATH, methods=["POST"], provide_automatic_options=False)
+@operation("sale", auth=authenticate_bearer)
+def sale(call: Call) -> Reply:
+    """Charge the invoice behind the bearer token with a raw card, or its card token (§5.3)."""
+    call.state.sweep(call.now, call.fake)
+    invoice = call.state.verify_jwt(call.auth["token"], call.now)
+    attributes = call.body["data"].get("attributes") or {}
+    _run_sale(call, invoice, attributes or None)
+    return Reply(200, sale_wire(call, invoice))
+
+
+def _run_sale(call: Call, invoice: model.Invoice, card_fields: dict[str, Any] | None) -> None:
+    moment = to_datetime(call.now)
+    try:
+        call.state.sale(
+            invoice,
+            card_fields,
+            now=call.now,
+            fake=call.fake,
+            year_month=(moment.year, moment.month),
+            settle_delay=float(call.option("settle_delay")),
+        )
+    finally:
+        _emit(call)
+
+
+def auth_payload(call: Call, invoice: model.Invoice) -> dict[str, Any]:
+    """(doc) §5.3 3-DS 1 form: POST MD/PaReq/TermUrl to the (emulator-hosted) ACS page."""
+    pareq = base64.b64encode(f"{invoice.session_id}:{invoice.amount}:{invoice.currency}".encode()).decode()
+    return {
+        "action": call.external_url(ACS_PATH + invoice.session_id),
+        "method": "POST",
+        "params": {
+            "MD": invoice.session_id,
+            "PaReq": pareq,
+            "TermUrl": call.external_url(f"{COMPLETE_AUTH_PATH}?pid={invoice.session_id}"),
+        },
+    }
+
+
+def sale_wire(call: Call, invoice: model.Invoice) -> dict[str, Any]:
+    """The card-gate session document (doc: google-pay example) §5.3."""
+    payment_status = {
+        model.PROCESSED: "processed",
+        model.PROCESS_FAILED: "process_failed",
+    }.get(invoice.status, "authorize_required" if invoice.awaiting_3ds else "process_pending")
+    attributes: dict[str, Any] = {
+        "amount": invoice.amount,
+        "currency": invoice.currency,
+        "description": invoice.description,
+        "service": invoice.service,
+        "options": {},
+        "customer": {"reference_id": invoice.customer["reference_id"]} if invoice.customer else {},
+        "repeatable": True,
+        "flow": "charge",
+        "status": invoice.status,
+        "resolution": invoice.resolution,
+        "active_request": {"status": invoice.status, "resolution": invoice.resolution},
+        "active_payment": {"status": payment_status, "resolution": invoice.resolution},
+        "auto_repay": False,
+        "metadata": {"fee": "0.00", "fee_strategy": "external"},
+        "form_data": {},
+    }
+    if invoice.awaiting_3ds is not None:
+        attributes["auth_mode"] = "redirect"  # (inferred) §5.3: an integrator branches on it; values unknown
+        attributes["auth_payload"] = auth_payload(call, invoice)
+    return {
+        "data": {
+            "id": invoice.session_id,
+            "attributes": attributes,
+            "payment": {"fee": "0.00", "feeStrategy": "external"},
+        }
+    }
+
+
+# -- hosted payment page and 3-DS page (emulator-rendered HTML) ----------------------------------
+
+
+def _page(template: str, status: int = 200, **context: Any) -> Reply:
+    html = render_template(f"payelata/{template}", **context)
+    return Reply(status, raw=html.encode("utf-8"), content_type=HTML)
+
+
+def _result_page(call: Call, invoice: model.Invoice) -> Reply:
+    urls = invoice.return_urls or {}
+    if invoice.status == model.PROCESSED:
+        back = urls.get("success") or invoice.return_url
+    elif invoice.status == model.PROCESS_FAILED:
+        back = urls.get("fail") or invoice.return_url
+    else:
+        back = urls.get("pending") or invoice.return_url
+    return _page("result.html", invoice=invoice, return_url=back)
+
+
+@bp.route(HPP_PATH + "<session_id>", methods=["GET"], provide_automatic_options=False)
+@operation("hosted_payment_page", auth=authenticate_session, codec=FORM)
+def hosted_payment_page(call: Call) -> Reply:
+    """The card form behind `flow_data.action` (doc) §5.2: number, holder, month/year, CVV."""
+    call.state.sweep(call.now, call.fake)
+    invoice = call.state.by_session(call.path_args["session_id"], call.now)
+    _emit(call)
+    if invoice.status not in model.PAYABLE or invoice.sale_started:
+        return _result_page(call, invoice)
+    return _page("hpp.html", invoice=invoice, action=call.external_url(HPP_PATH + invoice.session_id), error=None)
+
+
+@bp.route(HPP_PATH + "<session_id>", methods=["POST"], provide_automatic_options=False)
+@operation("submit_hosted_payment_page", auth=authenticate_session, codec=FORM)
+def submit_hosted_payment_page(call: Call) -> Reply:
+    """Pay from the hosted page: the same sale as the card gate, then 3-DS or the result page."""
+    call.state.sweep(call.now, call.fake)
+    invoice = call.state.by_session(call.path_args["session_id"], call.now)
+    fields = {k: call.body.get(k) for k in ("card_number", "card_holder", "exp_month", "exp_year", "cvv")}
+    try:
+        _run_sale(call, invoice, fields)
+    except errors.PayelataError as error:
+        if invoice.status not in model.PAYABLE or invoice.sale_started:
+            return _result_page(call, invoice)
+        action = call.external_url(HPP_PATH + invoice.session_id)
+        return _page("hpp.html", 422, invoice=invoice, action=action, error=error.message)
+    if invoice.awaiting_3ds is not None:
+        payload = auth_payload(call, invoice)
+        return _page("redirect.html", action=payload["action"], params=payload["params"])
+    return _result_page(call, invoice)
+
+
+@bp.route(ACS_PATH + "<session_id>", methods=["GET", "POST"], provide_automatic_options=False)
+@operation("acs_page", auth=authenticate_session, codec=FORM)
+def acs_page(call: Call) -> Reply:
+    """The emulator's stand-in for the issuer's 3-DS challenge page (reached via `auth_payload`)."""
+    call.state.sweep(call.now, call.fake)
+    invoice = call.state.by_session(call.path_args["session_id"], call.now)
+    if invoice.awaiting_3ds is None:
+        return _result_page(call, invoice)
+    term_url = call.body.get("TermUrl") or call.external_url(f"{COMPLETE_AUTH_PATH}?pid={invoice.session_id}")
+    return _page("acs.html", invoice=invoice, term_url=term_url, md=call.body.get("MD") or invoice.session_id)
+
+
+@bp.route(COMPLETE_AUTH_PATH, methods=["POST"], provide_automatic_options=False)
+@operation("complete_auth", auth=authenticate_session, codec=FORM)
+def complete_auth(call: Call) -> Reply:
+    """TermUrl: finish 3-DS with the ACS answer (`PaRes`), then show the result page."""
+    call.state.sweep(call.now, call.fake)
+    session = call.query.get("pid") or call.body.get("MD")
+    invoice = call.state.by_session(session, call.now)
+    if invoice.awaiting_3ds is None:
+        return _result_page(call, invoice)
+    call.state.complete_3ds(invoice, call.body.get("PaRes") == "AUTHENTICATED", now=call.now, fake=call.fake)
+    _emit(call)
+    return _result_page(call, invoice)
+
+
+def _emit(call: Call) -> None:
+    send_events(call, call.state.drain_events(), batch=bool(call.callback_effects.get("batch")))

@@ -1,0 +1,120 @@
+"""The hosted payment page and the 3-DS page in a real headless Chromium (selenium + Debian's chromedriver)."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from emulator.clients.payelata import CardGateClient, PayelataClient, verify_callback
+from tests.providers.payelata.support import ACCOUNT, SECRET_TEST, SUCCESS, SUCCESS_3DS, TEST_KEY, Receiver
+
+webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (test extra)")
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support import expected_conditions  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+FLAGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM or not CHROMEDRIVER:
+        pytest.skip("no chromium/chromedriver on PATH (Debian packages chromium, chromium-driver)")
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="payemu-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={profile}")
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(20)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def fill_and_pay(driver: Any, pan: str, month: str, year: str) -> None:
+    for name, value in (("card_number", pan), ("card_holder", "JOHN DOE"), ("exp_month", month), ("exp_year", year)):
+        driver.find_element(By.NAME, name).send_keys(value)
+    driver.find_element(By.NAME, "cvv").send_keys("123")
+    driver.find_element(By.ID, "pay").click()
+
+
+def status_text(driver: Any) -> str:
+    WebDriverWait(driver, 10).until(expected_conditions.presence_of_element_located((By.ID, "status")))
+    return driver.find_element(By.ID, "status").text
+
+
+def test_hosted_payment_page_tokenize_then_charge_by_token(
+    browser: Any, payemu_server: Any, receiver: Receiver
+) -> None:
+    api = PayelataClient(payemu_server.url, ACCOUNT, TEST_KEY)
+    invoice = api.create_payment_invoice(
+        {
+            "reference_id": "BROWSER-1",
+            "amount": 25,
+            "currency": "USD",
+            "service": "payment_card_usd_hpp",
+            "customer": {"reference_id": "browser-customer"},
+            "gateway_options": {"cardgate": {"tokenize": True}},
+        },
+        callback_url=receiver.url,
+    )
+    browser.get(invoice["attributes"]["flow_data"]["action"])
+    assert "25 USD" in browser.find_element(By.ID, "amount").text
+    fill_and_pay(browser, SUCCESS, "12", "32")
+    assert status_text(browser) == "processed"
+
+    assert payemu_server.runtime.callbacks.wait_idle(5)
+    final = next(b for b in receiver.bodies() if b["data"]["attributes"]["status"] == "processed")
+    assert all(verify_callback(i["body"], i["headers"]["X-Signature"], SECRET_TEST) for i in receiver.received)
+    token = final["data"]["attributes"]["payload"]["token"]
+    assert final["data"]["attributes"]["payload"]["payment_card"]["mask"] == "551928******0000"
+    assert api.get_payment_invoice(invoice["id"])["attributes"]["status"] == "processed"
+
+    second = api.create_payment_invoice(
+        {
+            "reference_id": "BROWSER-2",
+            "amount": 5,
+            "currency": "USD",
+            "service": "payment_card_usd_hpp",
+            "token": token,
+            "customer": {"reference_id": "browser-customer"},
+            "gateway_options": {"cardgate": {"instant": True}},
+        }
+    )
+    sale = CardGateClient.for_invoice(second).sale(CardGateClient.token(second))
+    assert sale["attributes"]["status"] == "processed"
+    assert api.get_payment_invoice(second["id"])["attributes"]["payload"]["token"] == token
+
+
+def test_hosted_payment_page_three_ds_in_the_browser(browser: Any, payemu_server: Any) -> None:
+    api = PayelataClient(payemu_server.url, ACCOUNT, TEST_KEY)
+    invoice = api.create_payment_invoice(
+        {"reference_id": "BROWSER-3DS", "amount": 7, "currency": "EUR", "service": "payment_card_eur_hpp"}
+    )
+    browser.get(invoice["attributes"]["flow_data"]["action"])
+    fill_and_pay(browser, SUCCESS_3DS, "07", "77")
+    WebDriverWait(browser, 10).until(expected_conditions.presence_of_element_located((By.ID, "authenticate")))
+    browser.find_element(By.ID, "authenticate").click()
+    assert status_text(browser) == "processed"
+    assert api.get_payment_invoice(invoice["id"])["attributes"]["status"] == "processed"
