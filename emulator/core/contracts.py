@@ -15,9 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import jsonschema_rs
-import referencing
 
 from emulator.core.errors import ConfigError, ContractMismatch
 
@@ -43,8 +41,18 @@ class Violation:
 class _Compiled:
     name: str  # "izipay/generate_token.request.json" or ".../generate_token.response.json#/$defs/200"
     fast: Any
-    slow: jsonschema.Draft202012Validator
+    ref: str
     locations: frozenset[str]
+    _slow: Any = None
+
+    def slow(self, registry: Any) -> Any:
+        """The jsonschema validator, built on the first failure only (it lists every violation)."""
+        if self._slow is None:
+            import jsonschema
+
+            wrapper = {"$schema": SCHEMA_DIALECT, "$ref": self.ref}
+            self._slow = jsonschema.Draft202012Validator(wrapper, registry=registry)
+        return self._slow
 
 
 def _load_json(path: Path) -> dict[str, Any]:
@@ -56,11 +64,15 @@ def _load_json(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: a contract must be a JSON object")
     if data.get("$schema") != SCHEMA_DIALECT:
         raise ConfigError(f"{path}: '$schema' must be {SCHEMA_DIALECT!r}")
-    try:
-        jsonschema.Draft202012Validator.check_schema(data)
-    except jsonschema.SchemaError as exc:
-        location = "/".join(str(p) for p in exc.absolute_path) or "/"
-        raise ConfigError(f"{path}: not a valid JSON Schema at {location}: {exc.message}") from exc
+    if not jsonschema_rs.meta.is_valid(data):  # fast; jsonschema then explains what is wrong
+        import jsonschema
+
+        try:
+            jsonschema.Draft202012Validator.check_schema(data)
+        except jsonschema.SchemaError as exc:
+            location = "/".join(str(p) for p in exc.absolute_path) or "/"
+            raise ConfigError(f"{path}: not a valid JSON Schema at {location}: {exc.message}") from exc
+        raise ConfigError(f"{path}: not a valid JSON Schema")
     return data
 
 
@@ -83,9 +95,8 @@ class Contracts:
             self._fast_registry = jsonschema_rs.Registry(resources)
         except ValueError as exc:  # a $ref to a file that does not exist
             raise ConfigError(f"{root}: cannot compile the contracts: {exc}") from exc
-        self._slow_registry = referencing.Registry().with_resources(
-            (uri, referencing.Resource.from_contents(doc)) for uri, doc in resources
-        )
+        self._resources = resources
+        self._slow_registry_cache: Any = None
         self._requests: dict[tuple[str, str], _Compiled] = {}
         self._responses: dict[tuple[str, str, int], _Compiled] = {}
         for key, doc in self.documents.items():
@@ -111,8 +122,17 @@ class Contracts:
             fast = jsonschema_rs.validator_for(wrapper, registry=self._fast_registry)
         except (jsonschema_rs.ReferencingError, ValueError) as exc:
             raise ConfigError(f"{self.root / name.split('#')[0]}: cannot compile: {exc}") from exc
-        slow = jsonschema.Draft202012Validator(wrapper, registry=self._slow_registry)
-        return _Compiled(name, fast, slow, locations)
+        return _Compiled(name, fast, ref, locations)
+
+    @property
+    def _slow_registry(self) -> Any:
+        if self._slow_registry_cache is None:
+            import referencing
+
+            self._slow_registry_cache = referencing.Registry().with_resources(
+                (uri, referencing.Resource.from_contents(doc)) for uri, doc in self._resources
+            )
+        return self._slow_registry_cache
 
     # -- queries ---------------------------------------------------------------------------------
 
@@ -137,7 +157,7 @@ class Contracts:
         compiled = self._requests.get((provider, operation))
         if compiled is None or compiled.fast.is_valid(instance):
             return []
-        return [_violation(error) for error in _ordered(compiled.slow.iter_errors(instance))]
+        return [_violation(error) for error in _ordered(compiled.slow(self._slow_registry).iter_errors(instance))]
 
     def check_response(self, provider: str, operation: str, status: int, body: Any) -> None:
         """Raise ContractMismatch when a response body breaks the contract of its status."""
@@ -148,16 +168,18 @@ class Contracts:
             )
         if compiled.fast.is_valid(body):
             return
-        error = next(iter(_ordered(compiled.slow.iter_errors(body))))
+        error = next(iter(_ordered(compiled.slow(self._slow_registry).iter_errors(body))))
         raise ContractMismatch(f"contracts/{compiled.name}", _json_path(error.absolute_path), error.message)
 
 
-def _ordered(errors: Any) -> list[jsonschema.ValidationError]:
+def _ordered(errors: Any) -> list[Any]:
     """Flatten `$ref`/combinator errors to their leaves, in document order."""
-    leaves: list[jsonschema.ValidationError] = []
+    leaves: list[Any] = []
     for error in errors:
         if error.context and error.validator in ("anyOf", "oneOf"):
-            best = jsonschema.exceptions.best_match(error.context)
+            from jsonschema.exceptions import best_match
+
+            best = best_match(error.context)
             leaves.append(best if best is not None else error)
         else:
             leaves.append(error)
@@ -168,7 +190,7 @@ def _json_path(parts: Any) -> str:
     return "/" + "/".join(str(p) for p in parts)
 
 
-def _violation(error: jsonschema.ValidationError) -> Violation:
+def _violation(error: Any) -> Violation:
     path = [str(p) for p in error.absolute_path]
     location = path[0] if path and path[0] in LOCATIONS else "body"
     inner = path[1:] if path and path[0] in LOCATIONS else path

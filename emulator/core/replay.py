@@ -22,12 +22,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import jsonschema
 import requests
-import yaml
 
 from emulator.core.errors import ConfigError
-from emulator.core.scenarios import _MISSING, Condition, _lookup
+from emulator.core.scenarios import _MISSING, Condition, FileSchema, _lookup, read_yaml
 
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -84,12 +82,10 @@ class StepResult:
 
 def load_replay(path: Path, schema_path: Path) -> dict[str, Any]:
     """Read and validate a replay file."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from exc
-    schema = json.loads(schema_path.read_text(encoding="utf-8"))
-    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(data))
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such replay file")
+    data = read_yaml(path)
+    error = FileSchema(schema_path).first_error(data)
     if error is not None:
         where = ".".join(str(p) for p in error.absolute_path) or "top level"
         raise ConfigError(f"{path}: {where}: {error.message}")

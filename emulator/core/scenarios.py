@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jsonschema
+import jsonschema_rs
 import yaml
 
 from emulator.core.errors import ConfigError
@@ -180,32 +180,55 @@ class Scenario:
         }
 
 
-def _schema(root: Path, name: str) -> jsonschema.Draft202012Validator:
-    path = root / name
-    try:
-        return jsonschema.Draft202012Validator(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"{path}: cannot load: {exc}") from exc
+class FileSchema:
+    """A JSON Schema for data files: jsonschema-rs says whether a file is valid (fast, at start-up);
+    jsonschema explains why not, only when it is not."""
+
+    def __init__(self, path: Path) -> None:
+        try:
+            self.schema = json.loads(path.read_text(encoding="utf-8"))
+            self.fast = jsonschema_rs.validator_for(self.schema)
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"{path}: cannot load: {exc}") from exc
+
+    def first_error(self, data: Any) -> Any:
+        """None when valid, else the most relevant jsonschema ValidationError."""
+        if self.fast.is_valid(data):
+            return None
+        import jsonschema
+
+        return jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(self.schema).iter_errors(data))
 
 
-def _yaml(path: Path) -> Any:
+def _schema(root: Path, name: str) -> FileSchema:
+    return FileSchema(root / name)
+
+
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: start-up reads every file
+
+
+def read_yaml(path: Path) -> Any:
+    """Parse a YAML data file; a syntax error names the file."""
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
 
 
-def _where(error: jsonschema.ValidationError) -> str:
+_yaml = read_yaml
+
+
+def _where(error: Any) -> str:
     parts = list(error.absolute_path)
     if len(parts) >= 2 and parts[0] == "rules":
         return f"rule {int(parts[1]) + 1}" + (f" ({'.'.join(str(p) for p in parts[2:])})" if parts[2:] else "")
     return ".".join(str(p) for p in parts) or "top level"
 
 
-def load_scenario(path: Path, provider: str, catalog: Catalog, schema: jsonschema.Draft202012Validator) -> Scenario:
+def load_scenario(path: Path, provider: str, catalog: Catalog, schema: FileSchema) -> Scenario:
     """Load one scenario file, validating its shape and every name it uses."""
     data = _yaml(path)
-    error = jsonschema.exceptions.best_match(schema.iter_errors(data))
+    error = schema.first_error(data)
     if error is not None:
         raise ConfigError(f"{path}: {_where(error)}: {error.message}")
     for name in data.get("options", {}) or {}:

@@ -109,7 +109,7 @@ def _tenant(provider: str, entry: Mapping[str, Any]) -> Tenant:
 def load_tenant_entries(path: Path) -> Any:
     """Read a tenants YAML file."""
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"{path}: cannot read tenants: {exc}") from exc
 
