@@ -2,7 +2,9 @@
 
 from emulator.core.provider import Provider
 from emulator.providers.izipay import PROVIDER as IZIPAY
+from emulator.providers.payture import PROVIDER as PAYTURE
 
 PROVIDERS: tuple[Provider, ...] = (
     IZIPAY,
+    PAYTURE,
 )
