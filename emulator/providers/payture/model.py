@@ -189,7 +189,9 @@ class PaytureState:
             raise PaytureError("USER_NOT_FOUND")  # (inferred) §3.3: which code is unknown
         return self.customer(login, password)
 
-    def update(self, login: str, password: str, *, now: float, phone: str | None = None, email: str | None = None) -> Customer:
+    def update(
+        self, login: str, password: str, *, now: float, phone: str | None = None, email: str | None = None
+    ) -> Customer:
         customer = self.check(login, password, now=now)
         if phone is not None:
             customer.phone = phone
@@ -269,7 +271,14 @@ class PaytureState:
         return session
 
     def submit_card(
-        self, session_id: str, card: CardInput, *, now: float, new_id: IdFactory, outcome: str | None = None, no_cvv: bool = False
+        self,
+        session_id: str,
+        card: CardInput,
+        *,
+        now: float,
+        new_id: IdFactory,
+        outcome: str | None = None,
+        no_cvv: bool = False,
     ) -> HostedResult:
         """Apply a card typed on the hosted page: validate it, then let the test card decide (§3.5)."""
         session = self.open_session(session_id, now=now)
@@ -463,7 +472,10 @@ class PaytureState:
         return {
             "merchant": self.tenant.id,
             "customers": [
-                {**{k: v for k, v in asdict(c).items() if k not in ("password", "cards")}, "cards": [asdict(x) for x in c.cards.values()]}
+                {
+                    **{k: v for k, v in asdict(c).items() if k not in ("password", "cards")},
+                    "cards": [asdict(x) for x in c.cards.values()],
+                }
                 for c in self.customers.values()
             ],
             "sessions": [{k: v for k, v in asdict(s).items() if k != "pending_3ds"} for s in self.sessions.values()],

@@ -30,10 +30,12 @@ def transaction_date(now: float, *, us_style: bool = False) -> str:
 
 def dotnet_ticks(now: float) -> str:
     """`DateTime=635894248576845703`: 100-ns ticks since 0001-01-01 (the samples' format)."""
-    return str(DOTNET_EPOCH_TICKS + int(round(now * 10_000_000)))
+    return str(DOTNET_EPOCH_TICKS + round(now * 10_000_000))
 
 
-def customer_add(ctx: TenantContext, customer: Customer | None, session: Session, card: Card | None, err_code: str = "") -> None:
+def customer_add(
+    ctx: TenantContext, customer: Customer | None, session: Session, card: Card | None, err_code: str = ""
+) -> None:
     """CustomerAddSuccess / CustomerAddFail after a hosted Add attempt."""
     now = ctx.now
     base: dict[str, Any] = {

@@ -43,7 +43,15 @@ def _page(status: int = 200, **context: Any) -> Reply:
 
 
 def form_page(
-    *, session_id: str, add: bool, terminal: str, amount: int, attempts_left: int, action: str, delay_flag: str | None, message: str = ""
+    *,
+    session_id: str,
+    add: bool,
+    terminal: str,
+    amount: int,
+    attempts_left: int,
+    action: str,
+    delay_flag: str | None,
+    message: str = "",
 ) -> Reply:
     return _page(
         view="form",
@@ -61,7 +69,13 @@ def form_page(
 
 def acs_page(*, session_id: str, three_ds_key: str, card_name: str, action: str, delay_flag: str | None) -> Reply:
     return _page(
-        view="acs", title="3-D Secure", session_id=session_id, three_ds_key=three_ds_key, card_name=card_name, action=action, delay_flag=delay_flag
+        view="acs",
+        title="3-D Secure",
+        session_id=session_id,
+        three_ds_key=three_ds_key,
+        card_name=card_name,
+        action=action,
+        delay_flag=delay_flag,
     )
 
 
@@ -72,7 +86,9 @@ def term_page(*, md: str, pa_req: str, term_url: str) -> Reply:
     return _page(view="term", title="3-D Secure", md=md, pa_req=pa_req, term_url=term_url)
 
 
-def result_page(*, success: bool, add: bool, card_name: str, err_code: str, redirect_url: str, redirect_delay: int) -> Reply:
+def result_page(
+    *, success: bool, add: bool, card_name: str, err_code: str, redirect_url: str, redirect_delay: int
+) -> Reply:
     return _page(
         view="result",
         title="Result",
@@ -87,4 +103,6 @@ def result_page(*, success: bool, add: bool, card_name: str, err_code: str, redi
 
 def error_page(err_code: str) -> Reply:
     """(inferred) §3.5: unknown, used or expired sessions get an error page, not XML."""
-    return _page(view="error", title="Error", err_code=err_code, message=ERROR_MESSAGES.get(err_code, "The operation failed."))
+    return _page(
+        view="error", title="Error", err_code=err_code, message=ERROR_MESSAGES.get(err_code, "The operation failed.")
+    )

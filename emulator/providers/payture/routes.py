@@ -296,7 +296,9 @@ def return_url(call: Call, session: Session, success: bool) -> str:
 def acs(call: Call) -> Reply:
     """The emulated issuer page behind a `Success="3DS"` reply: posts `MD` and `PaRes` to `TermUrl`."""
     return pages.term_page(
-        md=str(call.body.get("MD", "")), pa_req=str(call.body.get("PaReq", "")), term_url=str(call.body.get("TermUrl", ""))
+        md=str(call.body.get("MD", "")),
+        pa_req=str(call.body.get("PaReq", "")),
+        term_url=str(call.body.get("TermUrl", "")),
     )
 
 
@@ -428,4 +430,6 @@ def refund(call: Call) -> Reply:
     p = _order_params(call)
     order = _state(call).refund(p["OrderId"], int(p["Amount"]), p.get("Password"), now=call.now)
     notifications.customer_refund(call, order)
-    return _ok("Refund", {"VWUserLgn": "", "OrderId": order.order_id, "Success": "True", "NewAmount": order.current_amount})
+    return _ok(
+        "Refund", {"VWUserLgn": "", "OrderId": order.order_id, "Success": "True", "NewAmount": order.current_amount}
+    )
