@@ -52,7 +52,9 @@ def _http_error(error: HTTPException) -> Any:
     provider = _owner(runtime, request.path)
     if provider is None or request.path.startswith("/__admin"):
         return Response(
-            f'{{"error":"{error.name}","status":{error.code}}}', status=error.code or 500, content_type="application/json"
+            f'{{"error":"{error.name}","status":{error.code}}}',
+            status=error.code or 500,
+            content_type="application/json",
         )
     if error.code == 405:
         reply = provider.method_not_allowed(request.method).reply(runtime.clock.now())

@@ -93,7 +93,9 @@ def _journal_filters() -> dict[str, Any]:
 @admin.get("/requests")
 def requests_list() -> Any:
     entries = _runtime().journal.query(**_journal_filters())
-    return jsonify({"requests": [e.to_json() for e in entries], "count": len(entries), "total": _runtime().journal.total})
+    return jsonify(
+        {"requests": [e.to_json() for e in entries], "count": len(entries), "total": _runtime().journal.total}
+    )
 
 
 @admin.get("/requests/count")
@@ -105,7 +107,9 @@ def requests_count() -> Any:
 
 @admin.delete("/requests")
 def requests_clear() -> Any:
-    dropped = _runtime().journal.clear(provider=_provider(request.args.get("provider")), tenant=request.args.get("tenant"))
+    dropped = _runtime().journal.clear(
+        provider=_provider(request.args.get("provider")), tenant=request.args.get("tenant")
+    )
     return jsonify({"status": "ok", "cleared": dropped})
 
 
@@ -192,7 +196,9 @@ def scenario_activate() -> Any:
     name = data.get("name")
     scenarios = _runtime().scenarios
     if not isinstance(name, str) or name not in scenarios.book:
-        raise AdminError(404 if isinstance(name, str) else 400, f"unknown scenario {name!r} (known: {list(scenarios.names())})")
+        raise AdminError(
+            404 if isinstance(name, str) else 400, f"unknown scenario {name!r} (known: {list(scenarios.names())})"
+        )
     tenant = data.get("tenant")
     scenarios.activate(name, str(tenant) if tenant is not None else None)
     return jsonify({"status": "ok", "active": scenarios.active()})
@@ -229,7 +235,10 @@ def tenants_list(provider: str) -> Any:
         {
             "provider": provider,
             "open_tenants": directory.open_tenants,
-            "tenants": [{"id": t.id, "admitted": t.admitted, "scenario": t.scenario, "options": dict(t.options)} for t in directory],
+            "tenants": [
+                {"id": t.id, "admitted": t.admitted, "scenario": t.scenario, "options": dict(t.options)}
+                for t in directory
+            ],
         }
     )
 

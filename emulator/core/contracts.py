@@ -79,7 +79,10 @@ class Contracts:
                 schema["$id"] = BASE_URI + f"{provider}/{path.name}"
                 self.documents[f"{provider}/{path.name}"] = schema
         resources = [(doc["$id"], doc) for doc in self.documents.values()]
-        self._fast_registry = jsonschema_rs.Registry(resources)
+        try:
+            self._fast_registry = jsonschema_rs.Registry(resources)
+        except ValueError as exc:  # a $ref to a file that does not exist
+            raise ConfigError(f"{root}: cannot compile the contracts: {exc}") from exc
         self._slow_registry = referencing.Registry().with_resources(
             (uri, referencing.Resource.from_contents(doc)) for uri, doc in resources
         )

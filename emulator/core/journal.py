@@ -95,7 +95,9 @@ class Journal:
                 kept = [
                     entry
                     for entry in self._entries
-                    if not ((provider is None or entry.provider == provider) and (tenant is None or entry.tenant == tenant))
+                    if not (
+                        (provider is None or entry.provider == provider) and (tenant is None or entry.tenant == tenant)
+                    )
                 ]
                 self._entries.clear()
                 self._entries.extend(kept)

@@ -17,21 +17,24 @@ The pipeline, in order (each step answers in the provider's own format when it f
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
+import socket
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Request, Response, current_app, request
+from werkzeug.exceptions import HTTPException
 
 from emulator.core.clock import monotonic, real_sleep
 from emulator.core.codecs import JSON, Codec, DecodeError
 from emulator.core.contracts import Violation
 from emulator.core.errors import ContractMismatch, ProviderError, Reply
 from emulator.core.journal import Entry, masked_body
-from emulator.core.scenarios import SCENARIO_HEADER, Rule
+from emulator.core.scenarios import SCENARIO_HEADER, Rule, UnknownScenario
 from emulator.core.tenants import Tenant
 
 if TYPE_CHECKING:
@@ -108,9 +111,7 @@ class TenantContext:
                 base = f"http://{self.runtime.config.host}:{self.runtime.config.port}/"
         return base.rstrip("/") + path
 
-    def send_callback(
-        self, *, url: str, body: bytes, headers: dict[str, str], event: str, **delivery: Any
-    ) -> Any:
+    def send_callback(self, *, url: str, body: bytes, headers: dict[str, str], event: str, **delivery: Any) -> Any:
         """Queue a signed callback for this tenant, shaped by the matched scenario rule."""
         tenant_id = self.tenant.id if self.tenant else ""
         return self.runtime.callbacks.send(
@@ -174,7 +175,12 @@ class DroppedConnection(ConnectionAbortedError):
     """Raised from a response body to make a plain WSGI server drop the connection (fault: reset)."""
 
 
-def _drop() -> Iterator[bytes]:
+def _drop(environ: Mapping[str, Any]) -> Iterator[bytes]:
+    """Close the client's socket where the server exposes it (werkzeug, gunicorn), then abort."""
+    sock = environ.get("werkzeug.socket") or environ.get("gunicorn.socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
     raise DroppedConnection("payemu scenario fault: reset")
     yield b""  # pragma: no cover - makes this a generator
 
@@ -187,7 +193,9 @@ def operation(name: str, *, auth: Authenticator | None = None, codec: Codec | No
         def endpoint(**path_args: Any) -> Response:
             runtime: Runtime = current_app.extensions["payemu"]
             provider = runtime.providers[request.blueprint or ""]
-            return _pipeline(runtime, provider, name, view, auth or provider.authenticate, codec or provider.codec, path_args)
+            return _pipeline(
+                runtime, provider, name, view, auth or provider.authenticate, codec or provider.codec, path_args
+            )
 
         endpoint.payemu_operation = name  # type: ignore[attr-defined]
         return endpoint
@@ -213,7 +221,13 @@ def _pipeline(
         except DecodeError as exc:
             raise provider.contract_error(call, [Violation("body", "", exc.keyword, exc.message)]) from exc
         call.tenant = authenticate(call)
-        scenario = runtime.scenarios.select(provider.name, call.tenant, request.headers.get(SCENARIO_HEADER))
+        try:
+            scenario = runtime.scenarios.select(provider.name, call.tenant, request.headers.get(SCENARIO_HEADER))
+        except UnknownScenario as unknown:
+            # An emulator-only header with a typo: answer loudly, in payemu's own words, not the provider's.
+            body = {"payemu_error": str(unknown), "known": sorted(runtime.scenarios.names())}
+            reply = Reply(400, body, {"X-Payemu-Error": "unknown-scenario"})
+            return _finish(runtime, call, reply, then, started, JSON)
         call.scenario_name = scenario.name
         call.scenario_options = scenario.options
         rule = scenario.match(call) if scenario.rules else None
@@ -255,22 +269,33 @@ def _scenario_reply(call: Call, then: Mapping[str, Any]) -> Reply | None:
         return Reply(spec["status"], spec.get("body"), dict(spec.get("headers") or {}), raw=raw)
     if "error" in then:
         return call.error(then["error"].removeprefix(f"{call.provider.name}.")).reply(call.now)
-    if "fault" in then and not then.get("process"):
-        return Reply(200, None)  # the body is replaced by the fault in _finish
-    return None
+    if then.get("fault") == "reset" and not then.get("process"):
+        return Reply(200, None, raw=b"")  # never sent: the connection is dropped in _finish
+    return None  # empty and malformed garble the handled response in _finish
 
 
-def _finish(runtime: Runtime, call: Call, reply: Reply, then: Mapping[str, Any], started: float, codec: Codec) -> Response:
+def _finish(
+    runtime: Runtime, call: Call, reply: Reply, then: Mapping[str, Any], started: float, codec: Codec
+) -> Response:
     provider = call.provider
     if reply.raw is not None:
         payload, content_type = reply.raw, reply.content_type or codec.encode(None)[1]
     else:
-        if runtime.config.strict and "respond" not in then:
+        if runtime.config.strict and "respond" not in then and not _is_payemu_error(reply):
             try:
                 runtime.contracts.check_response(provider.name, call.operation, reply.status, reply.body)
             except ContractMismatch as mismatch:
                 log.error("contract violation: %s", mismatch)
-                reply = Reply(500, {"payemu_contract_violation": {"contract": mismatch.contract, "path": mismatch.path, "message": mismatch.detail}})
+                reply = Reply(
+                    500,
+                    {
+                        "payemu_contract_violation": {
+                            "contract": mismatch.contract,
+                            "path": mismatch.path,
+                            "message": mismatch.detail,
+                        }
+                    },
+                )
                 reply.headers["X-Payemu-Contract-Violation"] = mismatch.contract
                 codec = JSON
         payload, content_type = codec.encode(reply.body)
@@ -299,8 +324,19 @@ def _finish(runtime: Runtime, call: Call, reply: Reply, then: Mapping[str, Any],
         if runtime.deferred_effects:
             response.headers[FAULT_HEADER] = "reset"
         else:
-            response.response = _drop()
+            response.response = _drop(request.environ)
     return response
+
+
+def _body_bytes(req: Request) -> bytes:
+    try:
+        return req.get_data(cache=True)
+    except HTTPException:  # oversize: the body was never read
+        return b"<body not read: too large>"
+
+
+def _is_payemu_error(reply: Reply) -> bool:
+    return isinstance(reply.body, dict) and "payemu_error" in reply.body
 
 
 def _journal(runtime: Runtime, call: Call, status: int, payload: bytes, started: float) -> None:
@@ -316,7 +352,7 @@ def _journal(runtime: Runtime, call: Call, status: int, payload: bytes, started:
             path=req.path,
             query=masked_body(req.query_string),
             request_headers=dict(req.headers.items()),
-            request_body=masked_body(req.get_data(cache=True)),
+            request_body=masked_body(_body_bytes(req)),
             status=status,
             response_body=masked_body(payload),
             duration_ms=round((monotonic() - started) * 1000, 3),

@@ -26,6 +26,10 @@ DEFAULT = "default"
 _MISSING = object()
 
 
+class UnknownScenario(LookupError):
+    """A scenario name that no file defines."""
+
+
 @dataclass(frozen=True)
 class Catalog:
     """The names a provider's scenarios may use, checked when files load."""
@@ -68,9 +72,7 @@ class Condition:
                 return False
             if "in" in spec and not any(_equal(value, option) for option in spec["in"]):
                 return False
-            if "equals" in spec and not _equal(value, spec["equals"]):
-                return False
-            return True
+            return not ("equals" in spec and not _equal(value, spec["equals"]))
         return value is not _MISSING and _equal(value, spec)
 
 
@@ -124,10 +126,7 @@ class Rule:
         for name, condition in self.query.items():
             if not condition.test(request.args.get(name, _MISSING)):
                 return False
-        for dotted, condition in self.body.items():
-            if not condition.test(_lookup(call.body, dotted)):
-                return False
-        return True
+        return all(condition.test(_lookup(call.body, dotted)) for dotted, condition in self.body.items())
 
     def count_allows(self, number: int) -> bool:
         """Whether the `number`-th matching call (1-based) is one this rule acts on."""
@@ -258,10 +257,13 @@ class Scenarios:
         self._bound: dict[tuple[str, str], str] = {}
 
     def resolve(self, name: str, provider: str | None = None) -> Scenario:
-        """Find a scenario by `provider/stem` (or by `stem` within `provider`); KeyError if unknown."""
+        """Find a scenario by `provider/stem` (or by `stem` within `provider`)."""
         if "/" not in name and provider is not None:
             name = f"{provider}/{name}"
-        return self.book[name]
+        try:
+            return self.book[name]
+        except KeyError:
+            raise UnknownScenario(f"unknown scenario {name!r}") from None
 
     def select(self, provider: str, tenant: Any, header: str | None) -> Scenario:
         """Header, then tenant binding, then the server's active scenario, then the default."""

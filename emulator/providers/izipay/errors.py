@@ -38,7 +38,7 @@ def lima_timestamp(epoch: float) -> str:
 
 def header_block(started: float, ended: float, *, millis_as_string: bool = False) -> dict[str, Any]:
     """The `header` block of Search (integer millis) and Deposit (string millis) responses."""
-    millis = max(1, int(round((ended - started) * 1000)))
+    millis = max(1, round((ended - started) * 1000))
     return {
         "transactionStartDatetime": lima_timestamp(started),
         "transactionEndDatetime": lima_timestamp(ended),
@@ -51,7 +51,9 @@ class IzipayError(ProviderError):
 
     code = "400"
 
-    def __init__(self, message: str, friendly: str | None = None, *, code: str | None = None, status: int | None = None):
+    def __init__(
+        self, message: str, friendly: str | None = None, *, code: str | None = None, status: int | None = None
+    ):
         super().__init__(message, status=status)
         self.friendly = friendly if friendly is not None else message
         if code is not None:

@@ -68,7 +68,9 @@ class IzipayState:
     def signing_key(self) -> str:
         return str(self.tenant.get("token_secret") or self.tenant["publicKey"])
 
-    def issue_token(self, body: dict[str, Any], transaction_id: str, token_id: str, *, now: float, facilitator: str) -> str:
+    def issue_token(
+        self, body: dict[str, Any], transaction_id: str, token_id: str, *, now: float, facilitator: str
+    ) -> str:
         """Sign a session token with the recorded claims (note the capitalised OrderNumber/Amount/TokenId)."""
         issued = int(now)
         claims = {
@@ -160,6 +162,8 @@ def read_claims(token: str) -> dict[str, Any]:
 def verify_claims(token: str, key: str) -> dict[str, Any]:
     """Verify the signature with the merchant's key; expiry is checked on the virtual clock instead."""
     try:
-        return jwt.decode(token, key, algorithms=["HS256"], options={"verify_exp": False, "verify_nbf": False, "verify_iat": False})
+        return jwt.decode(
+            token, key, algorithms=["HS256"], options={"verify_exp": False, "verify_nbf": False, "verify_iat": False}
+        )
     except jwt.InvalidTokenError as exc:
         raise errors.TokenRejected() from exc

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any
 
@@ -40,10 +41,16 @@ def authenticate_merchant(call: Call) -> Tenant:
     call.validate()  # the credentials are body fields: check they are there and well-formed first
     merchant, public_key = call.body["merchantCode"], call.body["publicKey"]
     directory = call.runtime.tenants["izipay"]
-    tenant = directory.admit(merchant, lambda: {"merchantCode": merchant, "publicKey": public_key})
+    tenant = directory.admit(merchant, lambda: _admitted(merchant, public_key))
     if tenant is None or tenant.get("publicKey") != public_key:
         raise errors.BadCredentials()  # (doc, weak) §2.2
     return tenant
+
+
+def _admitted(merchant: str, public_key: str) -> dict[str, str]:
+    """An --open-tenants merchant: its signing secret is derived, stable and long enough for HS256."""
+    secret = hashlib.sha256(f"payemu-izipay:{merchant}:{public_key}".encode()).hexdigest()
+    return {"merchantCode": merchant, "publicKey": public_key, "token_secret": secret}
 
 
 def authenticate_bearer(call: Call) -> Tenant:
@@ -70,7 +77,11 @@ def generate_token(call: Call) -> Reply:
     facilitator = call.option("facilitator_code") or ("6666041" if call.option("environment") == "sandbox" else "0")
     transaction_id = call.headers["transactionId"]
     token = call.state.issue_token(call.body, transaction_id, call.fake.uuid4(), now=call.now, facilitator=facilitator)
-    body = {"code": "00", "message": "OK", "response": {"token": token, "userOrg": model.USER_ORG, "userScoring": call.option("user_scoring")}}
+    body = {
+        "code": "00",
+        "message": "OK",
+        "response": {"token": token, "userOrg": model.USER_ORG, "userScoring": call.option("user_scoring")},
+    }
     return Reply(200, body)
 
 

@@ -1,0 +1,155 @@
+"""The `payemu` command: serve | check | openapi | replay."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from emulator.config import Config
+from emulator.core.errors import ConfigError
+
+
+def _options(pairs: list[str]) -> dict[str, Any]:
+    options = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or "." not in key:
+            raise SystemExit(f"payemu: --option takes provider.name=value, got {pair!r}")
+        options[key] = yaml.safe_load(value)
+    return options
+
+
+def _config(args: argparse.Namespace) -> Config:
+    return Config.from_env(
+        host=getattr(args, "host", None),
+        port=getattr(args, "port", None),
+        scenario=getattr(args, "scenario", None),
+        seed=getattr(args, "seed", None),
+        strict=True if getattr(args, "strict", False) else None,
+        tenants_file=Path(args.tenants) if getattr(args, "tenants", None) else None,
+        open_tenants=True if getattr(args, "open_tenants", False) else None,
+        external_url=getattr(args, "external_url", None),
+        options=_options(getattr(args, "option", None) or []) or None,
+    )
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from emulator.serving import serve
+
+    serve(_config(args))
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from emulator import create_app
+    from emulator.core.replay import load_replay
+
+    config = _config(args)
+    app = create_app(config)
+    runtime = app.extensions["payemu"]
+    checked = len(runtime.contracts.documents)
+    for provider, operations in sorted(runtime.operations.items()):
+        for operation in sorted(operations):
+            if operation not in runtime.contracts.request_operations(provider):
+                raise ConfigError(f"contracts/{provider}/{operation}.request.json: missing")
+            if operation not in runtime.contracts.response_operations(provider):
+                raise ConfigError(f"contracts/{provider}/{operation}.response.json: missing")
+    replays = sorted(config.scenarios_dir.glob("*/replay-*.yaml"))
+    for path in replays:
+        load_replay(path, config.scenarios_dir / "replay.schema.json")
+    print(
+        f"ok: {checked} contract files, {len(runtime.scenarios.book)} scenarios, {len(replays)} replay files, "
+        f"{sum(len(ops) for ops in runtime.operations.values())} operations in {len(runtime.providers)} providers"
+    )
+    return 0
+
+
+def cmd_openapi(args: argparse.Namespace) -> int:
+    from emulator import create_app
+    from emulator.core.openapi import build_openapi
+
+    document = build_openapi(create_app(_config(args)))
+    text = json.dumps(document, indent=2, ensure_ascii=False)
+    if args.output:
+        Path(args.output).write_text(text + "\n", encoding="utf-8")
+    else:
+        print(text)
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from emulator import create_app
+    from emulator.core.replay import Replay, in_process, load_replay, over_http
+
+    config = _config(args)
+    failed = 0
+    for name in args.files:
+        path = Path(name)
+        if not path.exists():
+            path = config.scenarios_dir / name
+        document = load_replay(path, config.scenarios_dir / "replay.schema.json")
+        if args.url:
+            send = over_http(args.url)
+            send("POST", "/__admin/reset", {}, b"")
+        else:
+            send = in_process(create_app(config))
+        print(f"replay {path}: {document['description']}")
+        results = Replay(document, send).run(lambda result: print("  " + result.line(), flush=True))
+        bad = [r for r in results if not r.passed]
+        failed += len(bad)
+        print(f"  {len(results) - len(bad)} passed, {len(bad)} failed")
+    return 1 if failed else 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="payemu", description="Sandbox emulator of payment-provider APIs.")
+    commands = root.add_subparsers(dest="command", required=True)
+
+    def common(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--tenants", help="YAML file of tenants keyed by provider (replaces the samples it names)")
+        sub.add_argument("--option", action="append", help="provider option override: provider.name=value")
+        sub.add_argument("--seed", type=int, help="seed for generated ids and fake data")
+
+    serve = commands.add_parser("serve", help="serve the emulator")
+    serve.add_argument("--host", default=None, help="bind address (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=None, help="port (default 8080)")
+    serve.add_argument("--scenario", help="server-wide active scenario, <provider>/<stem>")
+    serve.add_argument("--strict", action="store_true", help="validate every response against its contract")
+    serve.add_argument("--open-tenants", action="store_true", help="admit unknown well-formed credentials")
+    serve.add_argument("--external-url", help="base URL clients use to reach this server (hosted pages)")
+    common(serve)
+    serve.set_defaults(run=cmd_serve)
+
+    check = commands.add_parser("check", help="validate every contract, scenario and replay file")
+    common(check)
+    check.set_defaults(run=cmd_check)
+
+    openapi = commands.add_parser("openapi", help="print an OpenAPI 3.1 document built from the contracts")
+    openapi.add_argument("--output", "-o", help="write to this file instead of stdout")
+    common(openapi)
+    openapi.set_defaults(run=cmd_openapi)
+
+    replay = commands.add_parser("replay", help="run replay files step by step")
+    replay.add_argument("files", nargs="+", help="replay YAML files (paths, or relative to scenarios/)")
+    replay.add_argument("--url", help="run against a live emulator instead of an in-process app")
+    common(replay)
+    replay.set_defaults(run=cmd_replay)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except ConfigError as exc:
+        print(f"payemu: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,213 @@
+"""The pytest plugin (entry point `payemu`): a live emulator per test session and admin helpers.
+
+Fixtures:
+  payemu_config   — keyword overrides for create_app (override it in your conftest; default strict).
+  payemu_server   — the live server (`.url`, `.app`, `.runtime`), reset before each test.
+  payemu_admin    — the admin API of that server: clock, scenarios, journal, callbacks, state.
+  payemu_receiver — a local HTTP endpoint that records the callbacks it receives.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+import requests
+from flask import Flask
+from werkzeug.serving import BaseWSGIServer, make_server
+
+
+@dataclass
+class PayemuServer:
+    """A running emulator on a free loopback port."""
+
+    url: str
+    app: Flask
+    server: BaseWSGIServer
+
+    @property
+    def runtime(self) -> Any:
+        return self.app.extensions["payemu"]
+
+    def reset(self) -> None:
+        self.runtime.reset()
+
+
+def start_server(**overrides: Any) -> tuple[PayemuServer, threading.Thread]:
+    """Start an emulator on 127.0.0.1 and a free port in a background thread."""
+    from emulator import create_app
+
+    app = create_app(**overrides)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one access-log line per request is noise here
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="payemu-test-server", daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    app.extensions["payemu"].config.external_url = url
+    return PayemuServer(url, app, server), thread
+
+
+def stop_server(live: PayemuServer, thread: threading.Thread) -> None:
+    live.runtime.callbacks.close()
+    live.server.shutdown()
+    live.server.server_close()
+    thread.join(timeout=5)
+
+
+class AdminClient:
+    """The /__admin API over HTTP, with assertions that explain themselves."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.session = requests.Session()
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self.session.request(method, f"{self.base_url}/__admin{path}", timeout=30, **kwargs)
+        if response.status_code != 200:
+            raise AssertionError(f"admin {method} {path} answered {response.status_code}: {response.text}")
+        return response.json()
+
+    def health(self) -> dict[str, Any]:
+        return self._call("GET", "/health")
+
+    def reset(self, provider: str | None = None, tenant: str | None = None) -> None:
+        body = {k: v for k, v in {"provider": provider, "tenant": tenant}.items() if v is not None}
+        self._call("POST", "/reset", json=body)
+
+    def clock(self) -> float:
+        return self._call("GET", "/clock")["now"]
+
+    def advance_clock(self, seconds: float) -> float:
+        return self._call("POST", "/clock/advance", json={"seconds": seconds})["now"]
+
+    def set_clock(self, now: float | str) -> float:
+        return self._call("PUT", "/clock", json={"now": now})["now"]
+
+    def activate(self, name: str, tenant: str | None = None) -> None:
+        self._call("PUT", "/scenarios/active", json={"name": name, **({"tenant": tenant} if tenant else {})})
+
+    def deactivate(self, provider: str | None = None, tenant: str | None = None) -> None:
+        self._call(
+            "DELETE",
+            "/scenarios/active",
+            params={k: v for k, v in {"provider": provider, "tenant": tenant}.items() if v},
+        )
+
+    def requests(self, **filters: Any) -> list[dict[str, Any]]:
+        return self._call("GET", "/requests", params=filters)["requests"]
+
+    def count(self, **filters: Any) -> int:
+        return self._call("GET", "/requests/count", params=filters)["count"]
+
+    def assert_requested(self, count: int, **filters: Any) -> None:
+        """Fail with the journal's contents when the number of matching requests differs."""
+        found = self.requests(**filters)
+        if len(found) != count:
+            seen = [
+                f"{e['method']} {e['path']} -> {e['status']} ({e['operation']}, tenant {e['tenant']})"
+                for e in self.requests(limit=20)
+            ]
+            raise AssertionError(f"expected {count} request(s) matching {filters}, found {len(found)}; latest: {seen}")
+
+    def state(self, provider: str, tenant: str | None = None) -> dict[str, Any]:
+        return self._call("GET", f"/state/{provider}", params={"tenant": tenant} if tenant else {})["tenants"]
+
+    def callbacks(self, **filters: Any) -> list[dict[str, Any]]:
+        return self._call("GET", "/callbacks", params=filters)["callbacks"]
+
+    def flush_callbacks(self) -> int:
+        return self._call("POST", "/callbacks/flush")["flushed"]
+
+
+@dataclass
+class Received:
+    """One request a receiver got."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class CallbackReceiver:
+    """A loopback HTTP server that records requests and answers with scripted statuses."""
+
+    url: str
+    server: ThreadingHTTPServer
+    received: list[Received] = field(default_factory=list)
+    statuses: list[int] = field(default_factory=list)  # answered in turn; 200 once exhausted
+    arrived: threading.Condition = field(default_factory=threading.Condition)
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
+        """Wait until `count` requests have arrived; return them all."""
+        with self.arrived:
+            self.arrived.wait_for(lambda: len(self.received) >= count, timeout)
+        if len(self.received) < count:
+            raise AssertionError(f"expected {count} callback(s), got {len(self.received)}: {self.received}")
+        return list(self.received)
+
+
+def start_receiver() -> CallbackReceiver:
+    """Start a callback receiver on 127.0.0.1 and a free port."""
+    receiver: CallbackReceiver
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            with receiver.arrived:
+                receiver.received.append(Received("POST", self.path, dict(self.headers.items()), body))
+                status = receiver.statuses.pop(0) if receiver.statuses else 200
+                receiver.arrived.notify_all()
+            self.send_response(status)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"OK")
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    receiver = CallbackReceiver(f"http://127.0.0.1:{server.server_port}", server)
+    threading.Thread(target=server.serve_forever, name="payemu-receiver", daemon=True).start()
+    return receiver
+
+
+@pytest.fixture
+def payemu_receiver() -> Iterator[CallbackReceiver]:
+    """A callback receiver for one test, stopped afterwards."""
+    receiver = start_receiver()
+    yield receiver
+    receiver.server.shutdown()
+    receiver.server.server_close()
+
+
+@pytest.fixture(scope="session")
+def payemu_config() -> dict[str, Any]:
+    """Overrides for the session's emulator; override this fixture to change them."""
+    return {"strict": True, "seed": 1234}
+
+
+@pytest.fixture(scope="session")
+def _payemu_live(payemu_config: dict[str, Any]) -> Iterator[PayemuServer]:
+    live, thread = start_server(**payemu_config)
+    yield live
+    stop_server(live, thread)
+
+
+@pytest.fixture
+def payemu_server(_payemu_live: PayemuServer) -> PayemuServer:
+    """The session's live emulator, reset (state, journal, clock, scenarios) before each test."""
+    _payemu_live.reset()
+    return _payemu_live
+
+
+@pytest.fixture
+def payemu_admin(payemu_server: PayemuServer) -> AdminClient:
+    """Admin helpers for the live emulator."""
+    return AdminClient(payemu_server.url)

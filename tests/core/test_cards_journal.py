@@ -1,0 +1,50 @@
+"""Card data never stored in full; the journal is bounded."""
+
+from __future__ import annotations
+
+from emulator.core.cards import card_outcome, luhn_valid, mask_pan, mask_text
+from emulator.core.journal import Entry, Journal
+
+
+def test_luhn():
+    assert luhn_valid("4111111111111111") and luhn_valid("5555555555554444")
+    assert not luhn_valid("4111111111111112") and not luhn_valid("41111") and not luhn_valid("4111x11111111111")
+
+
+def test_mask_pan_keeps_first_six_and_last_four():
+    assert mask_pan("4111111111111111") == "411111******1111"
+    assert mask_pan("4111 1111 1111 1111", fill="x") == "411111xxxxxx1111"
+
+
+def test_mask_text_masks_pans_and_cvvs_in_any_encoding():
+    text = mask_text('{"pan":"4000000000000002","cvv":"123"} CardNumber=4111111111111112;CVV2=987; ts 1764311216000')
+    assert "4000000000000002" not in text and "400000******0002" in text
+    assert "4111111111111112" not in text  # under a card-number key, even without a valid checksum
+    assert "123" not in text and "987" not in text
+    assert "1764311216000" in text  # not a card: kept
+
+
+def test_card_outcomes():
+    assert card_outcome("4111111111111111") == "success"
+    assert card_outcome("4000000000000002") == "decline"
+    assert card_outcome("4111111111111112") == "invalid_number"
+
+
+def _entry(journal: Journal, provider: str = "p", tenant: str = "t") -> Entry:
+    return Entry(journal.next_id(), 0.0, provider, "op", tenant, "POST", "/x", "", {}, "")
+
+
+def test_journal_is_bounded_newest_kept():
+    journal = Journal(limit=3)
+    for _ in range(5):
+        journal.record(_entry(journal))
+    assert [e.id for e in journal.query()] == [5, 4, 3]
+    assert journal.total == 5
+
+
+def test_journal_clear_by_tenant():
+    journal = Journal()
+    journal.record(_entry(journal, tenant="a"))
+    journal.record(_entry(journal, tenant="b"))
+    assert journal.clear(provider="p", tenant="a") == 1
+    assert [e.tenant for e in journal.query()] == ["b"]

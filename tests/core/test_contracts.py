@@ -1,0 +1,110 @@
+"""Contracts: load-time checks, request violations, strict response validation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from emulator import create_app
+from emulator.core.contracts import Contracts
+from emulator.core.errors import ConfigError, ContractMismatch, Reply
+from tests.providers.izipay.helpers import GENERATE, TX, generate, token_body
+
+DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+
+def _contracts(tmp_path: Path, files: dict[str, object]) -> Contracts:
+    folder = tmp_path / "demo"
+    folder.mkdir()
+    for name, content in files.items():
+        (folder / name).write_text(content if isinstance(content, str) else json.dumps(content))
+    return Contracts(tmp_path, ["demo"])
+
+
+def test_request_violations_name_location_field_and_keyword(tmp_path):
+    contracts = _contracts(
+        tmp_path,
+        {
+            "defs.json": {"$schema": DIALECT, "$defs": {"code": {"type": "string", "maxLength": 3}}},
+            "op.request.json": {
+                "$schema": DIALECT,
+                "type": "object",
+                "properties": {
+                    "headers": {"type": "object", "required": ["x-id"]},
+                    "body": {
+                        "type": "object",
+                        "required": ["a"],
+                        "properties": {"code": {"$ref": "defs.json#/$defs/code"}},
+                    },
+                },
+            },
+        },
+    )
+    assert contracts.request_locations("demo", "op") == {"headers", "body"}
+    assert contracts.check_request("demo", "op", {"headers": {"x-id": "1"}, "body": {"a": 1, "code": "ab"}}) == []
+    violations = contracts.check_request("demo", "op", {"headers": {}, "body": {"code": "abcd"}})
+    assert [(v.location, v.field, v.keyword) for v in violations] == [
+        ("body", "a", "required"),
+        ("headers", "x-id", "required"),
+        ("body", "code", "maxLength"),
+    ]
+
+
+def test_response_contract_per_status(tmp_path):
+    contracts = _contracts(
+        tmp_path,
+        {
+            "op.response.json": {"$schema": DIALECT, "$defs": {"200": {"type": "object", "required": ["ok"]}}},
+        },
+    )
+    contracts.check_response("demo", "op", 200, {"ok": True})
+    with pytest.raises(ContractMismatch, match=r"demo/op.response.json#/\$defs/200 at /: 'ok' is a required property"):
+        contracts.check_response("demo", "op", 200, {})
+    with pytest.raises(ContractMismatch, match="no contract for this status"):
+        contracts.check_response("demo", "op", 418, {})
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ("{nope", "not valid JSON"),
+        ({"type": "object"}, "'$schema' must be"),
+        ({"$schema": DIALECT, "type": "objekt"}, "not a valid JSON Schema at type"),
+        ({"$schema": DIALECT, "$ref": "missing.json"}, "cannot compile"),
+    ],
+)
+def test_bad_contract_file_fails_naming_file_and_problem(tmp_path, content, problem):
+    with pytest.raises(ConfigError) as caught:
+        _contracts(tmp_path, {"op.request.json": content})
+    assert ("op.request.json" in str(caught.value) or "missing.json" in str(caught.value)) and problem in str(
+        caught.value
+    )
+
+
+def test_response_contract_needs_status_keys(tmp_path):
+    with pytest.raises(ConfigError, match="keyed by status"):
+        _contracts(tmp_path, {"op.response.json": {"$schema": DIALECT, "type": "object"}})
+
+
+def test_strict_mode_names_contract_and_path():
+    app = create_app(strict=True)
+    runtime = app.extensions["payemu"]
+    from emulator.core import provider as pipeline
+
+    with app.test_request_context(GENERATE, method="POST", json=token_body(), headers={"transactionId": TX}):
+        call = pipeline.Call(runtime, runtime.providers["izipay"], "generate_token", {})
+        response = pipeline._finish(
+            runtime, call, Reply(200, {"code": "00"}), {}, 0.0, runtime.providers["izipay"].codec
+        )
+    assert response.status_code == 500
+    body = response.get_json()["payemu_contract_violation"]
+    assert body["contract"] == "contracts/izipay/generate_token.response.json#/$defs/200"
+    assert body["path"] == "/"
+    assert "required property" in body["message"]
+    assert response.headers["X-Payemu-Contract-Violation"] == body["contract"]
+
+
+def test_lenient_mode_does_not_validate_responses(client):
+    assert generate(client).status_code == 200

@@ -1,0 +1,115 @@
+"""`payemu serve` as a user runs it: granian in a subprocess, scenario latency, dropped connections, SIGTERM."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+import requests
+
+from tests.providers.izipay.helpers import GENERATE, MERCHANT, SEARCH, TX, token_body
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def served():
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "emulator", "serve", "--port", str(port), "--seed", "7"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            if requests.get(url + "/__admin/health", timeout=1).status_code == 200:
+                break
+        except requests.ConnectionError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"payemu serve did not start: {process.stdout.read() if process.stdout else ''}")
+        time.sleep(0.05)
+    yield url, process
+    if process.poll() is None:
+        process.kill()
+        process.wait(5)
+
+
+def _token(url: str) -> str:
+    response = requests.post(url + GENERATE, json=token_body(), headers={"transactionId": TX}, timeout=5)
+    assert response.status_code == 200
+    return response.json()["response"]["token"]
+
+
+def test_serves_the_izipay_flow(served):
+    url, _ = served
+    response = requests.post(
+        url + SEARCH,
+        json={"bin": "545545", "merchantCode": MERCHANT},
+        headers={"transactionId": TX, "Authorization": f"Bearer {_token(url)}"},
+        timeout=5,
+    )
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/json; charset=utf-8"
+    assert response.headers["transactionId"] == TX
+    assert "x-payemu-delay-ms" not in {h.lower() for h in response.headers}
+
+
+def test_scenario_latency_does_not_hold_the_server(served):
+    url, _ = served
+    finished: list[str] = []
+
+    def slow() -> None:
+        requests.post(
+            url + GENERATE,
+            json=token_body(),
+            timeout=10,
+            headers={"transactionId": TX, "X-Payemu-Scenario": "izipay/slow-token"},
+        )
+        finished.append("slow")
+
+    thread = threading.Thread(target=slow)
+    thread.start()
+    time.sleep(0.2)  # the slow call is now waiting out its 1.5 s
+    for _ in range(20):
+        assert requests.get(url + "/__admin/health", timeout=5).status_code == 200
+    finished.append("fast")
+    thread.join()
+    assert finished == ["fast", "slow"]
+
+
+def test_dropped_connection_is_a_real_one(served):
+    url, _ = served
+    token = _token(url)
+    for _ in range(5):
+        with pytest.raises(requests.ConnectionError):
+            requests.post(
+                url + SEARCH,
+                json={"bin": "545545", "merchantCode": MERCHANT},
+                timeout=5,
+                headers={
+                    "transactionId": TX,
+                    "Authorization": f"Bearer {token}",
+                    "X-Payemu-Scenario": "izipay/dropped-connection",
+                },
+            )
+    assert requests.get(url + "/__admin/health", timeout=5).status_code == 200
+
+
+def test_sigterm_stops_cleanly(served):
+    _, process = served
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(10) == 0
