@@ -164,7 +164,12 @@ class PaytureState:
     # -- merchant-level checks -----------------------------------------------------------------
 
     def check_merchant_password(self, password: str | None) -> None:
-        """(inferred) §3.3/§3.9: a wrong merchant password is refused as ACCESS_DENIED."""
+        """(inferred) §3.3/§3.9: a wrong merchant password is refused as ACCESS_DENIED.
+
+        A terminal admitted by --open-tenants has no known password: any one is accepted.
+        """
+        if self.tenant.admitted and password is not None:
+            return
         if password is None or password != str(self.tenant.get("password", "")):
             raise PaytureError("ACCESS_DENIED")
 

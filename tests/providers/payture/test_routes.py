@@ -143,6 +143,16 @@ def test_register_missing_vwid(client, runtime):
     assert runtime.store.tenants("payture") == []
 
 
+def test_register_open_tenants_admits_terminal():
+    app = create_app(strict=True, seed=1, callbacks=False, open_tenants=True)
+    client = app.test_client()
+    register_body = text(vw(client, "Register", CUSTOMER, vwid="AnyMerchantAdd"))
+    assert register_body == f'<Register Success="True" VWUserLgn="{LOGIN}" />'
+    deleted = text(vw(client, "Delete", {"VWUserLgn": LOGIN, "Password": "whatever"}, vwid="AnyMerchantAdd"))
+    assert deleted == f'<Delete Success="True" VWUserLgn="{LOGIN}" />'
+    assert app.extensions["payemu"].store.tenants("payture") == ["AnyMerchantAdd"]
+
+
 # -- customers (§3.2, §3.3) ----------------------------------------------------------------------
 
 
@@ -552,6 +562,23 @@ def test_pay_free_pay(client):
     assert (
         pay(client, "FreePay", order="o2", **declined)
         == '<Pay OrderId="o2" Amount="10000" Success="False" ErrCode="ISSUER_FAIL" />'
+    )
+
+
+def test_pay_free_pay_insufficient_funds(client, state_of):
+    register(client)
+    before = snapshot(state_of())
+    card = {**GOOD_CARD, "CardNumber": "4000000000009995"}
+    assert pay(client, "FreePay", **card) == (
+        '<Pay OrderId="order123" Amount="10000" Success="False" ErrCode="AMOUNT_EXCEED" />'
+    )
+    assert snapshot(state_of()) == before
+
+
+def test_pay_zero_amount(client):
+    register(client)
+    assert pay(client, "FreePay", amount="0", **GOOD_CARD) == (
+        '<Pay OrderId="order123" Amount="0" Success="False" ErrCode="WRONG_AMOUNT" />'
     )
 
 
