@@ -116,6 +116,9 @@ class PaytureError(ProviderError):
         self.params: dict[str, Any] | None = None
 
     def body(self, now: float) -> Any:
+        if self.command is None and wire.serving_wrapper():
+            # a scenario's named error on a V21 wrapper route: the wrapper reports Payture's ErrCode
+            return WrapperError(WrapperError.FAILED, self.code).body(now)
         command, params = wire.current_call()
         command = self.command or command
         params = self.params if self.params is not None else params

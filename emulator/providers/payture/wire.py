@@ -79,6 +79,11 @@ def current_call() -> tuple[str, dict[str, Any]]:
         return command_from_path(request.path), {}
 
 
+def serving_wrapper() -> bool:
+    """Whether the request being served is outside `/vwapi/` (the JSON V21 wrapper)."""
+    return has_request_context() and not request.path.startswith(PATH_PREFIX)
+
+
 def escape_attr(value: Any) -> str:
     return _XML_SPECIAL.sub(lambda m: _XML_ESCAPES[m.group(0)], _XML_INVALID.sub("", str(value)))
 

@@ -78,9 +78,17 @@ def add_card(client: Any, card: dict[str, str] | None = None, login: str = LOGIN
     return re.findall(r'CardId="([^"]+)"', listing)[0]
 
 
-@pytest.fixture
-def app() -> Any:
+@pytest.fixture(scope="session")
+def _shared_app() -> Any:
     return create_app(strict=True, seed=1, callbacks=False)
+
+
+@pytest.fixture
+def app(_shared_app: Any) -> Any:
+    """A strict, seeded app with callbacks queued only; built once (contracts compile in ~0.2 s) and fully
+    reset before each test (state, journal, clock, scenarios, outbox, admitted tenants, seed)."""
+    _shared_app.extensions["payemu"].reset()
+    return _shared_app
 
 
 @pytest.fixture

@@ -109,3 +109,20 @@ def test_scenario_named_error(app, client, runtime):
     assert {"duplicate_order_id", "order_time_out", "limit_exchaust", "wrong_user_params"} <= set(
         runtime.providers["payture"].errors
     )
+
+
+def test_v21_init_named_error_in_wrapper_envelope(client, runtime, tmp_path):
+    from emulator.core.scenarios import Rule, Scenario
+
+    rule = Rule(1, {"operation": "v21_init_unauthorised"}, {"error": "processing_error"})
+    runtime.scenarios.book["payture/tmp-error"] = Scenario("payture/tmp-error", "payture", "tmp", {}, [rule])
+    runtime.scenarios.activate("payture/tmp-error")
+    try:
+        body = client.post("/api/payments/21/payture/initUnauthorised", json={"user_id": "u"}).get_json()
+    finally:
+        del runtime.scenarios.book["payture/tmp-error"]
+    assert body == {
+        "success": False,
+        "message": "Can't finish request",
+        "e": {"Success": "False", "ErrCode": "PROCESSING_ERROR"},
+    }
