@@ -108,8 +108,9 @@ class RSGIApp:
         if delay_ms:
             await asyncio.sleep(delay_ms / 1000.0)
         if fault == "reset":
-            # Promise a body, send one byte of it and close: the client sees the connection drop
-            # mid-response (requests: ChunkedEncodingError 'Connection broken: IncompleteRead').
+            # Promise a body, send one byte of it and end: granian closes the connection, and the client
+            # sees it drop with no response (requests: ConnectionError 'Remote end closed connection
+            # without response') or, when the head was already flushed, mid-body (ChunkedEncodingError).
             stream = protocol.response_stream(
                 status, [("content-length", str(len(payload) + 1)), ("connection", "close")]
             )
@@ -135,7 +136,9 @@ def _new_loop() -> asyncio.AbstractEventLoop:
 
 def build_rsgi(app: Flask) -> RSGIApp:
     """Wrap an emulator app for granian; latency and faults are then deferred to the adapter."""
-    app.extensions["payemu"].deferred_effects = True
+    runtime = app.extensions.get("payemu")
+    if runtime is not None:
+        runtime.deferred_effects = True
     return RSGIApp(app.wsgi_app)
 
 
@@ -165,7 +168,9 @@ class EmbeddedServer:
         try:
             self.loop.run_until_complete(self.server.serve())
         finally:
-            self.app.extensions["payemu"].callbacks.close()
+            runtime = self.app.extensions.get("payemu")
+            if runtime is not None:
+                runtime.callbacks.close()
             self.loop.close()
 
     def start(self) -> None:

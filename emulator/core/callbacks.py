@@ -15,8 +15,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-import requests
-
 from emulator.core.cards import mask_text
 
 DEFAULT_RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0, 16.0)
@@ -236,6 +234,8 @@ class Callbacks:
             self._pool.submit(self._attempt, delivery)
 
     def _attempt(self, delivery: Delivery) -> None:
+        import requests  # imported on first delivery: keeps the server's cold start short
+
         started = time.perf_counter()
         status: int | None = None
         error: str | None = None

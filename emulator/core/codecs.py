@@ -31,7 +31,23 @@ class Codec(Protocol):
 
 
 def request_bytes(request: Request) -> bytes:
-    """Read the raw body once (cached), turning an oversize body into a DecodeError."""
+    """Read the raw body once (cached), turning an oversize body into a DecodeError.
+
+    With a Content-Length the body is read straight from wsgi.input (werkzeug's stream wrappers cost
+    more than the rest of a token call) and handed to werkzeug's cache, so form parsing still works.
+    """
+    cached = getattr(request, "_cached_data", None)
+    if cached is not None:
+        return cached
+    environ = request.environ
+    length = environ.get("CONTENT_LENGTH")
+    limit = request.max_content_length
+    if length and length.isdigit() and "HTTP_TRANSFER_ENCODING" not in environ:
+        if limit is not None and int(length) > limit:
+            raise DecodeError("Request body too large", keyword="size")
+        data = environ["wsgi.input"].read(int(length))
+        request._cached_data = data  # type: ignore[attr-defined]
+        return data
     try:
         return request.get_data(cache=True)
     except RequestEntityTooLarge as exc:

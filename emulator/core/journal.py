@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from emulator.core.cards import mask_text
+from emulator.core.cards import mask_text, may_hold_card_data
 
 BODY_LIMIT = 4096  # characters kept of each body: enough to debug, bounded in memory
 
@@ -40,10 +40,9 @@ class Entry:
 
 def masked_body(data: bytes | str) -> str:
     """Decode, truncate and mask a body for the journal."""
-    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
-    if len(text) > BODY_LIMIT:
-        text = text[:BODY_LIMIT] + "…"
-    return mask_text(text)
+    raw = data if isinstance(data, bytes) else data.encode("utf-8", "replace")
+    text = raw[:BODY_LIMIT].decode("utf-8", "replace") + ("…" if len(raw) > BODY_LIMIT else "")
+    return mask_text(text) if may_hold_card_data(raw[:BODY_LIMIT]) else text
 
 
 class Journal:

@@ -30,7 +30,7 @@ from flask import Blueprint, Request, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
 from emulator.core.clock import monotonic, real_sleep
-from emulator.core.codecs import JSON, Codec, DecodeError
+from emulator.core.codecs import JSON, Codec, DecodeError, request_bytes
 from emulator.core.contracts import Violation
 from emulator.core.errors import ContractMismatch, ProviderError, Reply
 from emulator.core.journal import Entry, masked_body
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("payemu")
 
+SCENARIO_ENVIRON = "HTTP_" + SCENARIO_HEADER.upper().replace("-", "_")
 DELAY_HEADER = "X-Payemu-Delay-Ms"  # read and stripped by the serving adapter (emulator/serving.py)
 FAULT_HEADER = "X-Payemu-Fault"
 
@@ -101,6 +102,10 @@ class TenantContext:
     def fake(self) -> Any:
         return self.runtime.fake
 
+    def uuid4(self) -> str:
+        """A seeded random UUID (reproducible with --seed)."""
+        return self.runtime.uuid4()
+
     def external_url(self, path: str) -> str:
         """An absolute URL on this emulator (hosted pages, redirects), as clients should reach it."""
         base = self.runtime.config.external_url
@@ -129,10 +134,19 @@ class TenantContext:
 class Call(TenantContext):
     """One decoded request on its way through the pipeline; what a view receives."""
 
-    def __init__(self, runtime: Runtime, provider: Provider, operation: str, path_args: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        provider: Provider,
+        operation: str,
+        path_args: dict[str, Any],
+        req: Request | None = None,
+    ) -> None:
         super().__init__(runtime, provider, None, runtime.clock.now())
         self.operation = operation
-        self.request: Request = request
+        self.request: Request = req if req is not None else request._get_current_object()  # type: ignore[attr-defined]
+        self.validated = False
+        self._headers: dict[str, str] | None = None
         self.path_args = path_args
         self.body: Any = None
         self.auth: Any = None  # what the authenticator verified (claims, session, ...), for the view
@@ -143,6 +157,13 @@ class Call(TenantContext):
     @property
     def headers(self) -> Any:
         return self.request.headers
+
+    @property
+    def header_map(self) -> dict[str, str]:
+        """Request headers as a plain dict with lower-case names (what contracts and the journal see)."""
+        if self._headers is None:
+            self._headers = lower_case_headers(self.request.environ)
+        return self._headers
 
     @property
     def query(self) -> Any:
@@ -159,16 +180,27 @@ class Call(TenantContext):
         if "body" in wanted:
             instance["body"] = self.body
         if "headers" in wanted:
-            instance["headers"] = {name.lower(): value for name, value in self.request.headers.items()}
+            instance["headers"] = self.header_map
         if "query" in wanted:
             instance["query"] = dict(self.request.args.items())
         return instance
 
     def validate(self) -> None:
-        """Raise the provider's validation error if the request breaks its contract."""
+        """Raise the provider's validation error if the request breaks its contract (checked once per call)."""
+        if self.validated:
+            return
         violations = self.runtime.contracts.check_request(self.provider.name, self.operation, self.contract_instance())
         if violations:
             raise self.provider.contract_error(self, violations)
+        self.validated = True
+
+
+def lower_case_headers(environ: Mapping[str, Any]) -> dict[str, str]:
+    """Request headers straight from the WSGI environ, names lower-case with dashes (`transactionid`)."""
+    headers = {key[5:].lower().replace("_", "-"): value for key, value in environ.items() if key.startswith("HTTP_")}
+    if "CONTENT_TYPE" in environ:
+        headers["content-type"] = environ["CONTENT_TYPE"]
+    return headers
 
 
 class DroppedConnection(ConnectionAbortedError):
@@ -192,9 +224,10 @@ def operation(name: str, *, auth: Authenticator | None = None, codec: Codec | No
         @functools.wraps(view)
         def endpoint(**path_args: Any) -> Response:
             runtime: Runtime = current_app.extensions["payemu"]
-            provider = runtime.providers[request.blueprint or ""]
+            req = request._get_current_object()  # type: ignore[attr-defined]
+            provider = runtime.providers[req.blueprint or ""]
             return _pipeline(
-                runtime, provider, name, view, auth or provider.authenticate, codec or provider.codec, path_args
+                req, runtime, provider, name, view, auth or provider.authenticate, codec or provider.codec, path_args
             )
 
         endpoint.payemu_operation = name  # type: ignore[attr-defined]
@@ -204,6 +237,7 @@ def operation(name: str, *, auth: Authenticator | None = None, codec: Codec | No
 
 
 def _pipeline(
+    req: Request,
     runtime: Runtime,
     provider: Provider,
     name: str,
@@ -213,16 +247,16 @@ def _pipeline(
     path_args: dict[str, Any],
 ) -> Response:
     started = monotonic()
-    call = Call(runtime, provider, name, path_args)
+    call = Call(runtime, provider, name, path_args, req)
     then: Mapping[str, Any] = {}
     try:
         try:
-            call.body = codec.decode(request)
+            call.body = codec.decode(req)
         except DecodeError as exc:
             raise provider.contract_error(call, [Violation("body", "", exc.keyword, exc.message)]) from exc
         call.tenant = authenticate(call)
         try:
-            scenario = runtime.scenarios.select(provider.name, call.tenant, request.headers.get(SCENARIO_HEADER))
+            scenario = runtime.scenarios.select(provider.name, call.tenant, req.environ.get(SCENARIO_ENVIRON))
         except UnknownScenario as unknown:
             # An emulator-only header with a typo: answer loudly, in payemu's own words, not the provider's.
             body = {"payemu_error": str(unknown), "known": sorted(runtime.scenarios.names())}
@@ -324,14 +358,14 @@ def _finish(
         if runtime.deferred_effects:
             response.headers[FAULT_HEADER] = "reset"
         else:
-            response.response = _drop(request.environ)
+            response.response = _drop(call.request.environ)
     return response
 
 
 def _body_bytes(req: Request) -> bytes:
     try:
-        return req.get_data(cache=True)
-    except HTTPException:  # oversize: the body was never read
+        return request_bytes(req)
+    except (DecodeError, HTTPException):  # oversize: the body was never read
         return b"<body not read: too large>"
 
 
@@ -350,8 +384,8 @@ def _journal(runtime: Runtime, call: Call, status: int, payload: bytes, started:
             tenant=call.tenant.id if call.tenant else None,
             method=req.method,
             path=req.path,
-            query=masked_body(req.query_string),
-            request_headers=dict(req.headers.items()),
+            query=masked_body(req.query_string) if req.query_string else "",
+            request_headers=call.header_map,
             request_body=masked_body(_body_bytes(req)),
             status=status,
             response_body=masked_body(payload),

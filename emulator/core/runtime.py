@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import random
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
-
-from faker import Faker
+from typing import Any
 
 from emulator.config import Config
 from emulator.core.callbacks import Callbacks
@@ -28,7 +29,8 @@ class Runtime:
         self.clock = Clock()
         self.store: Store = MemoryStore()
         self.journal = Journal(config.journal_size)
-        self.fake = Faker()
+        self._fake: Any = None
+        self.random = random.Random()
         self.seed(config.seed)
         self.contracts = Contracts(config.contracts_dir, list(self.providers))
         self.scenarios = Scenarios(
@@ -58,10 +60,26 @@ class Runtime:
             self.scenarios.activate(self.scenarios.resolve(config.scenario).name)
         self.clock.on_change(self._clock_moved)
 
+    @property
+    def fake(self) -> Any:
+        """A Faker for names, addresses and the like; created on first use (importing it is slow)."""
+        if self._fake is None:
+            from faker import Faker
+
+            self._fake = Faker()
+            self._fake.seed_instance(self.config.seed if self.config.seed is not None else self.random.random())
+        return self._fake
+
+    def uuid4(self) -> str:
+        """A random UUID from the seeded generator (reproducible with --seed)."""
+        return str(uuid.UUID(int=self.random.getrandbits(128), version=4))
+
     def seed(self, seed: int | None) -> None:
         """Make generated ids and fake data reproducible."""
         if seed is not None:
-            self.fake.seed_instance(seed)
+            self.random.seed(seed)
+            if self._fake is not None:
+                self._fake.seed_instance(seed)
 
     def reset(self, provider: str | None = None, tenant: str | None = None) -> None:
         """Forget state and journal (all, one provider's, or one tenant's); a full reset also rewinds

@@ -15,16 +15,13 @@ from tests.providers.izipay.helpers import GENERATE, MERCHANT, SEARCH, TX, beare
 
 
 def _scenario_dir(tmp_path: Path, files: dict[str, str]) -> Path:
-    """A scenarios folder with the shipped schemas and Izipay default, plus the given files."""
+    """A copy of the shipped scenarios folder, plus the given Izipay files."""
     import shutil
 
     from emulator.config import data_dir
 
     root = tmp_path / "scenarios"
-    (root / "izipay").mkdir(parents=True)
-    for name in ("scenario.schema.json", "replay.schema.json"):
-        shutil.copy(data_dir("scenarios") / name, root / name)
-    (root / "izipay" / "default.yaml").write_text("description: happy\nrules: []\n")
+    shutil.copytree(data_dir("scenarios"), root)
     for name, text in files.items():
         (root / "izipay" / name).write_text(textwrap.dedent(text))
     return root

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import time
 from typing import Any
 
-from emulator.core.clock import to_datetime
 from emulator.core.errors import ProviderError
 
-LIMA = timedelta(hours=-5)  # (inferred) §2.3: the recorded header times are Peru local time, no DST
+LIMA_OFFSET = -5 * 3600  # (inferred) §2.3: the recorded header times are Peru local time, no DST
 
 # Exact recorded strings (§2.4).
 MSG_TOKEN_EMPTY = "El token no debe ser nulo o vacío"
@@ -32,8 +31,8 @@ MSG_NOT_FOUND = "Recurso no encontrado"
 
 def lima_timestamp(epoch: float) -> str:
     """Format as the recorded `header` times: `2025-11-10 02:16:55.813`."""
-    moment = to_datetime(epoch) + LIMA
-    return moment.strftime("%Y-%m-%d %H:%M:%S.") + f"{moment.microsecond // 1000:03d}"
+    local = epoch + LIMA_OFFSET
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(local)) + f".{int(local * 1000) % 1000:03d}"
 
 
 def header_block(started: float, ended: float, *, millis_as_string: bool = False) -> dict[str, Any]:

@@ -63,7 +63,7 @@ def authenticate_bearer(call: Call) -> Tenant:
     tenant = call.runtime.tenants["izipay"].get(str(claims["merchantCode"]))
     if tenant is None:
         raise errors.TokenRejected()
-    call.auth = model.verify_claims(token, str(tenant.get("token_secret") or tenant["publicKey"]))
+    call.auth = model.verify_claims(token, str(tenant.get("token_secret") or tenant["publicKey"]), claims)
     return tenant
 
 
@@ -76,7 +76,7 @@ def generate_token(call: Call) -> Reply:
     """Issue a 15-minute HS256 session token (§2.2)."""
     facilitator = call.option("facilitator_code") or ("6666041" if call.option("environment") == "sandbox" else "0")
     transaction_id = call.headers["transactionId"]
-    token = call.state.issue_token(call.body, transaction_id, call.fake.uuid4(), now=call.now, facilitator=facilitator)
+    token = call.state.issue_token(call.body, transaction_id, call.uuid4(), now=call.now, facilitator=facilitator)
     body = {
         "code": "00",
         "message": "OK",
@@ -108,7 +108,7 @@ def search_installments(call: Call) -> Reply:
             "result": {"messageFriendly": friendly},
         },
     }
-    return Reply(200, body, {"X-Correlation-Id": call.fake.uuid4()})
+    return Reply(200, body, {"X-Correlation-Id": call.uuid4()})
 
 
 @bp.route(DEPOSIT_PATH, methods=["POST"], provide_automatic_options=False)

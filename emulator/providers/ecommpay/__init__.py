@@ -1,0 +1,70 @@
+"""Ecommpay Gate API v2, card tokens: tokenize, card by token, revoke, signed callbacks (provider-spec §4)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from emulator.core.contracts import Violation
+from emulator.core.provider import Call, Provider, TenantContext
+from emulator.providers.ecommpay import callbacks, errors
+from emulator.providers.ecommpay.model import EcommpayState
+from emulator.providers.ecommpay.routes import authenticate, bp, styled
+
+# The open questions of §4.10 (and a few run-time knobs); each can be set per tenant (`options:` in
+# tenants.yaml), per scenario, or per server (`--option ecommpay.NAME=VALUE`).
+OPTIONS = {
+    "error_status": 400,  # (inferred) §4.6, §4.10 q1: HTTP status of a rejection; 200 = status "error" in a 200
+    "error_errors_array": False,  # (inferred) §4.10 q1: add `errors: [{code, message, field}]` to rejections
+    "card_errors": "sync",  # (inferred) §4.10 q2: sync | callback (bad card data in an `error` callback)
+    "callback_layout": "ecommpay",  # (inferred) §4.7, §4.10 q3: ecommpay (general.*) | rocketpay (top-level)
+    "token_created_at_format": "datetime",  # (doc) §4.7 examples `2017-11-28 13:30:57` | iso (table, +0000)
+    "ack_payment_id": True,  # (code) §4.6 QA stub: `"payment_id": null` in the acknowledgement
+    "signature_order": "natural",  # (code) §4.2: how callbacks are signed: natural (PHP SDK) | lexicographic
+    "callback_url": None,  # overrides the tenant file's callback_url (None: use it)
+    "callback_retry_delays": None,  # seconds between retries, e.g. "0.1,0.2"; None: the core's backoff
+    "secret": None,  # overrides the project's secret (a rotated key); None: the tenant file's
+    "check_signatures": True,  # False: any non-empty signature passes (emulator-only; for replays and curl)
+    "open_tenant_secret": "secret",  # the secret of projects admitted by --open-tenants
+}
+
+
+def contract_error(call: Call, violations: list[Violation]) -> errors.EcommpayError:
+    """Map the first contract violation to the Gate's code (§4.9)."""
+    first = violations[0]
+    error: errors.EcommpayError
+    if first.keyword == "decode":
+        error = errors.InvalidJson()  # (doc, secondary) 2003
+    elif first.keyword == "size":
+        error = errors.MalformedRequest()  # (inferred) 702
+    elif first.keyword == "required":
+        error = errors.MissingField(first.field or first.location)  # (doc, secondary) 2004
+    elif first.field == "customer.id":
+        error = errors.InvalidCustomerId(first.field)  # (doc, secondary) 2124
+    elif first.field == "token":
+        error = errors.InvalidToken(first.field)  # (doc, secondary) 3027
+    else:
+        error = errors.ValidationError(first.field or first.location)  # (doc, secondary) 502
+    return styled(call, error)
+
+
+def on_clock(context: TenantContext, now: float) -> None:
+    """The virtual clock moved: expire tokens whose card expired, each with its action-less callback (§4.8)."""
+    callbacks.expire_and_notify(context, now)
+
+
+PROVIDER = Provider(
+    name="ecommpay",
+    description="Ecommpay Gate API v2: card tokens (tokenize, bytoken, revoke) with signed callbacks",
+    blueprint=bp,
+    state_class=EcommpayState,
+    authenticate=authenticate,
+    errors=errors.CATALOGUE,
+    contract_error=contract_error,
+    not_found=lambda path: errors.NotFound(),
+    method_not_allowed=lambda method: errors.MethodNotAllowed(),
+    paths=("/v2/",),
+    tenants_file=Path(__file__).with_name("tenants.yaml"),
+    options=OPTIONS,
+    hosts=("api.ecommpay.com",),
+    on_clock=on_clock,
+)

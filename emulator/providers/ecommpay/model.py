@@ -1,0 +1,231 @@
+"""Ecommpay's token rules in plain Python: tokenize, card by token, revoke, expiry (provider-spec §4.3–§4.5, §4.8).
+
+A token is unique per card within a project (this state) and a customer. The state never holds a full
+PAN: cards are recognised by a keyed fingerprint and shown by their masked number.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from emulator.core.cards import luhn_valid, mask_pan
+from emulator.core.clock import to_datetime
+from emulator.core.tenants import Tenant
+from emulator.providers.ecommpay import errors
+
+ACTIVE = "active"  # (doc) §4.7/§4.8 token statuses
+REVOKED = "revoke"
+EXPIRED = "expiry"
+FIRST_ACCOUNT_ID = 2932  # (doc) §4.4: the published account id; ours count up from it
+
+
+@dataclass
+class CardToken:
+    """One card token of one customer, with the masked card data `bytoken` returns."""
+
+    token: str
+    customer_id: str
+    fingerprint: str
+    number: str  # masked PAN, 6 + 4 digits
+    card_type: str
+    holder: str
+    year: int
+    month: int
+    account_id: int
+    created_at: float
+    expires_at: float
+    status: str = ACTIVE
+    status_changed_at: float | None = None
+    country: str | None = None
+    phone: str | None = None
+    email: str | None = None
+
+    @property
+    def expiry(self) -> str:
+        """`MM/YY`, as in the published `account.additional.card.expiry` (doc, §4.4)."""
+        return f"{self.month:02d}/{self.year % 100:02d}"
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("fingerprint")
+        return data
+
+
+def card_expires_at(year: int, month: int) -> float:
+    """A card is valid through the last day of its expiry month (inferred, UTC): the first instant after it."""
+    if month == 12:
+        year, month = year + 1, 1
+    else:
+        month += 1
+    return datetime(year, month, 1, tzinfo=UTC).timestamp()
+
+
+def card_type(pan: str) -> str:
+    """Name the card scheme from the BIN (inferred; the doc shows `visa`)."""
+    if pan.startswith("4"):
+        return "visa"
+    if pan[:2] in {"51", "52", "53", "54", "55"} or "2221" <= pan[:4] <= "2720":
+        return "mastercard"
+    if "2200" <= pan[:4] <= "2204":
+        return "mir"
+    if pan[:2] in {"34", "37"}:
+        return "amex"
+    if pan[:2] == "35":
+        return "jcb"
+    if pan[:2] == "62":
+        return "unionpay"
+    if pan.startswith(("6011", "65")):
+        return "discover"
+    if pan.startswith(("50", "56", "57", "58", "6")):
+        return "maestro"
+    return "unknown"
+
+
+def check_card(card: dict[str, Any], *, now: float) -> errors.EcommpayError | None:
+    """Return the error the Gate gives for this card data, or None if it can be tokenized."""
+    holder = card.get("card_holder")
+    if holder is None:
+        return errors.HolderRequired("card.card_holder")  # (doc, secondary) §4.9 3162
+    if not isinstance(holder, str) or not holder.strip():
+        return errors.InvalidHolder("card.card_holder")  # (doc, secondary) §4.9 3161
+    pan = card["pan"]
+    if not (12 <= len(pan) <= 19) or not luhn_valid(pan):
+        return errors.ValidationError("card.pan")  # (inferred) §4.9 502: no dedicated PAN code in the registry
+    month, year = card["month"], card["year"]
+    if not 1 <= month <= 12:
+        return errors.ValidationError("card.month")
+    if not 1000 <= year <= 9999:
+        return errors.ValidationError("card.year")  # (doc) §4.3: 4-digit year
+    if card_expires_at(year, month) <= now:
+        return errors.CardExpired("card.year")  # (doc, secondary) §4.9 3021
+    return None
+
+
+def fingerprint(project_id: str, pan: str) -> str:
+    """Recognise a card without keeping its number."""
+    return hashlib.sha256(f"ecommpay:{project_id}:{pan}".encode()).hexdigest()
+
+
+@dataclass
+class EcommpayState:
+    """One project's card tokens."""
+
+    tenant: Tenant
+    tokens: dict[str, CardToken] = field(default_factory=dict)
+    by_card: dict[tuple[str, str], str] = field(default_factory=dict)  # (customer id, fingerprint) -> token
+    account_ids: itertools.count = field(default_factory=lambda: itertools.count(FIRST_ACCOUNT_ID))
+    callback_url: str | None = None  # a runtime override of the project's callback URL (set_state)
+
+    def tokenize(
+        self, customer: dict[str, Any], card: dict[str, Any], *, now: float, new_token: Callable[[], str]
+    ) -> tuple[CardToken, bool]:
+        """Return the card's valid token (its expiry updated) or a new one; True when issued now (§4.8)."""
+        customer_id = str(customer["id"])
+        print_ = fingerprint(self.tenant.id, card["pan"])
+        year, month = int(card["year"]), int(card["month"])
+        existing = self.tokens.get(self.by_card.get((customer_id, print_), ""))
+        if existing is not None and existing.status == ACTIVE and existing.expires_at > now:
+            # (doc) §4.8: a valid token is returned again; a different expiry updates it, no new token
+            existing.year, existing.month = year, month
+            existing.expires_at = card_expires_at(year, month)
+            existing.holder = card["card_holder"]
+            self._contact(existing, customer)
+            return existing, False
+        token = new_token()
+        while token in self.tokens:  # a 64-hex collision is astronomically unlikely; never reuse anyway
+            token = new_token()
+        record = CardToken(
+            token=token,
+            customer_id=customer_id,
+            fingerprint=print_,
+            number=mask_pan(card["pan"]),
+            card_type=card_type(card["pan"]),
+            holder=card["card_holder"],
+            year=year,
+            month=month,
+            account_id=next(self.account_ids),
+            created_at=now,
+            expires_at=card_expires_at(year, month),
+        )
+        self._contact(record, customer)
+        self.tokens[token] = record
+        self.by_card[(customer_id, print_)] = token
+        return record, True
+
+    @staticmethod
+    def _contact(record: CardToken, customer: dict[str, Any]) -> None:
+        for name in ("country", "phone", "email"):
+            if isinstance(customer.get(name), str):
+                setattr(record, name, customer[name])
+
+    def usable(self, customer_id: str, token: str, *, now: float) -> CardToken:
+        """Return an active token of this customer, or raise the Gate's refusal."""
+        record = self.tokens.get(token)
+        if record is None:
+            raise errors.TokenNotFound("token")  # (doc, secondary) §4.9 3221
+        if record.customer_id != customer_id:
+            raise errors.CustomerNotFound("customer.id")  # (doc, secondary) §4.8 3241
+        if record.status == EXPIRED or (record.status == ACTIVE and record.expires_at <= now):
+            raise errors.CardExpired("token")  # (inferred) §4.8: expired tokens cannot be used
+        if record.status == REVOKED:
+            raise errors.InvalidToken("token")  # (inferred) §4.8: revoked tokens cannot be used
+        return record
+
+    def card_by_token(self, customer_id: str, token: str, *, now: float) -> CardToken:
+        return self.usable(customer_id, token, now=now)
+
+    def revoke(self, customer_id: str, token: str, *, now: float) -> CardToken:
+        """Revoke an active token (§4.5); a revoked or expired one is refused like any other use."""
+        record = self.usable(customer_id, token, now=now)
+        record.status = REVOKED
+        record.status_changed_at = now
+        return record
+
+    def expire_due(self, now: float) -> list[CardToken]:
+        """Move active tokens whose card expired to `expiry`; return them (each owes an action-less callback)."""
+        expired = []
+        for record in self.tokens.values():
+            if record.status == ACTIVE and record.expires_at <= now:
+                record.status = EXPIRED
+                record.status_changed_at = now
+                expired.append(record)
+        return expired
+
+    # -- scenario actions (set_state) ---------------------------------------------------------
+
+    def scenario_expire_tokens(self, *, now: float) -> None:
+        """Make every active token's card expire now (the next sweep sends the expiry callbacks)."""
+        for record in self.tokens.values():
+            if record.status == ACTIVE:
+                record.expires_at = min(record.expires_at, now)
+
+    def scenario_revoke_tokens(self, *, now: float) -> None:
+        """Revoke every active token, as if revoked in the dashboard (no callback)."""
+        for record in self.tokens.values():
+            if record.status == ACTIVE:
+                record.status = REVOKED
+                record.status_changed_at = now
+
+    def scenario_set_callback_url(self, *, now: float, url: str | None = None) -> None:
+        """Override the project's callback URL at run time (None restores the configured one)."""
+        self.callback_url = url
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "project_id": self.tenant.id,
+            "callback_url": self.callback_url,
+            "tokens": [record.to_json() for record in self.tokens.values()],
+        }
+
+
+def created_at_text(epoch: float, style: str) -> str:
+    """`token_created_at` in the chosen layout (§4.10 q4)."""
+    moment = to_datetime(epoch)
+    if style == "iso":
+        return moment.strftime("%Y-%m-%dT%H:%M:%S+0000")  # (doc) §4.7 table
+    return moment.strftime("%Y-%m-%d %H:%M:%S")  # (doc) §4.7 both examples

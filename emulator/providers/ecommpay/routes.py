@@ -1,0 +1,178 @@
+"""Ecommpay Gate v2 token views at the real paths (provider-spec §4.3–§4.6): thin, the model does the work.
+
+Every accepted request is acknowledged at once (§4.6) and its result travels in a signed callback (§4.7).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint
+
+from emulator.core.errors import Reply
+from emulator.core.provider import Call, operation
+from emulator.core.scenarios import SCENARIO_HEADER
+from emulator.core.tenants import Tenant
+from emulator.providers.ecommpay import callbacks, errors, model, signing
+
+bp = Blueprint("ecommpay", __name__)
+
+TOKENIZE_PATH = "/v2/customer/card/tokenize"
+BYTOKEN_PATH = "/v2/customer/card/bytoken"
+REVOKE_PATH = "/v2/customer/card/token/revoke"
+STATUS_SUCCESS = "success"
+
+
+# -- error styling ------------------------------------------------------------------------------
+
+
+def _project_id(call: Call) -> Any:
+    body = call.body
+    customer = body.get("customer") if isinstance(body, dict) else None
+    return customer.get("project_id") if isinstance(customer, dict) else None
+
+
+def styled(call: Call, error: errors.EcommpayError, request_id: str | None = None) -> errors.EcommpayError:
+    """Give an error the call's ids and the §4.10 q1 options (HTTP status, `errors[]`)."""
+    return error.styled(
+        request_id=request_id or callbacks.request_id(call),
+        project_id=_project_id(call),
+        status=int(call.option("error_status")),
+        errors_array=bool(call.option("error_errors_array")),
+    )
+
+
+def handled(view: Callable[[Call], Reply]) -> Callable[[Call], Reply]:
+    """Style every error a view or the model raises."""
+
+    @functools.wraps(view)
+    def wrapper(call: Call) -> Reply:
+        try:
+            return view(call)
+        except errors.EcommpayError as error:
+            raise styled(call, error, error.request_id) from None
+
+    return wrapper
+
+
+# -- authentication ------------------------------------------------------------------------------
+
+
+def authenticate(call: Call) -> Tenant:
+    """No auth header (doc, §4.1): the project is `customer.project_id`, proven by `customer.signature`."""
+    body = call.body
+    if not isinstance(body, dict):
+        raise styled(call, errors.InvalidJson())  # (inferred) an empty body or a JSON non-object
+    customer = body.get("customer")
+    if not isinstance(customer, dict) or "project_id" not in customer:
+        raise styled(call, errors.MissingField("customer.project_id"))  # (doc, secondary) §4.9 2004
+    project_id = customer["project_id"]
+    if isinstance(project_id, bool) or not isinstance(project_id, (int, str)):
+        raise styled(call, errors.ProjectNotFound("customer.project_id"))
+    directory = call.runtime.tenants["ecommpay"]
+    tenant = directory.admit(
+        str(project_id), lambda: {"project_id": project_id, "secret": call.option("open_tenant_secret")}
+    )
+    if tenant is None:
+        raise styled(call, errors.ProjectNotFound("customer.project_id"))  # (doc, secondary) §4.9 2442
+    call.tenant = tenant  # so the project's own options style the errors below
+    _scenario_options(call, tenant)
+    signature = customer.get("signature")
+    if signature is None or signature == "":
+        raise styled(call, errors.EmptySignature("customer.signature"))  # (doc, secondary) §4.9 3262
+    if not call.option("check_signatures"):
+        return tenant  # an explicit, emulator-only switch for hand-written replays and curl sessions
+    secret = str(call.option("secret") or tenant["secret"])
+    if not isinstance(signature, str) or not signing.verify(body, signature, secret):
+        raise styled(call, errors.InvalidSignature("customer.signature"))  # (doc, secondary) §4.9 3261
+    return tenant
+
+
+def _scenario_options(call: Call, tenant: Tenant) -> None:
+    """Let the scenario's options (a rotated `secret`, `check_signatures`) apply to authentication too.
+
+    The pipeline picks the scenario only after the authenticator has named the tenant; this reads the
+    same choice early (the pipeline sets it again, identically, right after).
+    """
+    try:
+        scenario = call.runtime.scenarios.select("ecommpay", tenant, call.headers.get(SCENARIO_HEADER))
+    except KeyError:
+        return  # an unknown scenario name fails in the pipeline, as for every provider
+    call.scenario_options = scenario.options
+
+
+# -- operations ----------------------------------------------------------------------------------
+
+
+def _ack(call: Call, request_id: str) -> Reply:
+    """(code) §4.6 QA stub: the synchronous acceptance; the result follows in a callback."""
+    body: dict[str, Any] = {"status": STATUS_SUCCESS, "project_id": callbacks.project_id(call)}
+    if call.option("ack_payment_id"):
+        body["payment_id"] = None
+    body["request_id"] = request_id
+    return Reply(200, body)
+
+
+def _sweep(call: Call) -> None:
+    """Expire due tokens first, so a call after the card's expiry sees (and reports) `expiry`."""
+    callbacks.expire_and_notify(call, call.now)
+
+
+@bp.route(TOKENIZE_PATH, methods=["POST"], provide_automatic_options=False)
+@operation("tokenize_card")
+@handled
+def tokenize_card(call: Call) -> Reply:
+    """Tokenize a card (§4.3); the token arrives in a `tokenize` callback (§4.7)."""
+    _sweep(call)
+    request_id = callbacks.request_id(call)
+    customer, card = call.body["customer"], call.body["card"]
+    problem = model.check_card(card, now=call.now)
+    if problem is not None:
+        if call.option("card_errors") == "callback":  # (inferred) §4.10 q2: the error travels in the callback
+            item = {"code": problem.code, "message": problem.message, "field": problem.field or ""}
+            body = callbacks.token_event(
+                call,
+                customer_id=str(customer["id"]),
+                req_id=request_id,
+                action=callbacks.ACTION_TOKENIZE,
+                errors=[item],
+            )
+            callbacks.send(call, body, callbacks.ACTION_TOKENIZE)
+            return _ack(call, request_id)
+        problem.request_id = request_id
+        raise problem
+    record, _issued = call.state.tokenize(customer, card, now=call.now, new_token=call.fake.sha256)
+    body = callbacks.token_event(
+        call, customer_id=record.customer_id, req_id=request_id, action=callbacks.ACTION_TOKENIZE, record=record
+    )
+    callbacks.send(call, body, callbacks.ACTION_TOKENIZE)
+    return _ack(call, request_id)
+
+
+@bp.route(BYTOKEN_PATH, methods=["POST"], provide_automatic_options=False)
+@operation("card_by_token")
+@handled
+def card_by_token(call: Call) -> Reply:
+    """Look up the masked card behind a token (§4.4); the account arrives in a callback."""
+    _sweep(call)
+    request_id = callbacks.request_id(call)
+    record = call.state.card_by_token(str(call.body["customer"]["id"]), call.body["token"], now=call.now)
+    callbacks.send(call, callbacks.account_event(record), callbacks.EVENT_BYTOKEN)
+    return _ack(call, request_id)
+
+
+@bp.route(REVOKE_PATH, methods=["POST"], provide_automatic_options=False)
+@operation("revoke_token")
+@handled
+def revoke_token(call: Call) -> Reply:
+    """Revoke a token (§4.5); a `token_revoke` callback carries the new status."""
+    _sweep(call)
+    request_id = callbacks.request_id(call)
+    record = call.state.revoke(str(call.body["customer"]["id"]), call.body["token"], now=call.now)
+    body = callbacks.token_event(
+        call, customer_id=record.customer_id, req_id=request_id, action=callbacks.ACTION_REVOKE, record=record
+    )
+    callbacks.send(call, body, callbacks.ACTION_REVOKE)
+    return _ack(call, request_id)

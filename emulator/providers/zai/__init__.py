@@ -1,0 +1,101 @@
+"""Zai (ex Assembly Payments / PromisePay): OAuth tokens, users, Generate Token, webhook secret (provider-spec §1)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from emulator.core.contracts import Violation
+from emulator.core.errors import Reply
+from emulator.core.provider import Call, Provider
+from emulator.providers.zai import errors
+from emulator.providers.zai.model import ZaiState
+from emulator.providers.zai.routes import CORE_CODEC, authenticate_bearer, bp
+
+# Recorded defaults of the spec's open questions (§1.8); each can be set per tenant, per scenario,
+# or per server (`--option zai.NAME=VALUE`).
+OPTIONS = {
+    # §1.8 q1: /token_auths (and GET /users/{id}) with an unknown or foreign user.
+    "unknown_user_style": "recorded",  # recorded: 401 {"code":405,...} (code, recorded) | not_found: 404 (inferred)
+    # §1.8 q2: created_at/expires_at on token_auth. (code, recorded) absent; the gem docs expect them.
+    "token_auth_timestamps": False,
+    # §1.6: token-auth expiry (1 h) and single use, enforced when a token is redeemed. (inferred) off.
+    "strict_token_auths": False,
+    # §1.8 q3: token_type case. lower: accept any case, echo lower-case (inferred, the recorded echo was
+    # lower-case) | as_sent: echo the caller's spelling | strict: refuse anything but bank/card.
+    "token_type_case": "lower",
+    # §1.8 q4: 401 bodies for a bad bearer. rails: {"errors":{"token":...}} (inferred, §1.5) |
+    # gateway: {"message":"Unauthorized"} / {"message":"The incoming token has expired"} (inferred).
+    "auth_error_style": "rails",
+    "access_token_lifetime": 3600,  # (doc) §1.2: expires_in 3600
+    # (code, recorded) users_empty.yml: an empty list has no "users" key at all; true adds "users": [].
+    "empty_users_key": False,
+    # Send a signed `users` webhook after a user is created, once the tenant registered a secret and
+    # has a callback_url. (inferred) stands in for a `users` webhook subscription.
+    "user_webhooks": True,
+}
+
+# (code, recorded) §1.3: the Rails stack's headers on every core response.
+CACHE_OK = "max-age=0, private, must-revalidate"
+CACHE_ERROR = "no-cache"  # (code, recorded) users_created_error.yml
+CORS_HEADERS = {  # (code, recorded) on every recorded core response, success or error
+    "Access-Control-Allow-Headers": "Origin, Content-Type, Accept, Authorization, Token",
+    "Access-Control-Allow-Methods": "POST, GET, PUT, DELETE, OPTIONS",
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Max-Age": "1728000",
+}
+
+
+def contract_error(call: Call, violations: list[Violation]) -> errors.ZaiError:
+    """Map contract violations to Zai's answer: 400 on /tokens (doc) §1.2; 422 per field on the core API."""
+    if call.operation == "create_token" or any(v.location == "body" and not v.field for v in violations):
+        return errors.bad_request()
+    found: dict[str, list[str]] = {}
+    for violation in violations:
+        name = violation.field or violation.location
+        message = errors.MSG_REQUIRED if violation.keyword == "required" else errors.MSG_INVALID
+        if message not in found.setdefault(name, []):
+            found[name].append(message)
+    return errors.ValidationFailed(found)
+
+
+def response_headers(call: Call, reply: Reply) -> dict[str, str]:
+    """`X-Request-Id` on every response; the Rails CORS, cache and ETag headers on the core API (code, recorded)."""
+    headers = {"X-Request-Id": call.fake.uuid4()}
+    if call.operation == "create_token":
+        return headers
+    headers.update(CORS_HEADERS)
+    if 200 <= reply.status < 300 and reply.body is not None and reply.raw is None:
+        payload = json.dumps(reply.body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        headers["ETag"] = f'W/"{hashlib.md5(payload).hexdigest()}"'
+        headers["Cache-Control"] = CACHE_OK
+    else:
+        headers["Cache-Control"] = CACHE_ERROR
+    return headers
+
+
+PROVIDER = Provider(
+    name="zai",
+    description="Zai (Assembly/PromisePay): OAuth client credentials, users, token_auths, webhook secret",
+    blueprint=bp,
+    state_class=ZaiState,
+    authenticate=authenticate_bearer,
+    errors=errors.CATALOGUE,
+    contract_error=contract_error,
+    not_found=lambda path: errors.RouteNotFound(),
+    method_not_allowed=lambda method: errors.MethodNotAllowed(),
+    paths=("/tokens", "/users", "/token_auths", "/webhooks"),
+    tenants_file=Path(__file__).with_name("tenants.yaml"),
+    codec=CORE_CODEC,
+    options=OPTIONS,
+    hosts=(
+        "test.api.promisepay.com",
+        "secure.api.promisepay.com",
+        "au-0000.sandbox.auth.assemblypay.com",
+        "au-0000.auth.assemblypay.com",
+        "sandbox.au-0000.api.assemblypay.com",
+        "au-0000.api.assemblypay.com",
+    ),
+    response_headers=response_headers,
+)

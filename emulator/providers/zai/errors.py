@@ -1,0 +1,180 @@
+"""Zai error envelopes and the named error catalogue (provider-spec §1.2, §1.5, §1.8).
+
+Zai has three envelopes: the auth API's `{"error": "..."}` (§1.2), the core API's Rails-style
+`{"errors": {field: [messages]}}` (§1.5), and the recorded record-access refusal
+`{"code": 405, "message": "..."}` (401). Bearer-token refusals have no recording (§1.8 q4): see
+`BearerRejected`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from emulator.core.errors import ProviderError
+
+# (doc) §1.2: the auth API's OpenAPI examples.
+MSG_BAD_REQUEST = "bad request"
+MSG_INVALID_CREDENTIALS = "invalid credentials"
+MSG_INVALID_CLIENT_DETAILS = "invalid client details"
+MSG_SOMETHING_WRONG = "something went wrong"
+
+# (code, recorded) §1.5.
+MSG_REQUIRED = "required field missing"
+MSG_INVALID_FORMAT = "invalid format"
+MSG_BLANK = "can't be blank"
+MSG_INVALID = "is invalid"
+MSG_NOT_AUTHORIZED_RECORD = "Not authorized to access that record."
+# (inferred) §1.5: recorded for items as "item with this id already exists"; the same sentence for users.
+MSG_DUPLICATE_USER = "user with this id already exists"
+# (inferred) Rails' stock validation messages, the framework the recorded ones come from.
+MSG_NOT_IN_LIST = "is not included in the list"
+MSG_TOO_SHORT_SECRET = "is too short (minimum is 32 characters)"
+MSG_NOT_ASCII = "must contain only ASCII characters"
+MSG_NOT_FOUND = "not found"
+
+# (inferred) §1.5: the assembly-payments client treats exactly this value as "do not refresh".
+TOKEN_NOT_AUTHORIZED = "is not authorized"
+# (inferred) §1.8 q4: any other 401 makes clients refresh; an expired token must be one of those.
+TOKEN_EXPIRED = "has expired"
+# (inferred) §1.8 q4, style "gateway": the AWS API Gateway + Cognito authorizer wording.
+GATEWAY_UNAUTHORIZED = "Unauthorized"
+GATEWAY_EXPIRED = "The incoming token has expired"
+GATEWAY_THROTTLED = "Too Many Requests"
+GATEWAY_UNAVAILABLE = "Service Unavailable"
+
+
+class ZaiError(ProviderError):
+    """Base of Zai's errors: a status and a literal body."""
+
+    status = 400
+
+    def __init__(self, payload: Any, *, status: int | None = None, headers: dict[str, str] | None = None) -> None:
+        super().__init__(str(payload), status=status, headers=headers)
+        self.payload = payload
+
+    def body(self, now: float) -> Any:
+        return self.payload
+
+
+class AuthApiError(ZaiError):
+    """The auth API envelope `{"error": "..."}` (doc) §1.2."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__({"error": message}, status=status)
+
+
+def bad_request() -> AuthApiError:
+    return AuthApiError(MSG_BAD_REQUEST, 400)
+
+
+def invalid_credentials() -> AuthApiError:
+    return AuthApiError(MSG_INVALID_CREDENTIALS, 401)
+
+
+def invalid_client_details() -> AuthApiError:
+    return AuthApiError(MSG_INVALID_CLIENT_DETAILS, 422)
+
+
+def server_error() -> AuthApiError:
+    # (doc) §1.2 for the auth API; (inferred) the same body on the core API, whose 500 is unrecorded.
+    return AuthApiError(MSG_SOMETHING_WRONG, 500)
+
+
+class ValidationFailed(ZaiError):
+    """422 `{"errors": {field: [message, ...]}}`, fields in the order they were found (code, recorded)."""
+
+    status = 422
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__({"errors": {name: list(messages) for name, messages in errors.items()}})
+        self.errors = errors
+
+    @classmethod
+    def one(cls, field: str, message: str) -> ValidationFailed:
+        return cls({field: [message]})
+
+
+class RecordNotAuthorized(ZaiError):
+    """(code, recorded) §1.5: an unknown or foreign record answers 401 with `code` 405."""
+
+    status = 401
+
+    def __init__(self) -> None:
+        super().__init__({"code": 405, "message": MSG_NOT_AUTHORIZED_RECORD})
+
+
+class RecordNotFound(ZaiError):
+    """(inferred) §1.5 candidate 2: what the gem docs expect (`NotFoundError`), behind an option."""
+
+    status = 404
+
+    def __init__(self, field: str = "id") -> None:
+        super().__init__({"errors": {field: [MSG_NOT_FOUND]}})
+
+
+class BearerRejected(ZaiError):
+    """401 for a missing, malformed, foreign or expired access token (§1.5, §1.8 q4; both styles inferred)."""
+
+    status = 401
+
+    def __init__(self, *, expired: bool = False, style: str = "rails") -> None:
+        if style == "gateway":
+            payload: dict[str, Any] = {"message": GATEWAY_EXPIRED if expired else GATEWAY_UNAUTHORIZED}
+        else:
+            payload = {"errors": {"token": TOKEN_EXPIRED if expired else TOKEN_NOT_AUTHORIZED}}
+        super().__init__(payload)
+        self.expired = expired
+
+
+class Throttled(ZaiError):
+    """(inferred) 429: no recording; the gateway's throttling body."""
+
+    status = 429
+
+    def __init__(self) -> None:
+        super().__init__({"message": GATEWAY_THROTTLED})
+
+
+class Unavailable(ZaiError):
+    """(inferred) 503: no recording; the gateway's body."""
+
+    status = 503
+
+    def __init__(self) -> None:
+        super().__init__({"message": GATEWAY_UNAVAILABLE})
+
+
+class RouteNotFound(ZaiError):
+    """(inferred) an unknown path under a Zai prefix; the real body is unrecorded."""
+
+    status = 404
+
+    def __init__(self) -> None:
+        super().__init__({"error": MSG_NOT_FOUND})
+
+
+class MethodNotAllowed(ZaiError):
+    """(inferred) a wrong method on a Zai path; the real body is unrecorded."""
+
+    status = 405
+
+    def __init__(self) -> None:
+        super().__init__({"error": "method not allowed"})
+
+
+CATALOGUE = {
+    "bad_request": bad_request,
+    "invalid_credentials": invalid_credentials,
+    "invalid_client_details": invalid_client_details,
+    "server_error": server_error,
+    "service_unavailable": Unavailable,
+    "rate_limited": Throttled,
+    "access_token_invalid": BearerRejected,
+    "access_token_expired": lambda: BearerRejected(expired=True),
+    # Named errors cannot read options, so the gateway style (option auth_error_style) has its own names.
+    "access_token_invalid_gateway": lambda: BearerRejected(style="gateway"),
+    "access_token_expired_gateway": lambda: BearerRejected(expired=True, style="gateway"),
+    "record_not_authorized": RecordNotAuthorized,
+    "user_not_found": lambda: RecordNotFound("user_id"),
+    "user_id_missing": lambda: ValidationFailed.one("user_id", MSG_REQUIRED),
+}

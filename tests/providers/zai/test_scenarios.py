@@ -1,0 +1,142 @@
+"""Zai's failure scenarios and replay files, through the Flask test client."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from emulator.clients.zai import ZaiClient
+from emulator.core.replay import Replay, in_process, load_replay
+from tests.providers.zai.conftest import BUYER, SELLER, A, app_with_callback, bearer, state_of, token_for
+
+SCENARIOS = Path(__file__).resolve().parents[3] / "scenarios"
+SECRET = "0123456789abcdef0123456789abcdef"
+
+
+def _scenario(name: str) -> dict[str, str]:
+    return {"X-Payemu-Scenario": f"zai/{name}"}
+
+
+def test_all_zai_scenarios_load(runtime):
+    names = {name for name in runtime.scenarios.names() if name.startswith("zai/")}
+    assert names == {
+        "zai/default",
+        "zai/rate-limited",
+        "zai/server-error",
+        "zai/signed-webhook",
+        "zai/slow-token-auths",
+        "zai/token-expires-mid-flow",
+        "zai/unknown-user-404",
+    }
+
+
+def test_create_token_auth_rate_limited_twice_then_succeeds(client, runtime, token):
+    user_id = client.post("/users", json=BUYER, headers=bearer(token)).json["users"]["id"]
+    headers = bearer(token, **_scenario("rate-limited"))
+    for _ in range(2):
+        response = client.post("/token_auths", json={"user_id": user_id}, headers=headers)
+        assert (response.status_code, response.json) == (429, {"message": "Too Many Requests"})
+        assert response.headers["Content-Type"] == "application/json; charset=utf-8"
+        assert state_of(runtime).token_auths == {}
+    assert client.post("/token_auths", json={"user_id": user_id}, headers=headers).status_code == 200
+
+
+def test_server_error_then_recovery_creates_nothing_on_failure(client, runtime, token):
+    headers = bearer(token, **_scenario("server-error"))
+    response = client.post("/users", json={**BUYER, "id": "b1"}, headers=headers)
+    assert (response.status_code, response.json) == (500, {"error": "something went wrong"})
+    assert "b1" not in state_of(runtime).users
+    assert client.post("/users", json={**BUYER, "id": "b1"}, headers=headers).status_code == 201
+    response = client.post("/token_auths", json={"user_id": "b1"}, headers=headers)
+    assert (response.status_code, response.json) == (503, {"message": "Service Unavailable"})
+    assert state_of(runtime).token_auths == {}
+    assert client.post("/token_auths", json={"user_id": "b1"}, headers=headers).status_code == 200
+
+
+def test_slow_token_auths_delays_only_token_auths(client, runtime, token):
+    runtime.deferred_effects = True  # the serving layer sleeps; here the delay shows as a header
+    user_id = client.post("/users", json=BUYER, headers=bearer(token, **_scenario("slow-token-auths"))).json
+    assert (
+        "X-Payemu-Delay-Ms" not in client.get("/users", headers=bearer(token, **_scenario("slow-token-auths"))).headers
+    )
+    response = client.post(
+        "/token_auths", json={"user_id": user_id["users"]["id"]}, headers=bearer(token, **_scenario("slow-token-auths"))
+    )
+    assert response.status_code == 200
+    assert response.headers["X-Payemu-Delay-Ms"] == "2500"
+
+
+def test_access_token_expires_mid_flow_client_must_refresh(client, runtime, token):
+    user_id = client.post("/users", json=SELLER, headers=bearer(token)).json["users"]["id"]
+    headers = _scenario("token-expires-mid-flow")
+    before = runtime.clock.now()
+    response = client.post("/token_auths", json={"user_id": user_id}, headers=bearer(token, **headers))
+    assert (response.status_code, response.json) == (401, {"errors": {"token": "has expired"}})
+    assert runtime.clock.now() - before >= 3601
+    assert state_of(runtime).token_auths == {}
+    # the old token is now really expired, on every operation
+    response = client.get(f"/users/{user_id}", headers=bearer(token, **headers))
+    assert (response.status_code, response.json) == (401, {"errors": {"token": "has expired"}})
+    fresh = token_for(client, A)
+    response = client.post("/token_auths", json={"user_id": user_id}, headers=bearer(fresh, **headers))
+    assert response.status_code == 200
+
+
+def test_unknown_user_404_scenario(client, runtime, token):
+    headers = bearer(token, **_scenario("unknown-user-404"))
+    response = client.post("/token_auths", json={"user_id": "ghost", "token_type": "card"}, headers=headers)
+    assert (response.status_code, response.json) == (404, {"errors": {"user_id": ["not found"]}})
+    response = client.get("/users/ghost", headers=headers)
+    assert (response.status_code, response.json) == (404, {"errors": {"id": ["not found"]}})
+    assert state_of(runtime).token_auths == {}
+
+
+def test_signed_webhook_scenario_queues_signed_callback(tmp_path):
+    # outbox only (callbacks off): nothing leaves the process
+    app = app_with_callback(tmp_path, "http://127.0.0.1:9/hook", callbacks=False)
+    client, runtime = app.test_client(), app.extensions["payemu"]
+    token = token_for(client, A)
+    assert client.post("/webhooks/secret_key", json={"secret_key": SECRET}, headers=bearer(token)).status_code == 201
+    runtime.clock.now = lambda: 1_700_000_000.25  # the spec vector's second, frozen
+    token = token_for(client, A)
+    headers = bearer(token, **_scenario("signed-webhook"))
+    assert client.post("/users", json={**BUYER, "id": "u1"}, headers=headers).status_code == 201
+    sent = [d for d in runtime.callbacks.list(provider="zai") if d.event == "status_updated"]
+    assert len(sent) == 1
+    delivery = sent[0]
+    assert (delivery.url, delivery.body) == ("http://127.0.0.1:9/hook", b'{"event":"status_updated"}')
+    # provider-spec §1.7, the computed vector, byte for byte
+    assert delivery.headers["Webhooks-signature"] == "t=1700000000,v=LYBSvXOvAnqidn9I5f0dgiskvEgHGJMa6QrB4TxtFL0"
+    assert delivery.headers["Content-Type"] == "application/json"
+    assert ZaiClient.verify_webhook(delivery.body, delivery.headers["Webhooks-signature"], SECRET, now=1_700_000_100)
+    with pytest.raises(ValueError, match="does not match"):
+        ZaiClient.verify_webhook(
+            delivery.body + b" ", delivery.headers["Webhooks-signature"], SECRET, now=1_700_000_000
+        )
+    with pytest.raises(ValueError, match="outside tolerance"):
+        ZaiClient.verify_webhook(delivery.body, delivery.headers["Webhooks-signature"], SECRET, now=1_700_000_301)
+
+
+def test_signed_webhook_scenario_without_callback_url_sends_nothing(client, runtime, token):
+    headers = bearer(token, **_scenario("signed-webhook"))
+    assert client.post("/users", json=BUYER, headers=headers).status_code == 201
+    assert runtime.callbacks.list(provider="zai") == []
+    assert state_of(runtime).pending_webhooks == []
+
+
+@pytest.mark.parametrize("path", sorted(SCENARIOS.glob("zai/replay-*.yaml")), ids=lambda p: p.stem)
+def test_replay_files_pass(path, app):
+    document = load_replay(path, SCENARIOS / "replay.schema.json")
+    results = Replay(document, in_process(app)).run()
+    failed = [result.line() for result in results if not result.passed]
+    assert failed == [], json.dumps(failed, ensure_ascii=False)
+    assert len(results) >= 5
+
+
+def test_replay_files_exist():
+    assert {p.stem for p in SCENARIOS.glob("zai/replay-*.yaml")} == {
+        "replay-buyer-seller-card-and-bank-tokens",
+        "replay-token-expires-client-refreshes",
+    }
