@@ -90,7 +90,7 @@ def _start_session(call: Call, user_id: str) -> Reply:
         session = state.init(
             data,
             now=call.now,
-            new_id=lambda: str(call.fake.uuid4()),
+            new_id=call.uuid4,
             terminal=str(call.tenant.get("add_terminal") or call.tenant.id),
             lifetime_minutes=int(call.option("session_lifetime_minutes")),
             attempts=int(call.option("attempts_count")),

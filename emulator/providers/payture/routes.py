@@ -159,7 +159,7 @@ def init(call: Call) -> Reply:
     session = _state(call).init(
         d,
         now=call.now,
-        new_id=lambda: str(call.fake.uuid4()),
+        new_id=call.uuid4,
         terminal=call.auth["terminal"],
         lifetime_minutes=int(call.option("session_lifetime_minutes")),
         attempts=int(call.option("attempts_count")),
@@ -229,7 +229,7 @@ def submit_card(call: Call) -> Reply:
     if call.state is None:
         return pages.error_page("ORDER_NOT_FOUND" if session_id else "WRONG_PARAMS")
     state = _state(call)
-    new_id = lambda: str(call.fake.uuid4())  # noqa: E731
+    new_id = call.uuid4
     delay_flag = _delay_flag(call)
     try:
         if call.body.get("ThreeDSKey"):
@@ -357,7 +357,7 @@ def pay(call: Call) -> Reply:
             cvv=d.get("SecureCode", ""),
         )
     state = _state(call)
-    order = state.pay(d, now=call.now, new_id=lambda: str(call.fake.uuid4()), card=card)
+    order = state.pay(d, now=call.now, new_id=call.uuid4, card=card)
     if order.status == PRE_3DS:
         # (inferred) §3.7, by analogy with the recorded 3-DS Charge: ACSUrl, PaReq, ThreeDSKey.
         pa_req = base64.b64encode(f"PaReq:{order.order_id}:{order.three_ds_key}".encode()).decode()
