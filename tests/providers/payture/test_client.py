@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import os
 import re
+import uuid
 
 import pytest
 import requests
@@ -113,3 +115,28 @@ def test_behind_client_init_unauthorised(payemu_server):
     assert anonymous.init() == {"success": False, "message": "Can't finish request", "e": {"message": "Unauthorized"}}
     answer = anonymous.init_unauthorised("550e8400-e29b-41d4-a716-446655440001")
     assert answer["success"] and answer["data"]["Amount"] == "10.00" and answer["data"]["Cmd"] == "Init"
+
+
+# -- the real sandbox ----------------------------------------------------------------------------
+
+LIVE = {name: os.environ.get(f"PAYEMU_LIVE_PAYTURE_{name}") for name in ("VWID", "PASSWORD")}
+
+
+@pytest.mark.live
+@pytest.mark.skipif(not all(LIVE.values()), reason="set PAYEMU_LIVE_PAYTURE_VWID and _PASSWORD (Add terminal)")
+def test_client_against_real_sandbox():
+    """The same calls against sandbox3.payture.com: the shapes the emulator reproduces."""
+    client = PaytureClient(
+        os.environ.get("PAYEMU_LIVE_PAYTURE_URL", "https://sandbox3.payture.com"),
+        LIVE["VWID"] or "",
+        LIVE["PASSWORD"] or "",
+        timeout=30,
+    )
+    login = f"payemu-{uuid.uuid4()}@example.ru"
+    assert client.register(login, "pw12345").success
+    assert client.register(login, "pw12345").err_code == "DUPLICATE_USER"
+    init = client.init("Add", login, "pw12345")
+    assert init.success and init["SessionId"]
+    cards = client.get_list(login, "pw12345")
+    assert cards.success and cards.items == []
+    assert client.delete(login).success
