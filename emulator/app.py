@@ -10,7 +10,8 @@ from werkzeug.exceptions import HTTPException
 
 from emulator.config import Config
 from emulator.core.admin import admin
-from emulator.core.provider import Provider
+from emulator.core.contracts import Violation
+from emulator.core.provider import Call, Provider
 from emulator.core.runtime import Runtime
 
 
@@ -56,18 +57,17 @@ def _http_error(error: HTTPException) -> Any:
             status=error.code or 500,
             content_type="application/json",
         )
+    call = Call(runtime, provider, "", {})
     if error.code == 405:
-        reply = provider.method_not_allowed(request.method).reply(runtime.clock.now())
+        reply = provider.method_not_allowed(request.method).reply(call.now)
     elif error.code == 413:
-        from emulator.core.contracts import Violation
-        from emulator.core.provider import Call
-
-        call = Call(runtime, provider, "", {})
         reply = provider.contract_error(call, [Violation("body", "", "size", "Request body too large")]).reply(call.now)
     else:
-        reply = provider.not_found(request.path).reply(runtime.clock.now())
+        reply = provider.not_found(request.path).reply(call.now)
     payload, content_type = provider.codec.encode(reply.body)
-    response = Response(payload, status=reply.status, headers=reply.headers, content_type=content_type)
+    headers = dict(provider.response_headers(call, reply)) if provider.response_headers else {}
+    headers.update(reply.headers)
+    response = Response(payload, status=reply.status, headers=headers, content_type=content_type)
     if error.code == 405 and getattr(error, "valid_methods", None):
         response.headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]
     return response

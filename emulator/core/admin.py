@@ -33,7 +33,7 @@ def _runtime() -> Runtime:
 def _json() -> dict[str, Any]:
     if not request.get_data():
         return {}
-    data = request.get_json(silent=True)
+    data = request.get_json(force=True, silent=True)  # curl -d sends form content type; accept JSON anyway
     if not isinstance(data, dict):
         raise AdminError(400, "the body must be a JSON object")
     return data
@@ -241,6 +241,35 @@ def tenants_list(provider: str) -> Any:
             ],
         }
     )
+
+
+@admin.route("/tenants/<provider>/<tenant>", methods=["PUT", "PATCH"])
+def tenant_update(provider: str, tenant: str) -> Any:
+    """Change one tenant's settings (e.g. `{"callback_url": ...}` or `{"options": {...}}`) until reset."""
+    _provider(provider)
+    changes = _json()
+    if "id" in changes:
+        raise AdminError(400, "a tenant's id cannot change")
+    updated = _runtime().tenants[provider].update(tenant, changes)
+    if updated is None:
+        raise AdminError(404, f"unknown tenant {tenant!r} of {provider}")
+    return jsonify({"id": updated.id, "options": dict(updated.options), "callback_url": updated.get("callback_url")})
+
+
+@admin.post("/actions/<provider>/<tenant>/<action>")
+def run_action(provider: str, tenant: str, action: str) -> Any:
+    """Run one of the provider's admin actions for a tenant now (e.g. Zai's send_webhook)."""
+    _provider(provider)
+    runtime = _runtime()
+    handler = runtime.providers[provider].actions.get(action)
+    if handler is None:
+        known = sorted(runtime.providers[provider].actions)
+        raise AdminError(404, f"unknown action {action!r} of {provider} (known: {known})")
+    found = runtime.tenants[provider].get(tenant)
+    if found is None:
+        raise AdminError(404, f"unknown tenant {tenant!r} of {provider}")
+    result = runtime.run_action(provider, found, handler, _json())
+    return jsonify({"status": "ok", "result": result})
 
 
 # -- callbacks -------------------------------------------------------------------------------------

@@ -68,6 +68,7 @@ class Provider:
     hosts: tuple[str, ...] = ()
     response_headers: Callable[[Call, Reply], Mapping[str, str]] | None = None
     on_clock: Callable[[TenantContext, float], None] | None = None
+    actions: Mapping[str, Callable[..., Any]] = field(default_factory=dict)  # admin-triggered: (context, **args)
     description: str = ""
 
     def state_actions(self) -> frozenset[str]:
@@ -254,9 +255,15 @@ def _pipeline(
             call.body = codec.decode(req)
         except DecodeError as exc:
             raise provider.contract_error(call, [Violation("body", "", exc.keyword, exc.message)]) from exc
-        call.tenant = authenticate(call)
+        header = req.environ.get(SCENARIO_ENVIRON)
         try:
-            scenario = runtime.scenarios.select(provider.name, call.tenant, req.environ.get(SCENARIO_ENVIRON))
+            # Chosen before authentication too, so a scenario's options reach the authenticator
+            # (a rotated secret, a stricter token rule); a tenant binding can only apply after it.
+            scenario = runtime.scenarios.select(provider.name, None, header)
+            call.scenario_options = scenario.options
+            call.tenant = authenticate(call)
+            if call.tenant is not None and not header:
+                scenario = runtime.scenarios.select(provider.name, call.tenant, None)
         except UnknownScenario as unknown:
             # An emulator-only header with a typo: answer loudly, in payemu's own words, not the provider's.
             body = {"payemu_error": str(unknown), "known": sorted(runtime.scenarios.names())}

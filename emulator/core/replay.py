@@ -173,7 +173,7 @@ class Replay:
             body = str(spec["data"]).encode()
         path = spec["path"] + ("?" + urlencode(spec["query"]) if spec.get("query") else "")
         answer = self.send(spec.get("method", "POST").upper(), path, headers, body)
-        problems = _check(answer, step.get("expect") or {})
+        problems = _check(answer, self._substitute(step.get("expect") or {}))
         data = answer.data()
         for variable, dotted in (step.get("save") or {}).items():
             value = _lookup(data, dotted) if data is not _MISSING else _MISSING

@@ -96,6 +96,14 @@ class Runtime:
                 self.scenarios.activate(self.scenarios.resolve(self.config.scenario).name)
             self.seed(self.config.seed)
 
+    def run_action(self, provider_name: str, tenant: Any, handler: Any, args: dict[str, Any]) -> Any:
+        """Run an admin action with the tenant's state held under its lock."""
+        provider = self.providers[provider_name]
+        context = TenantContext(self, provider, tenant, self.clock.now())
+        with self.store.open(provider_name, tenant.id, lambda: provider.state_class(tenant)) as state:
+            context.state = state
+            return handler(context, **args)
+
     def _clock_moved(self, now: float) -> None:
         """Let providers react to time passing (expiry sweeps that send unprompted callbacks)."""
         for provider in self.providers.values():

@@ -72,8 +72,21 @@ class TenantDirectory:
                 tenant = self._by_id[tenant_id] = Tenant(self.provider, tenant_id, data, admitted=True)
             return tenant
 
+    def update(self, tenant_id: str, changes: Mapping[str, Any]) -> Tenant | None:
+        """Change a tenant's settings at run time (admin API): callback_url, options, scenario, secrets."""
+        with self._lock:
+            tenant = self._by_id.get(tenant_id)
+            if tenant is None:
+                return None
+            data = {**tenant.data, **changes}
+            options = {**tenant.options, **(changes.get("options") or {})}
+            data["options"] = options
+            updated = Tenant(self.provider, tenant.id, data, options, data.get("scenario"), tenant.admitted)
+            self._by_id[tenant_id] = updated
+            return updated
+
     def reset(self) -> None:
-        """Forget tenants admitted in open mode."""
+        """Forget tenants admitted in open mode and settings changed at run time."""
         with self._lock:
             self._by_id = dict(self._sample)
 

@@ -109,3 +109,20 @@ def test_state_dump_and_tenants(client):
 def test_unknown_admin_path_is_json_404(client):
     response = client.get("/__admin/nope")
     assert response.status_code == 404 and response.get_json()["status"] == 404
+
+
+def test_tenant_settings_change_at_run_time_until_reset(client, runtime):
+    response = client.put(f"/__admin/tenants/izipay/{MERCHANT}", json={"options": {"single_use_tokens": True}})
+    assert response.status_code == 200 and response.get_json()["options"] == {"single_use_tokens": True}
+    tok = token(client)
+    assert search(client, tok).status_code == 200
+    assert search(client, tok).status_code == 400  # now single-use
+    assert client.put("/__admin/tenants/izipay/nope", json={}).status_code == 404
+    assert client.put(f"/__admin/tenants/izipay/{MERCHANT}", json={"id": "x"}).status_code == 400
+    client.post("/__admin/reset")
+    assert runtime.tenants["izipay"].get(MERCHANT).options == {}
+
+
+def test_admin_actions_unknown_names_are_404(client):
+    assert client.post(f"/__admin/actions/izipay/{MERCHANT}/nope").status_code == 404
+    assert client.post("/__admin/actions/nope/x/y").status_code == 404

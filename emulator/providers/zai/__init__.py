@@ -9,7 +9,7 @@ from pathlib import Path
 from emulator.core.contracts import Violation
 from emulator.core.errors import Reply
 from emulator.core.provider import Call, Provider
-from emulator.providers.zai import errors
+from emulator.providers.zai import errors, webhooks
 from emulator.providers.zai.model import ZaiState
 from emulator.providers.zai.routes import CORE_CODEC, authenticate_bearer, bp
 
@@ -98,4 +98,5 @@ PROVIDER = Provider(
         "au-0000.api.assemblypay.com",
     ),
     response_headers=response_headers,
+    actions={"send_webhook": webhooks.send_now},
 )

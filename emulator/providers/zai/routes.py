@@ -11,9 +11,9 @@ import json
 from typing import Any
 from urllib.parse import parse_qsl
 
-import jwt
 from flask import Blueprint, Request
 
+from emulator.core import tokens
 from emulator.core.codecs import JSON_CONTENT_TYPE, DecodeError, FormCodec, JsonCodec, request_bytes
 from emulator.core.errors import Reply
 from emulator.core.provider import Call, operation
@@ -151,22 +151,20 @@ def authenticate_bearer(call: Call) -> Tenant:
     if scheme.lower() != "bearer" or not token:
         raise errors.BearerRejected(style=_auth_style(call, None))
     try:
-        unverified = jwt.decode(token, options={"verify_signature": False})
-    except jwt.InvalidTokenError as exc:
+        unverified = tokens.claims(token)
+    except tokens.TokenError as exc:
         raise errors.BearerRejected(style=_auth_style(call, None)) from exc
     client_id = unverified.get("client_id") if isinstance(unverified, dict) else None
     tenant = call.runtime.tenants["zai"].find(client_id=client_id) if client_id else None
     if tenant is None:
         raise errors.BearerRejected(style=_auth_style(call, None))
     try:
-        claims = jwt.decode(
-            token,
-            _signing_key(tenant),
-            algorithms=[JWT_ALGORITHM],
-            options={"verify_exp": False, "verify_iat": False, "verify_nbf": False, "require": ["exp"]},
-        )
-    except jwt.InvalidTokenError as exc:
+        tokens.verify(token, _signing_key(tenant))
+    except tokens.TokenError as exc:
         raise errors.BearerRejected(style=_auth_style(call, None)) from exc  # forged: not the tenant's
+    claims = unverified
+    if not isinstance(claims.get("exp"), (int, float)):
+        raise errors.BearerRejected(style=_auth_style(call, None))
     if claims.get("scope") != tenant.get("scope"):
         raise errors.BearerRejected(style=_auth_style(call, None))
     if call.now >= float(claims["exp"]):
@@ -187,10 +185,10 @@ def issue_access_token(call: Call, tenant: Tenant, lifetime: int) -> str:
         "exp": issued + lifetime,
         "iat": issued,
         "version": 2,
-        "jti": call.fake.uuid4(),
+        "jti": call.uuid4(),
         "client_id": tenant["client_id"],
     }
-    return jwt.encode(claims, _signing_key(tenant), algorithm=JWT_ALGORITHM)
+    return tokens.encode(claims, _signing_key(tenant))
 
 
 # -- operations ----------------------------------------------------------------------------------

@@ -67,3 +67,9 @@ def dispatch_pending(context: TenantContext) -> int:
     for pending in context.state.drain_webhooks():
         sent += send(context, event=pending.event, body=pending.body, url=pending.url)
     return sent
+
+
+def send_now(context: TenantContext, event: str = "status_updated", body: Any = None, url: str | None = None) -> dict:
+    """Admin action `send_webhook`: sign and send one webhook now (POST /__admin/actions/zai/<tenant>/send_webhook)."""
+    sent = send(context, event=event, body=body if body is not None else {"event": event}, url=url)
+    return {"sent": sent}

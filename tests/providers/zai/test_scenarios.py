@@ -140,3 +140,27 @@ def test_replay_files_exist():
         "replay-buyer-seller-card-and-bank-tokens",
         "replay-token-expires-client-refreshes",
     }
+
+
+def test_admin_action_sends_a_signed_webhook_now(payemu_receiver):
+    """POST /__admin/actions/zai/<tenant>/send_webhook signs with the stored secret and delivers at once."""
+    from emulator import create_app
+    from emulator.providers.zai import webhooks
+
+    app = create_app(strict=True, seed=1)
+    client = app.test_client()
+    runtime = app.extensions["payemu"]
+    tenant = next(iter(runtime.tenants["zai"]))
+    runtime.tenants["zai"].update(tenant.id, {"callback_url": payemu_receiver.url + "/zai"})
+    runtime.run_action(
+        "zai", runtime.tenants["zai"].get(tenant.id), lambda context: context.state.set_webhook_secret("s" * 40), {}
+    )
+    response = client.post(f"/__admin/actions/zai/{tenant.id}/send_webhook", json={"event": "status_updated"})
+    assert response.status_code == 200 and response.get_json()["result"] == {"sent": True}
+    [got] = payemu_receiver.wait_for(1)
+    assert got.path == "/zai" and got.body == b'{"event":"status_updated"}'
+    header = got.headers["Webhooks-signature"]
+    timestamp = int(header.split(",")[0][2:])
+    assert header == webhooks.signature_header("s" * 40, timestamp, got.body)
+    assert client.post(f"/__admin/actions/zai/{tenant.id}/nope").status_code == 404
+    runtime.callbacks.close()
