@@ -1,0 +1,242 @@
+"""Payture rules called directly with a fixed `now`, and the wire module (DATA decoding, XML rendering)."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime
+from urllib.parse import quote, quote_plus
+
+import pytest
+
+from emulator.core.tenants import Tenant
+from emulator.providers.payture import wire
+from emulator.providers.payture.errors import PaytureError, error_attrs
+from emulator.providers.payture.model import CardInput, PaytureState, card_expiry, validate_card
+
+NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC).timestamp()
+TENANT = Tenant("payture", "M", {"id": "M", "password": "pw"})
+CARD = CardInput("4111111111111111", "12", "30", "IVAN IVANOV", "123")
+
+
+def ids():
+    counter = itertools.count(1)
+    return lambda: f"id-{next(counter)}"
+
+
+@pytest.fixture
+def state() -> PaytureState:
+    s = PaytureState(TENANT)
+    s.register("u", "p", now=NOW)
+    return s
+
+
+def init(state, new_id, session_type="Add", **data):
+    return state.init(
+        {"SessionType": session_type, "VWUserLgn": "u", "VWUserPsw": "p", **data},
+        now=NOW,
+        new_id=new_id,
+        terminal="T",
+        lifetime_minutes=60,
+        attempts=5,
+    )
+
+
+# -- wire ----------------------------------------------------------------------------------------
+
+
+URL = "https://payture.com/result?orderid={orderid}&result={success}"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        f"VWUserLgn=a@b.ru;Url={URL};Amount=100;",
+        f"Amount=100;Url={URL};VWUserLgn=a@b.ru",
+        ";".join(f"{k}={quote_plus(v)}" for k, v in [("VWUserLgn", "a@b.ru"), ("Url", URL), ("Amount", "100")]),
+        quote(f"VWUserLgn=a@b.ru;Url={URL};Amount=100", safe=""),
+    ],
+    ids=["plain", "reordered", "per_value", "double"],
+)
+def test_decode_data_encodings(raw):
+    assert wire.decode_data(raw) == {"VWUserLgn": "a@b.ru", "Url": URL, "Amount": "100"}
+
+
+def test_decode_data_none_empty_and_edge_segments():
+    assert wire.decode_data(";;A=1;B=None;C=;=x;D=a=b;") == {"A": "1", "C": "", "D": "a=b"}
+
+
+def test_decode_data_plus_kept_in_plain_values():
+    assert wire.decode_data("PhoneNumber=+79265351604;CardHolder=ivan ivanov") == {
+        "PhoneNumber": "+79265351604",
+        "CardHolder": "ivan ivanov",
+    }
+
+
+def test_decode_data_per_value_spaces():
+    assert wire.decode_data("CardHolder=ivan+ivanov;Email=a%40b.ru") == {"CardHolder": "ivan+ivanov", "Email": "a@b.ru"}
+    assert wire.decode_data("CardHolder=ivan%20ivanov+jr")["CardHolder"] == "ivan ivanov jr"
+
+
+def test_render_escapes_and_children():
+    element = wire.element("GetList", {"Success": "True", "VWUserLgn": 'a"<&>'}, [wire.element("Item", {"X": 1})])
+    assert wire.render(element) == '<GetList Success="True" VWUserLgn="a&quot;&lt;&amp;&gt;"><Item X="1" /></GetList>'
+
+
+def test_error_attrs_layouts():
+    assert error_attrs("Init", {}, "X") == {"Success": "False", "ErrCode": "X", "SessionId": ""}
+    assert error_attrs("Charge", {"OrderId": "o"}, "X") == {"Success": "False", "OrderId": "o", "ErrCode": "X"}
+    assert list(error_attrs("PayStatus", {"DATA": {"OrderId": "o"}}, "X")) == [
+        "Success",
+        "VWUserLgn",
+        "OrderId",
+        "Forwarded",
+        "ErrCode",
+    ]
+
+
+def test_command_from_path():
+    assert wire.command_from_path("/vwapi/Init") == "Init"
+    assert wire.command_from_path("/vwapi/Add/Submit") == "Add"
+
+
+# -- customers and sessions ----------------------------------------------------------------------
+
+
+def test_register_duplicate(state):
+    with pytest.raises(PaytureError) as caught:
+        state.register("u", "other", now=NOW)
+    assert caught.value.code == "DUPLICATE_USER" and state.customers["u"].password == "p"
+
+
+def test_check_codes(state):
+    with pytest.raises(PaytureError, match="USER_NOT_FOUND"):
+        state.check("nobody", "p", now=NOW)
+    with pytest.raises(PaytureError, match="WRONG_USER_PARAMS"):
+        state.check("u", "wrong", now=NOW)
+
+
+def test_delete_needs_merchant_password(state):
+    with pytest.raises(PaytureError, match="ACCESS_DENIED"):
+        state.delete("u", "p", now=NOW)
+    state.delete("u", "pw", now=NOW)
+    assert state.customers == {}
+
+
+def test_init_lifetime_and_duplicate_order(state):
+    new_id = ids()
+    session = init(state, new_id, "Block", OrderId="o1", Amount="100")
+    assert session.expires_at == NOW + 3600 and state.orders["o1"].status == "New"
+    with pytest.raises(PaytureError, match="DUPLICATE_ORDER_ID"):
+        init(state, new_id, "Pay", OrderId="o1", Amount="100")
+
+
+def test_init_never_repeats_a_session_id(state):
+    repeating = iter(["same", "same", "other"])
+    first = init(state, lambda: next(repeating))
+    second = init(state, lambda: next(repeating))
+    assert (first.session_id, second.session_id) == ("same", "other")
+
+
+def test_init_auto_register(state):
+    session = state.init(
+        {"SessionType": "Add", "VWUserLgn": "new", "VWUserPsw": "x"},
+        now=NOW,
+        new_id=ids(),
+        terminal="T",
+        lifetime_minutes=60,
+        attempts=5,
+        auto_register=True,
+    )
+    assert session.login == "new" and "new" in state.customers
+
+
+def test_open_session_expired(state):
+    session = init(state, ids())
+    with pytest.raises(PaytureError, match="ORDER_TIME_OUT"):
+        state.open_session(session.session_id, now=NOW + 3600)
+
+
+# -- cards ---------------------------------------------------------------------------------------
+
+
+def test_submit_card_stores_only_masked_pan(state):
+    new_id = ids()
+    session = init(state, new_id)
+    result = state.submit_card(session.session_id, CARD, now=NOW, new_id=new_id)
+    assert result.success and result.card.card_name == "411111xxxxxx1111"
+    assert "4111111111111111" not in repr(state.to_json()) and "123" not in repr(state.customers["u"].cards)
+
+
+def test_submit_card_forced_outcome(state):
+    new_id = ids()
+    session = init(state, new_id)
+    result = state.submit_card(session.session_id, CARD, now=NOW, new_id=new_id, outcome="decline")
+    assert not result.success and result.err_code == "ISSUER_FAIL" and session.attempts_left == 4
+
+
+def test_card_expiry_end_of_month():
+    assert card_expiry(2, 2028) == datetime(2028, 2, 29, 23, 59, 59, tzinfo=UTC).timestamp()
+
+
+@pytest.mark.parametrize(
+    ("card", "code"),
+    [
+        (CardInput("4111111111111111", "12", "25", "X", "123"), "WRONG_CARD_INFO"),  # December 2025 is over
+        (CardInput("4111111111111111", "2", "2026", "X", "123"), None),
+        (CardInput("411111111111", "2", "2026", "X", "123"), "WRONG_PAN"),
+        (CardInput("4111111111111111", "2", "26", "", "123"), "WRONG_CARDHOLDER_NAME"),
+        (CardInput("4111111111111111", "2", "26", "X", ""), "WRONG_CARD_INFO"),
+    ],
+)
+def test_validate_card(card, code):
+    assert validate_card(card, NOW) == code
+
+
+def test_get_list_order_limit_and_expiry(state):
+    new_id = ids()
+    for index in range(22):
+        session = init(state, new_id)
+        state.submit_card(session.session_id, CARD, now=NOW + index, new_id=new_id)
+    cards = state.get_list("u", "p", now=NOW + 100)
+    assert len(cards) == 20 and cards[0].added_at == NOW + 21  # most recent first
+    assert state.get_list("u", "p", now=card_expiry(12, 2030) + 1) == []
+
+
+def test_get_list_failure_is_one_shot(state):
+    state.scenario_fail_get_list(now=NOW, err_code="PROCESSING_ERROR")
+    with pytest.raises(PaytureError, match="PROCESSING_ERROR"):
+        state.get_list("u", "p", now=NOW)
+    assert state.get_list("u", "p", now=NOW) == []
+
+
+# -- orders --------------------------------------------------------------------------------------
+
+
+def paid(state, session_type="Block", amount="1000"):
+    data = {"VWUserLgn": "u", "VWUserPsw": "p", "CardId": "FreePay", "OrderId": "o", "Amount": amount}
+    return state.pay({**data, "SessionType": session_type}, now=NOW, new_id=ids(), card=CARD)
+
+
+def test_charge_unblock_refund_amounts(state):
+    order = paid(state)
+    with pytest.raises(PaytureError, match="AMOUNT_ERROR"):
+        state.charge("o", 1001, "pw", now=NOW)
+    assert state.unblock("o", 400, "pw", now=NOW).current_amount == 600
+    assert state.charge("o", 600, "pw", now=NOW).status == "Charged"
+    assert state.refund("o", 100, "pw", now=NOW).current_amount == 500
+    assert state.refund("o", 500, "pw", now=NOW).status == "Refunded"
+    with pytest.raises(PaytureError, match="ILLEGAL_ORDER_STATE"):
+        state.refund("o", 1, "pw", now=NOW)
+    assert order.refunded == 600
+
+
+def test_one_step_pay_is_charged(state):
+    assert paid(state, "Pay").status == "Charged"
+
+
+def test_order_time_out_only_for_unpaid_sessions(state):
+    init(state, ids(), "Pay", OrderId="o2", Amount="10")
+    with pytest.raises(PaytureError, match="ORDER_TIME_OUT"):
+        state.order("o2", now=NOW + 3600)
+    with pytest.raises(PaytureError, match="ORDER_NOT_FOUND"):
+        state.order("nope", now=NOW)
