@@ -151,7 +151,7 @@ def main() -> int:
         [python, str(root / "tests" / "bench.py"), "--serve-bare", str(bare_port)], f"http://127.0.0.1:{bare_port}/"
     )
     emu, _ = start(
-        [python, "-m", "emulator", "serve", "--port", str(emu_port), "--strict"],
+        [python, "-m", "emulator", "serve", "--port", str(emu_port)],
         f"http://127.0.0.1:{emu_port}/__admin/health",
     )
     rows = []

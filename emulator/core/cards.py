@@ -72,6 +72,8 @@ def may_hold_card_data(data: bytes) -> bool:
         if shape in digits:
             return True
     lowered = data.lower()
+    if b"cv" not in lowered and b"code" not in lowered:
+        return False
     for key in _CVV_KEYS:  # noqa: SIM110 - a plain loop: any() with a generator costs more on the hot path
         if key in lowered:
             return True

@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import threading
 from collections import deque
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -40,27 +39,50 @@ class Entry:
 
 def masked_body(data: bytes | str) -> str:
     """Decode, truncate and mask a body for the journal."""
-    raw = data if isinstance(data, bytes) else data.encode("utf-8", "replace")
-    text = raw[:BODY_LIMIT].decode("utf-8", "replace") + ("…" if len(raw) > BODY_LIMIT else "")
-    return mask_text(text) if may_hold_card_data(raw[:BODY_LIMIT]) else text
+    return _text(masked_bytes(data if isinstance(data, bytes) else data.encode("utf-8", "replace")))
+
+
+def masked_bytes(data: bytes) -> bytes:
+    """Truncate and mask a body, staying in bytes (the journal decodes only what is read back)."""
+    head = data[:BODY_LIMIT]
+    if len(data) > BODY_LIMIT:
+        head += "…".encode()
+    if may_hold_card_data(head):
+        return mask_text(head.decode("utf-8", "replace")).encode("utf-8")
+    return head
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", "replace")
+
+
+# A record is the Entry's fields in order, bodies and query kept as masked bytes: cheap to write on
+# every request; an Entry is built only when the journal is read.
+Record = tuple[Any, ...]
+_PROVIDER, _OPERATION, _TENANT, _PATH = 2, 3, 4, 6
+
+
+def _entry(record: Record) -> Entry:
+    fields = list(record)
+    for index in (7, 9, 11):  # query, request body, response body
+        fields[index] = _text(fields[index])
+    return Entry(*fields)
 
 
 class Journal:
     """Keeps the newest `limit` entries; older ones fall off (WireMock's journal, bounded)."""
 
     def __init__(self, limit: int = 1000) -> None:
-        self._entries: deque[Entry] = deque(maxlen=max(1, limit))
+        self._records: deque[Record] = deque(maxlen=max(1, limit))
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self.total = 0
 
-    def record(self, entry: Entry) -> None:
+    def record(self, *fields: Any) -> None:
+        """Append one entry: every Entry field but `id`, in order (bodies as masked bytes)."""
         with self._lock:
-            self._entries.append(entry)
             self.total += 1
-
-    def next_id(self) -> int:
-        return next(self._ids)
+            self._records.append((next(self._ids), *fields))
 
     def query(
         self,
@@ -73,34 +95,32 @@ class Journal:
     ) -> list[Entry]:
         """Return matching entries, newest first."""
         with self._lock:
-            entries: Iterable[Entry] = list(self._entries)
+            records = list(self._records)
         found = [
-            entry
-            for entry in reversed(list(entries))
-            if (provider is None or entry.provider == provider)
-            and (operation is None or entry.operation == operation)
-            and (tenant is None or entry.tenant == tenant)
-            and (path is None or entry.path == path)
+            _entry(r)
+            for r in reversed(records)
+            if (provider is None or r[_PROVIDER] == provider)
+            and (operation is None or r[_OPERATION] == operation)
+            and (tenant is None or r[_TENANT] == tenant)
+            and (path is None or r[_PATH] == path)
         ]
         return found[:limit] if limit else found
 
     def clear(self, *, provider: str | None = None, tenant: str | None = None) -> int:
         """Drop all entries, or those of one provider (and tenant); return how many were dropped."""
         with self._lock:
-            before = len(self._entries)
+            before = len(self._records)
             if provider is None and tenant is None:
-                self._entries.clear()
+                self._records.clear()
             else:
                 kept = [
-                    entry
-                    for entry in self._entries
-                    if not (
-                        (provider is None or entry.provider == provider) and (tenant is None or entry.tenant == tenant)
-                    )
+                    r
+                    for r in self._records
+                    if not ((provider is None or r[_PROVIDER] == provider) and (tenant is None or r[_TENANT] == tenant))
                 ]
-                self._entries.clear()
-                self._entries.extend(kept)
-            return before - len(self._entries)
+                self._records.clear()
+                self._records.extend(kept)
+            return before - len(self._records)
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._records)

@@ -33,7 +33,7 @@ from emulator.core.clock import monotonic, real_sleep
 from emulator.core.codecs import JSON, Codec, DecodeError, request_bytes
 from emulator.core.contracts import Violation
 from emulator.core.errors import ContractMismatch, ProviderError, Reply
-from emulator.core.journal import Entry, masked_body
+from emulator.core.journal import masked_bytes
 from emulator.core.scenarios import SCENARIO_HEADER, Rule, UnknownScenario
 from emulator.core.tenants import Tenant
 
@@ -43,8 +43,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("payemu")
 
 SCENARIO_ENVIRON = "HTTP_" + SCENARIO_HEADER.upper().replace("-", "_")
-DELAY_HEADER = "X-Payemu-Delay-Ms"  # read and stripped by the serving adapter (emulator/serving.py)
-FAULT_HEADER = "X-Payemu-Fault"
+# Scenario latency and faults the serving adapter enacts (emulator/serving.py), left in the WSGI environ.
+DELAY_ENVIRON = "payemu.delay_ms"
+FAULT_ENVIRON = "payemu.fault"
 
 Authenticator = Callable[["Call"], Tenant | None]
 
@@ -204,6 +205,18 @@ def lower_case_headers(environ: Mapping[str, Any]) -> dict[str, str]:
     return headers
 
 
+class PipelineResponse(Response):
+    """The pipeline's responses: their head is complete when built (Content-Length set, no relative
+    Location), so werkzeug's per-request copy of the headers is skipped where nothing needs fixing."""
+
+    def get_wsgi_headers(self, environ: Any) -> Any:
+        status = self.status_code
+        complete = (200 <= status < 300 and status != 204) or status >= 400
+        if complete and "Location" not in self.headers and "Content-Location" not in self.headers:
+            return self.headers
+        return super().get_wsgi_headers(environ)
+
+
 class DroppedConnection(ConnectionAbortedError):
     """Raised from a response body to make a plain WSGI server drop the connection (fault: reset)."""
 
@@ -349,7 +362,8 @@ def _finish(
         payload = b""
     elif fault == "malformed":
         payload = payload[: max(1, len(payload) // 2)] or b"{"
-    response = Response(payload, status=reply.status, headers=headers, content_type=content_type)
+    response = PipelineResponse(payload, status=reply.status, content_type=content_type)
+    response.headers.extend(headers)
     delay_ms = then.get("delay_ms", 0)
     if fault:
         call.effects.append(f"fault {fault}")
@@ -358,12 +372,12 @@ def _finish(
     _journal(runtime, call, reply.status, payload, started)
     if delay_ms:
         if runtime.deferred_effects:
-            response.headers[DELAY_HEADER] = str(delay_ms)
+            call.request.environ[DELAY_ENVIRON] = delay_ms
         else:
             real_sleep(delay_ms / 1000.0)
     if fault == "reset":
         if runtime.deferred_effects:
-            response.headers[FAULT_HEADER] = "reset"
+            call.request.environ[FAULT_ENVIRON] = "reset"
         else:
             response.response = _drop(call.request.environ)
     return response
@@ -382,22 +396,21 @@ def _is_payemu_error(reply: Reply) -> bool:
 
 def _journal(runtime: Runtime, call: Call, status: int, payload: bytes, started: float) -> None:
     req = call.request
+    environ = req.environ
+    query = environ.get("QUERY_STRING", "")
     runtime.journal.record(
-        Entry(
-            id=runtime.journal.next_id(),
-            time=call.now,
-            provider=call.provider.name,
-            operation=call.operation,
-            tenant=call.tenant.id if call.tenant else None,
-            method=req.method,
-            path=req.path,
-            query=masked_body(req.query_string) if req.query_string else "",
-            request_headers=call.header_map,
-            request_body=masked_body(_body_bytes(req)),
-            status=status,
-            response_body=masked_body(payload),
-            duration_ms=round((monotonic() - started) * 1000, 3),
-            scenario=call.scenario_name,
-            effects=call.effects,
-        )
+        call.now,
+        call.provider.name,
+        call.operation,
+        call.tenant.id if call.tenant else None,
+        environ["REQUEST_METHOD"],
+        req.path,
+        masked_bytes(query.encode("latin-1")) if query else b"",
+        call.header_map,
+        masked_bytes(_body_bytes(req)),
+        status,
+        masked_bytes(payload),
+        round((monotonic() - started) * 1000, 3),
+        call.scenario_name,
+        call.effects,
     )

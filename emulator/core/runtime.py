@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,9 @@ from emulator.core.provider import Provider, TenantContext
 from emulator.core.scenarios import Catalog, Scenarios
 from emulator.core.store import MemoryStore, Store
 from emulator.core.tenants import TenantDirectory, load_tenant_entries, user_tenants
+
+_UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48)) & ((1 << 128) - 1)
+_UUID4_SET = (0x4000 << 64) | (0x8000 << 48)  # version 4, RFC 4122 variant
 
 
 class Runtime:
@@ -71,8 +73,10 @@ class Runtime:
         return self._fake
 
     def uuid4(self) -> str:
-        """A random UUID from the seeded generator (reproducible with --seed)."""
-        return str(uuid.UUID(int=self.random.getrandbits(128), version=4))
+        """A random version-4 UUID from the seeded generator (reproducible with --seed)."""
+        value = self.random.getrandbits(128) & _UUID4_CLEAR | _UUID4_SET  # uuid.UUID() costs ~8 us
+        text = f"{value:032x}"
+        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
     def seed(self, seed: int | None) -> None:
         """Make generated ids and fake data reproducible."""
