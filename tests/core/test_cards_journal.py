@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from emulator.core.cards import card_outcome, luhn_valid, mask_pan, mask_text
-from emulator.core.journal import Entry, Journal
+from emulator.core.journal import Journal, masked_body
 
 
 def test_luhn():
@@ -30,21 +30,28 @@ def test_card_outcomes():
     assert card_outcome("4111111111111112") == "invalid_number"
 
 
-def _entry(journal: Journal, provider: str = "p", tenant: str = "t") -> Entry:
-    return Entry(journal.next_id(), 0.0, provider, "op", tenant, "POST", "/x", "", {}, "")
+def _record(journal: Journal, provider: str = "p", tenant: str = "t") -> None:
+    body = b'{"pan":"4111111111111111"}'
+    journal.record(0.0, provider, "op", tenant, "POST", "/x", b"", {}, body, 200, b"{}", 1.0, "p/default", [])
 
 
 def test_journal_is_bounded_newest_kept():
     journal = Journal(limit=3)
     for _ in range(5):
-        journal.record(_entry(journal))
+        _record(journal)
     assert [e.id for e in journal.query()] == [5, 4, 3]
     assert journal.total == 5
+    assert journal.query()[0].request_body == '{"pan":"4111111111111111"}'  # as handed in: callers mask first
+
+
+def test_masked_body_truncates_and_masks():
+    text = masked_body('{"pan":"4111111111111111","pad":"' + "x" * 5000 + '"}')
+    assert text.startswith('{"pan":"411111******1111"') and text.endswith("…") and len(text) < 4200
 
 
 def test_journal_clear_by_tenant():
     journal = Journal()
-    journal.record(_entry(journal, tenant="a"))
-    journal.record(_entry(journal, tenant="b"))
+    _record(journal, tenant="a")
+    _record(journal, tenant="b")
     assert journal.clear(provider="p", tenant="a") == 1
     assert [e.tenant for e in journal.query()] == ["b"]
