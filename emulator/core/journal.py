@@ -66,6 +66,8 @@ def _entry(record: Record) -> Entry:
     fields = list(record)
     for index in (7, 9, 11):  # query, request body, response body
         fields[index] = _text(fields[index])
+    fields[8] = dict(fields[8])  # request headers, kept as pairs
+    fields[14] = list(fields[14])  # effects
     return Entry(*fields)
 
 

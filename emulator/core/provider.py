@@ -29,11 +29,12 @@ from typing import TYPE_CHECKING, Any
 from flask import Blueprint, Request, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
+from emulator.core.cards import may_hold_card_data
 from emulator.core.clock import monotonic, real_sleep
 from emulator.core.codecs import JSON, Codec, DecodeError, request_bytes
 from emulator.core.contracts import Violation
 from emulator.core.errors import ContractMismatch, ProviderError, Reply
-from emulator.core.journal import masked_bytes
+from emulator.core.journal import BODY_LIMIT, masked_bytes
 from emulator.core.scenarios import SCENARIO_HEADER, Rule, UnknownScenario
 from emulator.core.tenants import Tenant
 
@@ -398,6 +399,8 @@ def _journal(runtime: Runtime, call: Call, status: int, payload: bytes, started:
     req = call.request
     environ = req.environ
     query = environ.get("QUERY_STRING", "")
+    body = _body_bytes(req)
+    carries_card = may_hold_card_data(body) or (bool(query) and may_hold_card_data(query.encode("latin-1")))
     runtime.journal.record(
         call.now,
         call.provider.name,
@@ -405,12 +408,14 @@ def _journal(runtime: Runtime, call: Call, status: int, payload: bytes, started:
         call.tenant.id if call.tenant else None,
         environ["REQUEST_METHOD"],
         req.path,
-        masked_bytes(query.encode("latin-1")) if query else b"",
-        call.header_map,
-        masked_bytes(_body_bytes(req)),
+        masked_bytes(query.encode("latin-1")) if carries_card else query.encode("latin-1"),
+        tuple(call.header_map.items()),  # atoms only: the collector can stop tracking the record
+        masked_bytes(body) if carries_card else body[:BODY_LIMIT],
         status,
-        masked_bytes(payload),
+        # A reply can only hold a full PAN if the request brought one: the emulator stores masked
+        # PANs only (tested per provider), so a clean request's reply is kept as it is.
+        masked_bytes(payload) if carries_card or call.rule is not None else payload[:BODY_LIMIT],
         round((monotonic() - started) * 1000, 3),
         call.scenario_name,
-        call.effects,
+        tuple(call.effects),
     )
