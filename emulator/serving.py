@@ -28,7 +28,6 @@ from emulator.core.provider import DELAY_ENVIRON, FAULT_ENVIRON
 log = logging.getLogger("payemu")
 
 
-
 def _host_port(address: str) -> tuple[str, str]:
     host, _, port = address.rpartition(":")
     return host.strip("[]"), port or "0"

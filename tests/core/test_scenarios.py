@@ -162,7 +162,7 @@ def test_fault_empty_and_process_runs_the_handler(tmp_path):
         GENERATE, json=token_body(), headers={"transactionId": TX, "X-Payemu-Scenario": "izipay/empty"}
     )
     assert response.status_code == 200 and response.get_data() == b""
-    assert len(app.extensions["payemu"].store.peek("izipay", MERCHANT).tokens) == 1  # state changed
+    assert app.extensions["payemu"].store.peek("izipay", MERCHANT).issued == 1  # state changed
 
 
 def test_delay_is_recorded_and_applied(client, runtime):

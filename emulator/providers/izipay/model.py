@@ -31,18 +31,6 @@ BINS: dict[str, BinInfo] = {
 }
 
 
-@dataclass(slots=True)  # one per Token/Generate call: slots halve the state's memory
-class IssuedToken:
-    token_id: str
-    transaction_id: str
-    order_number: str
-    amount: str
-    issued_at: int
-    expires_at: int
-    uses: int = 0
-    revoked: bool = False
-
-
 @dataclass
 class Deposit:
     order_number: str
@@ -56,10 +44,20 @@ class Deposit:
 
 @dataclass
 class IzipayState:
-    """One merchant's tokens and deposits."""
+    """One merchant's session-token bookkeeping and deposits.
+
+    A token is self-contained (its signed claims carry TokenId, iat and exp), so the state keeps no
+    row per token: a long run does not grow it. It keeps what the claims cannot say: since when this
+    state issues tokens (older ones, e.g. from before a reset, are unknown here), which tokens were
+    used in single-use mode, and scenario-made expiry and revocation cut-offs.
+    """
 
     tenant: Tenant
-    tokens: dict[str, IssuedToken] = field(default_factory=dict)
+    issued: int = 0
+    valid_from: int | None = None
+    used: set[str] = field(default_factory=set)
+    expired_before: int = 0  # tokens issued before this second are expired (scenario expire_tokens)
+    revoked_before: int = 0  # tokens issued before this second are refused (scenario revoke_tokens)
     deposits: dict[str, Deposit] = field(default_factory=dict)
     batches: itertools.count = field(default_factory=lambda: itertools.count(1243))
 
@@ -83,26 +81,31 @@ class IzipayState:
             "exp": issued + TOKEN_LIFETIME,
             "iat": issued,
         }
-        self.tokens[token_id] = IssuedToken(
-            token_id, transaction_id, body["orderNumber"], body["amount"], issued, issued + TOKEN_LIFETIME
-        )
+        if self.valid_from is None:
+            self.valid_from = issued
+        self.issued += 1
         return tokens.encode(claims, self.signing_key)
 
-    def use_token(self, claims: dict[str, Any], *, now: float, single_use: bool, consume: bool = True) -> IssuedToken:
-        """Accept a verified token's claims for one call: known, unexpired, unrevoked, unused if single-use.
-
-        With `consume=False` the caller counts the use itself once the whole call has succeeded.
-        """
-        issued = self.tokens.get(str(claims.get("TokenId")))
-        if issued is None or issued.revoked:
+    def check_token(self, claims: dict[str, Any], *, now: float, single_use: bool) -> str:
+        """Accept a verified token's claims for one call (known here, unexpired, unrevoked, unused if
+        single-use); return its TokenId. The use is counted by `consume` once the call has succeeded."""
+        issued_at = claims.get("iat")
+        expires_at = claims.get("exp")
+        token_id = str(claims.get("TokenId"))
+        if not isinstance(issued_at, int) or not isinstance(expires_at, (int, float)):
             raise errors.TokenRejected()
-        if now >= issued.expires_at:
+        if self.valid_from is None or issued_at < self.valid_from or issued_at < self.revoked_before:
+            raise errors.TokenRejected()
+        if now >= expires_at or issued_at < self.expired_before:
             raise errors.TokenRejected(errors.MSG_TOKEN_EXPIRED)
-        if single_use and issued.uses:
+        if single_use and token_id in self.used:
             raise errors.TokenMissing()  # (code, recorded) §2.6: SANDBOX answered TN on a second use
-        if consume:
-            issued.uses += 1
-        return issued
+        return token_id
+
+    def consume(self, token_id: str, *, single_use: bool) -> None:
+        """Count a successful use (only single-use mode needs to remember it)."""
+        if single_use:
+            self.used.add(token_id)
 
     def installments(self, bin_number: str, bins: dict[str, BinInfo]) -> BinInfo:
         info = bins.get(bin_number)
@@ -130,19 +133,21 @@ class IzipayState:
     # -- scenario actions (set_state) ---------------------------------------------------------
 
     def scenario_expire_tokens(self, *, now: float) -> None:
-        """Make every issued token expire now (a token that expires mid-flow)."""
-        for token in self.tokens.values():
-            token.expires_at = min(token.expires_at, int(now))
+        """Make every token issued so far expire now (a token that expires mid-flow)."""
+        self.expired_before = int(now) + 1
 
     def scenario_revoke_tokens(self, *, now: float) -> None:
-        """Revoke every issued token (the platform forgets its sessions)."""
-        for token in self.tokens.values():
-            token.revoked = True
+        """Refuse every token issued so far (the platform forgets its sessions)."""
+        self.revoked_before = int(now) + 1
 
     def to_json(self) -> dict[str, Any]:
         return {
             "merchantCode": self.tenant.id,
-            "tokens": [asdict(t) for t in self.tokens.values()],
+            "tokens_issued": self.issued,
+            "tokens_valid_from": self.valid_from,
+            "single_use_tokens_used": sorted(self.used),
+            "expired_before": self.expired_before,
+            "revoked_before": self.revoked_before,
             "deposits": [asdict(d) for d in self.deposits.values()],
         }
 

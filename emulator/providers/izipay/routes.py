@@ -89,10 +89,10 @@ def generate_token(call: Call) -> Reply:
 @operation("search_installments")
 def search_installments(call: Call) -> Reply:
     """List the installments a BIN allows (§2.3); the token's amount does not filter them."""
-    issued = _accept_token(call)
+    token_id = _accept_token(call)
     bin_number = call.body["bin"]
     info = call.state.installments(bin_number, model.BINS)
-    issued.uses += 1
+    call.state.consume(token_id, single_use=call.option("single_use_tokens"))
     language = call.body.get("language") or "ESP"
     message, friendly = SEARCH_MESSAGES[(call.option("environment"), language)]
     body = {
@@ -115,10 +115,10 @@ def search_installments(call: Call) -> Reply:
 @operation("deposit")
 def deposit(call: Call) -> Reply:
     """Capture an authorised order (§2.5); header block first, millis as a string, as recorded."""
-    issued = _accept_token(call)
+    token_id = _accept_token(call)
     order = call.body["order"]
     record = call.state.deposit(order, now=call.now)
-    issued.uses += 1
+    call.state.consume(token_id, single_use=call.option("single_use_tokens"))
     message = DEPOSIT_MESSAGES[call.body.get("language") or "ESP"]
     body = {
         "header": errors.header_block(call.now, call.now + 0.198, millis_as_string=True),
@@ -144,15 +144,15 @@ def deposit(call: Call) -> Reply:
     return Reply(200, body)
 
 
-def _accept_token(call: Call) -> model.IssuedToken:
+def _accept_token(call: Call) -> str:
     """Check the bearer token for this call (not yet counted as used) and the merchant it names."""
-    issued = call.state.use_token(call.auth, now=call.now, single_use=call.option("single_use_tokens"), consume=False)
-    if call.option("check_transaction_id") and call.headers.get("transactionId") != issued.transaction_id:
+    token_id = call.state.check_token(call.auth, now=call.now, single_use=call.option("single_use_tokens"))
+    if call.option("check_transaction_id") and call.headers.get("transactionId") != call.auth.get("transactionId"):
         raise errors.TokenRejected()  # (inferred) §2.7 q3: off by default
     if call.body["merchantCode"] != call.tenant.id:
         dev = call.option("environment") == "dev"
         raise errors.MerchantMismatch(errors.MSG_MERCHANT_DEV if dev else errors.MSG_MERCHANT_SANDBOX)
-    return issued
+    return token_id
 
 
 # -- the browser proxy prefix (§2.1) -------------------------------------------------------------

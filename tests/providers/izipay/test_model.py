@@ -35,28 +35,40 @@ def test_issue_token_claims_match_the_recorded_token():
 def test_token_reusable_until_exp_then_expired():
     state = model.IzipayState(TENANT)
     claims = _issue(state)
-    state.use_token(claims, now=NOW + 10, single_use=False)
-    state.use_token(claims, now=NOW + 899, single_use=False)
+    for moment in (NOW + 10, NOW + 899):
+        state.consume(state.check_token(claims, now=moment, single_use=False), single_use=False)
     with pytest.raises(errors.TokenRejected, match="Token expirado"):
-        state.use_token(claims, now=NOW + 900, single_use=False)
+        state.check_token(claims, now=NOW + 900, single_use=False)
 
 
 def test_single_use_token_refused_the_second_time():
     state = model.IzipayState(TENANT)
     claims = _issue(state)
-    state.use_token(claims, now=NOW, single_use=True)
+    token_id = state.check_token(claims, now=NOW, single_use=True)
+    state.check_token(claims, now=NOW, single_use=True)  # checking alone does not use it
+    state.consume(token_id, single_use=True)
     with pytest.raises(errors.TokenMissing):
-        state.use_token(claims, now=NOW, single_use=True)
+        state.check_token(claims, now=NOW, single_use=True)
 
 
-def test_unknown_or_revoked_token_rejected():
+def test_token_older_than_this_state_or_revoked_is_rejected():
     state = model.IzipayState(TENANT)
     claims = _issue(state)
     with pytest.raises(errors.TokenRejected):
-        state.use_token({**claims, "TokenId": "other"}, now=NOW, single_use=False)
-    state.scenario_revoke_tokens(now=NOW)
+        state.check_token({**claims, "iat": claims["iat"] - 60}, now=NOW, single_use=False)
     with pytest.raises(errors.TokenRejected):
-        state.use_token(claims, now=NOW, single_use=False)
+        model.IzipayState(TENANT).check_token(claims, now=NOW, single_use=False)  # a fresh state knows none
+    state.scenario_revoke_tokens(now=NOW)
+    with pytest.raises(errors.TokenRejected, match="inválida"):
+        state.check_token(claims, now=NOW, single_use=False)
+
+
+def test_expire_tokens_action_expires_earlier_tokens_only():
+    state = model.IzipayState(TENANT)
+    claims = _issue(state)
+    state.scenario_expire_tokens(now=NOW)
+    with pytest.raises(errors.TokenRejected, match="Token expirado"):
+        state.check_token(claims, now=NOW, single_use=False)
 
 
 def test_verify_claims_refuses_another_key():
