@@ -96,9 +96,11 @@ class TenantContext:
             return self.scenario_options[name]
         if self.tenant is not None and name in self.tenant.options:
             return self.tenant.options[name]
-        configured = self.runtime.config.options.get(f"{self.provider.name}.{name}")
-        if configured is not None:
-            return configured
+        configured = self.runtime.config.options
+        if configured:  # server-wide `--option provider.name=value` overrides are rare: skip the key build
+            value = configured.get(f"{self.provider.name}.{name}")
+            if value is not None:
+                return value
         return self.provider.options[name]
 
     @property

@@ -31,8 +31,16 @@ MSG_NOT_FOUND = "Recurso no encontrado"
 
 def lima_timestamp(epoch: float) -> str:
     """Format as the recorded `header` times: `2025-11-10 02:16:55.813`."""
+    global _second_text
     local = epoch + LIMA_OFFSET
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(local)) + f".{int(local * 1000) % 1000:03d}"
+    second = int(local)
+    cached = _second_text  # one read: another thread may replace it, never half of it
+    if cached[0] != second:  # one strftime per second, not two per call
+        cached = _second_text = (second, time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(second)))
+    return f"{cached[1]}.{int(local * 1000) % 1000:03d}"
+
+
+_second_text: tuple[int, str] = (-1, "")
 
 
 def header_block(started: float, ended: float, *, millis_as_string: bool = False) -> dict[str, Any]:

@@ -20,6 +20,14 @@ class BinInfo:
     installments: int  # highest installment count; the list runs 0..installments, not zero-padded
     deferred: str
 
+    @property
+    def installment_list(self) -> list[str]:
+        """`["0", "1", …]` as recorded: strings, not zero-padded."""
+        return list(_COUNTS[: self.installments + 1])
+
+
+_COUNTS = tuple(str(n) for n in range(100))
+
 
 # (code, recorded) §2.3: sample BIN data. SANDBOX values where both were seen.
 BINS: dict[str, BinInfo] = {

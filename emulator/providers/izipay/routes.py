@@ -103,7 +103,7 @@ def search_installments(call: Call) -> Reply:
             "merchantCode": call.body["merchantCode"],
             "bin": bin_number,
             "issuerName": info.issuer,
-            "installments": [str(n) for n in range(info.installments + 1)],
+            "installments": info.installment_list,
             "deferred": info.deferred,
             "result": {"messageFriendly": friendly},
         },
