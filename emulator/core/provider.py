@@ -358,8 +358,9 @@ def _finish(
         payload, content_type = codec.encode(reply.body)
         if reply.content_type:
             content_type = reply.content_type
-    headers = dict(provider.response_headers(call, reply)) if provider.response_headers else {}
-    headers.update(reply.headers)
+    headers = provider.response_headers(call, reply) if provider.response_headers else {}
+    if reply.headers:
+        headers = {**headers, **reply.headers}
     fault = then.get("fault")
     if fault == "empty":
         payload = b""

@@ -41,17 +41,17 @@ def contract_error(call: Call, violations: list[Violation]) -> errors.IzipayErro
     return errors.IzipayError(errors.MSG_BAD_STRUCTURE, code="IMC", status=400)
 
 
+SECURITY_HEADERS = {
+    "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+}
+
+
 def response_headers(call: Call, reply: Reply) -> dict[str, str]:
     """(code, recorded) §2.2: transactionId echoed, plus the gateway's security headers."""
-    headers = {
-        "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
-        "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "strict-origin-when-cross-origin",
-    }
-    transaction_id = call.request.headers.get("transactionId")
-    if transaction_id:
-        headers["transactionId"] = transaction_id
-    return headers
+    transaction_id = call.request.environ.get("HTTP_TRANSACTIONID")
+    return {**SECURITY_HEADERS, "transactionId": transaction_id} if transaction_id else SECURITY_HEADERS
 
 
 PROVIDER = Provider(
