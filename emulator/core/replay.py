@@ -9,7 +9,8 @@ A step is one of:
   callbacks:     {flush: true, count, status, provider} — flush the outbox and assert on it
 `expect` holds `status`, `headers` (name → condition) and `body` (dotted path → condition, as in
 scenario rules: a value, or {regex | in | exists | equals}); `body_contains` lists substrings of the
-raw body. `save` stores body values by dotted path for later `${name}` substitution.
+raw body. `save` stores body values by dotted path, or the first group of `{regex: …}` searched in the
+raw body (XML, HTML), for later `${name}` substitution.
 """
 
 from __future__ import annotations
@@ -171,10 +172,10 @@ class Replay:
         answer = self.send(spec.get("method", "POST").upper(), path, headers, body)
         problems = _check(answer, self._substitute(step.get("expect") or {}))
         data = answer.data()
-        for variable, dotted in (step.get("save") or {}).items():
-            value = _lookup(data, dotted) if data is not _MISSING else _MISSING
+        for variable, source in (step.get("save") or {}).items():
+            value = _saved(answer, data, source)
             if value is _MISSING:
-                problems.append(f"cannot save {variable!r}: no {dotted!r} in the body")
+                problems.append(f"cannot save {variable!r}: nothing matches {source!r} in the body")
             else:
                 self.variables[variable] = value
         return "; ".join(problems)
@@ -190,6 +191,16 @@ class Replay:
         if isinstance(value, list):
             return [self._substitute(v) for v in value]
         return value
+
+
+def _saved(answer: Answer, data: Any, source: Any) -> Any:
+    """A JSON body value by dotted path, or `{regex: …}`'s first group in the raw body (XML, HTML, forms)."""
+    if isinstance(source, Mapping):
+        match = re.search(source["regex"], answer.body.decode("utf-8", "replace"))
+        if match is None:
+            return _MISSING
+        return match.group(1) if match.groups() else match.group(0)
+    return _lookup(data, source) if data is not _MISSING else _MISSING
 
 
 def _check(answer: Answer, expect: Mapping[str, Any]) -> list[str]:

@@ -139,3 +139,24 @@ def test_revoked_card_flow(client: Any, runtime: Any, receiver: Receiver) -> Non
         )
     assert state_of(runtime)["tokens"][0]["status"] == "revoke"
     assert tokenize(client, runtime, receiver) != token  # a revoked card gets a new token
+
+
+def test_admin_api_overrides_a_projects_callback_url():
+    """PUT /__admin/tenants/ecommpay/<project> changes where callbacks go, until a reset."""
+    from emulator import create_app
+    from emulator.core.provider import TenantContext
+    from emulator.providers.ecommpay import callbacks as ecommpay_callbacks
+
+    app = create_app(strict=True, seed=1)
+    runtime = app.extensions["payemu"]
+    tenant = next(iter(runtime.tenants["ecommpay"]))
+    response = app.test_client().put(
+        f"/__admin/tenants/ecommpay/{tenant.id}", json={"callback_url": "http://127.0.0.1:9/override"}
+    )
+    assert response.status_code == 200 and response.get_json()["callback_url"] == "http://127.0.0.1:9/override"
+    provider = runtime.providers["ecommpay"]
+    context = TenantContext(runtime, provider, runtime.tenants["ecommpay"].get(tenant.id), runtime.clock.now())
+    assert ecommpay_callbacks.callback_url(context) == "http://127.0.0.1:9/override"
+    runtime.reset()
+    context = TenantContext(runtime, provider, runtime.tenants["ecommpay"].get(tenant.id), runtime.clock.now())
+    assert ecommpay_callbacks.callback_url(context) == tenant.get("callback_url")
