@@ -5,6 +5,8 @@ Fixtures:
   payemu_server   — the live server (`.url`, `.app`, `.runtime`), reset before each test.
   payemu_admin    — the admin API of that server: clock, scenarios, journal, callbacks, state.
   payemu_receiver — a local HTTP endpoint that records the callbacks it receives.
+  payemu_browser  — headless Chromium (selenium + the system's chromium/chromedriver) for hosted pages;
+                    skips with the reason when either is missing.
 """
 
 from __future__ import annotations
@@ -185,6 +187,46 @@ def payemu_receiver() -> Iterator[CallbackReceiver]:
     yield receiver
     receiver.server.shutdown()
     receiver.server.server_close()
+
+
+CHROMIUM_FLAGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    # Without these, Chromium keeps calling home, which a closed network refuses many times a second.
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
+
+
+@pytest.fixture(scope="module")
+def payemu_browser() -> Iterator[Any]:
+    """A headless Chromium for the module, with a throw-away profile."""
+    import shutil
+    import tempfile
+
+    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (test extra)")
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    chromedriver = shutil.which("chromedriver")
+    if not chromium or not chromedriver:
+        pytest.skip("no chromium/chromedriver on PATH (Debian: apt-get install chromium chromium-driver)")
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="payemu-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={profile}"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(chromedriver), options=options)
+    driver.set_page_load_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

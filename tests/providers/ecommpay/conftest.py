@@ -50,16 +50,6 @@ def app(_app: Any, receiver: Receiver) -> Any:
 
 
 @pytest.fixture
-def client(app: Any) -> Any:
-    return app.test_client()
-
-
-@pytest.fixture
-def runtime(app: Any) -> Any:
-    return app.extensions["payemu"]
-
-
-@pytest.fixture
 def fresh_app(receiver: Receiver) -> Iterator[Callable[..., Any]]:
     """Build extra apps with other options; their deliveries settle and stop before the next test."""
     made: list[Any] = []

@@ -32,16 +32,6 @@ def app(_shared_app: Flask) -> Flask:
 
 
 @pytest.fixture
-def client(app: Flask) -> Any:
-    return app.test_client()
-
-
-@pytest.fixture
-def runtime(app: Flask) -> Any:
-    return app.extensions["payemu"]
-
-
-@pytest.fixture
 def receiver() -> Iterator[Receiver]:
     server = Receiver().start()
     yield server

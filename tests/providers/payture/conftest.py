@@ -92,16 +92,6 @@ def app(_shared_app: Any) -> Any:
 
 
 @pytest.fixture
-def client(app: Any) -> Any:
-    return app.test_client()
-
-
-@pytest.fixture
-def runtime(app: Any) -> Any:
-    return app.extensions["payemu"]
-
-
-@pytest.fixture
 def state_of(runtime: Any):
     def get(tenant: str = "DemoMerchant") -> Any:
         return runtime.store.peek("payture", tenant)

@@ -68,16 +68,6 @@ def app(_shared_app: Flask) -> Flask:
 
 
 @pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
-
-
-@pytest.fixture
-def runtime(app: Flask) -> Any:
-    return app.extensions["payemu"]
-
-
-@pytest.fixture
 def token(client: FlaskClient) -> str:
     return token_for(client, A)
 
