@@ -278,7 +278,7 @@ def _pipeline(
             scenario = runtime.scenarios.select(provider.name, None, header)
             call.scenario_options = scenario.options
             call.tenant = authenticate(call)
-            if call.tenant is not None and not header:
+            if call.tenant is not None and not header and runtime.scenarios.may_bind(call.tenant):
                 scenario = runtime.scenarios.select(provider.name, call.tenant, None)
         except UnknownScenario as unknown:
             # An emulator-only header with a typo: answer loudly, in payemu's own words, not the provider's.

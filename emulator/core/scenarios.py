@@ -298,6 +298,10 @@ class Scenarios:
                 return self.resolve(bound, provider)
         return self.book[self._active.get(provider) or f"{provider}/{DEFAULT}"]
 
+    def may_bind(self, tenant: Any) -> bool:
+        """Whether a tenant could have a scenario of its own (file setting or admin binding)."""
+        return bool(tenant.scenario or self._bound)
+
     def activate(self, name: str, tenant: str | None = None) -> Scenario:
         scenario = self.book[name]
         scenario.reset_counts()
