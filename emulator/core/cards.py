@@ -19,7 +19,7 @@ _CVV_KEYS = (
     b"secure_code",
     b"securecode",
 )
-_DIGIT_RUN = re.compile(r"(?<![0-9])[0-9]{13,19}(?![0-9])")
+_DIGIT_RUN = re.compile(r"(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])")  # spaced or dashed as typed
 # A value under a card-number key is masked whatever its checksum (an invalid test PAN is still a PAN).
 _PAN_FIELD = re.compile(
     r"""(?ix)
@@ -58,7 +58,7 @@ def mask_pan(pan: str, fill: str = "*") -> str:
 
 def _mask_run(match: re.Match[str]) -> str:
     run = match.group(0)
-    return mask_pan(run) if luhn_valid(run) else run
+    return mask_pan(run) if luhn_valid(run.replace(" ", "").replace("-", "")) else run
 
 
 def _mask_field(match: re.Match[str]) -> str:

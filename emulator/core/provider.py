@@ -373,7 +373,7 @@ def _finish(
         call.effects.append(f"fault {fault}")
     if delay_ms:
         call.effects.append(f"delay {delay_ms}ms")
-    _journal(runtime, call, reply.status, payload, started)
+    _journal(runtime, call, reply.status, payload, started, pre_encoded=reply.raw is not None)
     if delay_ms:
         if runtime.deferred_effects:
             call.request.environ[DELAY_ENVIRON] = delay_ms
@@ -398,7 +398,7 @@ def _is_payemu_error(reply: Reply) -> bool:
     return isinstance(reply.body, dict) and "payemu_error" in reply.body
 
 
-def _journal(runtime: Runtime, call: Call, status: int, payload: bytes, started: float) -> None:
+def _journal(runtime: Runtime, call: Call, status: int, payload: bytes, started: float, *, pre_encoded: bool) -> None:
     req = call.request
     environ = req.environ
     query = environ.get("QUERY_STRING", "")
@@ -415,9 +415,9 @@ def _journal(runtime: Runtime, call: Call, status: int, payload: bytes, started:
         tuple(call.header_map.items()),  # atoms only: the collector can stop tracking the record
         masked_bytes(body) if carries_card else body[:BODY_LIMIT],
         status,
-        # A reply can only hold a full PAN if the request brought one: the emulator stores masked
-        # PANs only (tested per provider), so a clean request's reply is kept as it is.
-        masked_bytes(payload) if carries_card or call.rule is not None else payload[:BODY_LIMIT],
+        # An encoded reply can only hold a full PAN if the request brought one (the emulator stores
+        # masked PANs only; tests/test_card_data.py); pages and scenario bodies are always masked.
+        masked_bytes(payload) if carries_card or pre_encoded or call.rule is not None else payload[:BODY_LIMIT],
         round((monotonic() - started) * 1000, 3),
         call.scenario_name,
         tuple(call.effects),
