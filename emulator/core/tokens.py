@@ -2,16 +2,57 @@
 
 Hand-written on purpose: PyJWT spends ~10x longer per token (key-format checks on every call), and
 token issuing sits on the benchmarked hot path. The test suite verifies these tokens with PyJWT.
+
+The HMAC itself runs on CPython's built-in SHA-2 (RFC 2104 over precomputed pads per key), not on
+OpenSSL: measured inside the served app, one OpenSSL HMAC call cost ~30 us (its per-call algorithm
+fetch), a sixth of a whole Token/Generate request; the built-in hashes cost ~2 us.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
+import hashlib
 import hmac
+import importlib
 import json
+from collections.abc import Callable
 from typing import Any
 
-_DIGESTS = {"HS256": "sha256", "HS512": "sha512"}
+
+def _builtin_hash(name: str) -> Callable[..., Any]:
+    """CPython's own SHA-2 constructor (`_sha2` from 3.12, `_sha256`/`_sha512` before), else hashlib's."""
+    for module in ("_sha2", f"_{name}"):
+        try:
+            return getattr(importlib.import_module(module), name)
+        except (ImportError, AttributeError):
+            continue
+    return getattr(hashlib, name)
+
+
+_DIGESTS: dict[str, tuple[Callable[..., Any], int]] = {  # constructor, block size
+    "HS256": (_builtin_hash("sha256"), 64),
+    "HS512": (_builtin_hash("sha512"), 128),
+}
+
+
+@functools.lru_cache(maxsize=1024)
+def _pads(algorithm: str, key: bytes) -> tuple[Any, Any]:
+    """The inner and outer hash states of HMAC for one key (RFC 2104), ready to be copied."""
+    new, block = _DIGESTS[algorithm]
+    if len(key) > block:
+        key = new(key).digest()
+    key = key.ljust(block, b"\0")
+    return new(bytes(b ^ 0x36 for b in key)), new(bytes(b ^ 0x5C for b in key))
+
+
+def _hmac(algorithm: str, key: bytes, message: bytes) -> bytes:
+    inner_pad, outer_pad = _pads(algorithm, key)
+    inner = inner_pad.copy()
+    inner.update(message)
+    outer = outer_pad.copy()
+    outer.update(inner.digest())
+    return outer.digest()
 
 
 class TokenError(ValueError):
@@ -59,7 +100,7 @@ _KNOWN_HEADERS = {
 def encode(claims: dict[str, Any], secret: str | bytes, algorithm: str = "HS256", *, typ_first: bool = False) -> str:
     """Sign `claims` (key order kept); the header is `{"alg","typ"}`, or `{"typ","alg"}` with `typ_first`."""
     signing_input = _header(algorithm, typ_first) + b"." + _compact(claims)
-    signature = _b64(hmac.digest(_key(secret), signing_input, _DIGESTS[algorithm]))
+    signature = _b64(_hmac(algorithm, _key(secret), signing_input))
     return (signing_input + b"." + signature).decode("ascii")
 
 
@@ -87,7 +128,7 @@ def verify(token: str, secret: str | bytes, algorithm: str = "HS256") -> None:
     if _algorithm(token)[0] != algorithm:
         raise TokenError("unexpected algorithm")
     signing_input, _, signature = token.rpartition(".")
-    expected = _b64(hmac.digest(_key(secret), signing_input.encode("ascii", "replace"), _DIGESTS[algorithm]))
+    expected = _b64(_hmac(algorithm, _key(secret), signing_input.encode("ascii", "replace")))
     if not hmac.compare_digest(expected, signature.encode("ascii", "replace")):
         raise TokenError("bad signature")
 

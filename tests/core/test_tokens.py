@@ -1,0 +1,38 @@
+"""The core JWT module against independent implementations (the stdlib's hmac, PyJWT)."""
+
+from __future__ import annotations
+
+import hmac
+import os
+
+import jwt
+import pytest
+
+from emulator.core import tokens
+
+
+@pytest.mark.parametrize(("algorithm", "digest"), [("HS256", "sha256"), ("HS512", "sha512")])
+@pytest.mark.parametrize("key_length", [1, 32, 64, 65, 129, 300])
+def test_hmac_matches_the_standard_library(algorithm, digest, key_length):
+    key, message = os.urandom(key_length), os.urandom(257)
+    assert tokens._hmac(algorithm, key, message) == hmac.digest(key, message, digest)
+
+
+@pytest.mark.parametrize("algorithm", ["HS256", "HS512"])
+def test_tokens_verify_with_pyjwt_and_back(algorithm):
+    claims = {"sub": "ü-1", "exp": 2_000_000_000, "n": 3}
+    token = tokens.encode(claims, "s" * 40, algorithm)
+    assert jwt.decode(token, "s" * 40, algorithms=[algorithm]) == claims
+    foreign = jwt.encode(claims, "s" * 40, algorithm=algorithm)
+    assert tokens.decode(foreign, "s" * 40, algorithm) == claims
+
+
+def test_bad_tokens_are_refused():
+    token = tokens.encode({"a": 1}, "k" * 40)
+    for bad in ("x", "a.b", token[:-2] + "AA", token.replace(".", ". ", 1)):
+        with pytest.raises(tokens.TokenError):
+            tokens.decode(bad, "k" * 40)
+    with pytest.raises(tokens.TokenError):
+        tokens.decode(token, "other-key-0123456789012345678901")
+    with pytest.raises(tokens.TokenError):
+        tokens.verify(token, "k" * 40, "HS512")  # the wrong algorithm
