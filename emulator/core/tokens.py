@@ -104,32 +104,46 @@ def encode(claims: dict[str, Any], secret: str | bytes, algorithm: str = "HS256"
     return (signing_input + b"." + signature).decode("ascii")
 
 
-def _algorithm(token: str) -> tuple[str, dict[str, Any]]:
+def _parts(token: str) -> list[str]:
     parts = token.split(".")
     if len(parts) != 3:
         raise TokenError("not three segments")
-    try:
-        header = _KNOWN_HEADERS.get(parts[0]) or json.loads(_unb64(parts[0]))
-        data = json.loads(_unb64(parts[1]))
-    except ValueError as exc:
-        raise TokenError("segments are not JSON") from exc
-    if not isinstance(header, dict) or header.get("alg") not in _DIGESTS or not isinstance(data, dict):
+    return parts
+
+
+def _algorithm(header_segment: str) -> str:
+    header = _KNOWN_HEADERS.get(header_segment)
+    if header is None:
+        try:
+            header = json.loads(_unb64(header_segment))
+        except ValueError as exc:
+            raise TokenError("the header is not JSON") from exc
+    if not isinstance(header, dict) or header.get("alg") not in _DIGESTS:
         raise TokenError("not an HMAC-signed token")
-    return header["alg"], data
+    return header["alg"]
 
 
 def claims(token: str) -> dict[str, Any]:
     """Read the claims without verifying (to find whose key verifies the token)."""
-    return _algorithm(token)[1]
+    parts = _parts(token)
+    _algorithm(parts[0])
+    try:
+        data = json.loads(_unb64(parts[1]))
+    except ValueError as exc:
+        raise TokenError("the payload is not JSON") from exc
+    if not isinstance(data, dict):
+        raise TokenError("the payload is not an object")
+    return data
 
 
 def verify(token: str, secret: str | bytes, algorithm: str = "HS256") -> None:
     """Raise TokenError unless the token is signed with `algorithm` and `secret`."""
-    if _algorithm(token)[0] != algorithm:
+    parts = _parts(token)
+    if _algorithm(parts[0]) != algorithm:
         raise TokenError("unexpected algorithm")
-    signing_input, _, signature = token.rpartition(".")
-    expected = _b64(_hmac(algorithm, _key(secret), signing_input.encode("ascii", "replace")))
-    if not hmac.compare_digest(expected, signature.encode("ascii", "replace")):
+    signing_input = f"{parts[0]}.{parts[1]}".encode("ascii", "replace")
+    expected = _b64(_hmac(algorithm, _key(secret), signing_input))
+    if not hmac.compare_digest(expected, parts[2].encode("ascii", "replace")):
         raise TokenError("bad signature")
 
 
