@@ -125,6 +125,13 @@ def _algorithm(header_segment: str) -> str:
 
 def claims(token: str) -> dict[str, Any]:
     """Read the claims without verifying (to find whose key verifies the token)."""
+    return dict(_claims(token))  # a copy: the cached parse is shared
+
+
+@functools.lru_cache(maxsize=4096)
+def _claims(token: str) -> dict[str, Any]:
+    # Clients reuse a token until it expires (a hosted checkout calls several times with one), so
+    # the parse is memoised; a TokenError is not cached and is raised again for the same input.
     parts = _parts(token)
     _algorithm(parts[0])
     try:
@@ -138,13 +145,18 @@ def claims(token: str) -> dict[str, Any]:
 
 def verify(token: str, secret: str | bytes, algorithm: str = "HS256") -> None:
     """Raise TokenError unless the token is signed with `algorithm` and `secret`."""
+    if not _verified(token, _key(secret), algorithm):
+        raise TokenError("bad signature")
+
+
+@functools.lru_cache(maxsize=4096)
+def _verified(token: str, key: bytes, algorithm: str) -> bool:
     parts = _parts(token)
     if _algorithm(parts[0]) != algorithm:
-        raise TokenError("unexpected algorithm")
+        return False
     signing_input = f"{parts[0]}.{parts[1]}".encode("ascii", "replace")
-    expected = _b64(_hmac(algorithm, _key(secret), signing_input))
-    if not hmac.compare_digest(expected, parts[2].encode("ascii", "replace")):
-        raise TokenError("bad signature")
+    expected = _b64(_hmac(algorithm, key, signing_input))
+    return hmac.compare_digest(expected, parts[2].encode("ascii", "replace"))
 
 
 def decode(token: str, secret: str | bytes, algorithm: str = "HS256") -> dict[str, Any]:

@@ -36,3 +36,14 @@ def test_bad_tokens_are_refused():
         tokens.decode(token, "other-key-0123456789012345678901")
     with pytest.raises(tokens.TokenError):
         tokens.verify(token, "k" * 40, "HS512")  # the wrong algorithm
+
+
+def test_memoised_claims_are_copies_and_failures_are_not_remembered():
+    token = tokens.encode({"a": 1}, "k" * 64)
+    first = tokens.claims(token)
+    first["a"] = 2
+    assert tokens.claims(token) == {"a": 1}
+    for _ in range(2):  # a refused token is refused every time, with any other key too
+        with pytest.raises(tokens.TokenError):
+            tokens.verify(token, "x" * 64)
+    tokens.verify(token, "k" * 64)
