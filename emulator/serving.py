@@ -183,12 +183,12 @@ class EmbeddedServer:
 
 
 def tune_gc() -> None:
-    """Keep the garbage collector off the latency tail: start-up objects are frozen out of it, and
-    collections run less often (a request allocates thousands of short-lived objects; with the
-    default thresholds full collections over a growing state showed as 10-20 ms p99 spikes)."""
+    """Keep the garbage collector off the latency tail: start-up objects are frozen out of it and the
+    older generations are collected less often. The young generation keeps its default threshold:
+    measured, a larger one (50 000) only made each pause longer (p99 5.5 ms against 3.7-4.9 ms)."""
     gc.collect()
     gc.freeze()
-    gc.set_threshold(50_000, 50, 100)
+    gc.set_threshold(700, 50, 100)
 
 
 def serve(config: Config) -> None:
