@@ -91,10 +91,10 @@ def authenticate(call: Call) -> Tenant:
 
 
 def _scenario_options(call: Call, tenant: Tenant) -> None:
-    """Let the scenario's options (a rotated `secret`, `check_signatures`) apply to authentication too.
+    """Let a scenario bound to this project (tenant file or admin binding) reach authentication too.
 
-    The pipeline picks the scenario only after the authenticator has named the tenant; this reads the
-    same choice early (the pipeline sets it again, identically, right after).
+    The pipeline applies header and server-wide scenarios before authenticating; a tenant's own
+    scenario can only be known once the authenticator has named the tenant, which happens here.
     """
     try:
         scenario = call.runtime.scenarios.select("ecommpay", tenant, call.headers.get(SCENARIO_HEADER))

@@ -131,7 +131,7 @@ def _merge_basic_credentials(call: Call) -> None:
 def _auth_style(call: Call, tenant: Tenant | None) -> str:
     """The 401 style for this call: scenario, then tenant, then server, then default.
 
-    The pipeline picks the scenario after authenticating, so the authenticator looks it up itself.
+    A scenario bound to the tenant is only known once the tenant is, so it is looked up here.
     """
     try:
         scenario = call.runtime.scenarios.select("zai", tenant, call.headers.get(SCENARIO_HEADER))
