@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from pathlib import Path
 
@@ -43,6 +44,14 @@ def test_openapi_document(tmp_path):
     assert ref == "#/components/schemas/izipay.generate_token.response/$defs/200"
     text = json.dumps(document)
     assert '"$ref": "defs.json' not in text and "$id" not in text  # every reference points inside the document
+    refs = re.findall(r'"\$ref": "#/([^"]+)"', text)
+    assert refs
+    for ref in set(refs):  # and every one of them resolves
+        node = document
+        for part in ref.split("/"):
+            node = node[int(part)] if isinstance(node, list) else node[part.replace("~1", "/").replace("~0", "~")]
+    operations = {op["operationId"] for path in document["paths"].values() for op in path.values()}
+    assert {"izipay.generate_token", "zai.create_token_auth", "ecommpay.tokenize_card"} <= operations
 
 
 @pytest.mark.parametrize("path", REPLAYS, ids=lambda p: f"{p.parent.name}/{p.name}")
