@@ -80,3 +80,15 @@ def test_replay_reports_failures_with_exit_code(tmp_path, capsys):
 def test_replay_against_a_live_server(payemu_server, capsys):
     path = Path(data_dir("scenarios")) / "izipay" / "replay-token-expired.yaml"
     assert main(["replay", str(path), "--url", payemu_server.url]) == 0, capsys.readouterr().out
+
+
+def test_serve_refuses_an_unknown_scenario_with_a_clear_message(capsys):
+    assert main(["serve", "--port", "1", "--scenario", "izipay/nope"]) == 2
+    assert "--scenario: unknown scenario 'izipay/nope' (known: " in capsys.readouterr().err
+
+
+def test_a_tenant_bound_to_an_unknown_scenario_stops_start_up(tmp_path, capsys):
+    tenants = tmp_path / "tenants.yaml"
+    tenants.write_text('izipay:\n  - {id: "4009999", publicKey: "MyOwnPublicKey0123456", scenario: izipay/nope}\n')
+    assert main(["check", "--tenants", str(tenants)]) == 2
+    assert "tenant 4009999 of izipay: unknown scenario 'izipay/nope'" in capsys.readouterr().err

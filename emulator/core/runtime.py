@@ -11,9 +11,10 @@ from emulator.config import Config
 from emulator.core.callbacks import Callbacks
 from emulator.core.clock import Clock
 from emulator.core.contracts import Contracts
+from emulator.core.errors import ConfigError
 from emulator.core.journal import Journal
 from emulator.core.provider import Provider, TenantContext
-from emulator.core.scenarios import Catalog, Scenarios
+from emulator.core.scenarios import Catalog, Scenarios, UnknownScenario
 from emulator.core.store import MemoryStore, Store
 from emulator.core.tenants import TenantDirectory, load_tenant_entries, user_tenants
 
@@ -58,9 +59,23 @@ class Runtime:
         }
         self.callbacks = Callbacks(self.clock.now, enabled=config.callbacks)
         self.deferred_effects = False  # set by the serving adapter: latency and faults happen there
+        self._check_scenario_names()
         if config.scenario:
             self.scenarios.activate(self.scenarios.resolve(config.scenario).name)
         self.clock.on_change(self._clock_moved)
+
+    def _check_scenario_names(self) -> None:
+        """A server or tenant scenario that no file defines stops start-up, naming it."""
+        named = [("--scenario", self.config.scenario, None)] + [
+            (f"tenant {t.id} of {p}", t.scenario, p) for p, directory in self.tenants.items() for t in directory
+        ]
+        for where, name, provider in named:
+            if not name:
+                continue
+            try:
+                self.scenarios.resolve(name, provider)
+            except UnknownScenario as exc:
+                raise ConfigError(f"{where}: {exc} (known: {', '.join(self.scenarios.names())})") from None
 
     @property
     def fake(self) -> Any:
