@@ -15,6 +15,7 @@ import gc
 import io
 import logging
 import signal
+import socket
 import sys
 import threading
 from collections.abc import Callable
@@ -194,8 +195,13 @@ def tune_gc() -> None:
 def serve(config: Config) -> None:
     """Run the emulator in the foreground (the `payemu serve` command)."""
     from emulator import create_app
+    from emulator.core.errors import ConfigError
 
     app = create_app(config)
+    try:  # granian would abort with a Rust panic on a busy port: say it plainly instead
+        socket.create_server((config.host, config.port)).close()
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on {config.host}:{config.port}: {exc.strerror or exc}") from exc
     tune_gc()
     server = EmbeddedServer(app, config.host, config.port)
     print(f"payemu serving on http://{config.host}:{config.port} (admin: /__admin/health)", flush=True)

@@ -115,3 +115,15 @@ def test_sigterm_stops_cleanly(served):
     _, process = served
     process.send_signal(signal.SIGTERM)
     assert process.wait(10) == 0
+
+
+def test_busy_port_is_a_clear_error():
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "emulator", "serve", "--port", str(port)], capture_output=True, text=True, timeout=30
+        )
+    assert result.returncode == 2
+    assert f"payemu: cannot listen on 127.0.0.1:{port}" in result.stderr
