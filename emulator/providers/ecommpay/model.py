@@ -7,7 +7,9 @@ PAN: cards are recognised by a keyed fingerprint and shown by their masked numbe
 from __future__ import annotations
 
 import hashlib
+import hmac
 import itertools
+import secrets
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -106,9 +108,14 @@ def check_card(card: dict[str, Any], *, now: float) -> errors.EcommpayError | No
     return None
 
 
+# Keyed per process: a plain hash of a PAN is reversible in seconds (BIN and last four are public in
+# the masked form), so the fingerprint that makes "one token per card" work must not be.
+_FINGERPRINT_KEY = secrets.token_bytes(32)
+
+
 def fingerprint(project_id: str, pan: str) -> str:
-    """Recognise a card without keeping its number."""
-    return hashlib.sha256(f"ecommpay:{project_id}:{pan}".encode()).hexdigest()
+    """Recognise a card without keeping its number (or anything it can be recovered from)."""
+    return hmac.new(_FINGERPRINT_KEY, f"{project_id}:{pan}".encode(), hashlib.sha256).hexdigest()
 
 
 @dataclass
