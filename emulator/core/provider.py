@@ -64,7 +64,7 @@ class Provider:
     not_found: Callable[[str], ProviderError]
     method_not_allowed: Callable[[str], ProviderError]
     paths: tuple[str, ...]
-    tenants_file: Path
+    folder: Path  # the provider's package: its role files (tenants.yaml, cards.yaml, pages/) are found here
     codec: Codec = JSON
     options: Mapping[str, Any] = field(default_factory=dict)
     hosts: tuple[str, ...] = ()
@@ -72,6 +72,15 @@ class Provider:
     on_clock: Callable[[TenantContext, float], None] | None = None
     actions: Mapping[str, Callable[..., Any]] = field(default_factory=dict)  # admin-triggered: (context, **args)
     description: str = ""
+
+    @property
+    def tenants_file(self) -> Path:
+        return self.folder / "tenants.yaml"
+
+    @property
+    def pages_dir(self) -> Path:
+        """Hosted-page templates, rendered through the app's Jinja environment as `<provider>/<file>`."""
+        return self.folder / "pages"
 
     def state_actions(self) -> frozenset[str]:
         """Names a scenario's `set_state` may use: the state class's `scenario_*` methods."""
@@ -157,6 +166,7 @@ class Call(TenantContext):
         self.auth: Any = None  # what the authenticator verified (claims, session, ...), for the view
         self.rule: Rule | None = None
         self.scenario_name: str | None = None
+        self.scenario_header: str | None = self.request.environ.get(SCENARIO_ENVIRON)
         self.effects: list[str] = []
 
     @property
@@ -173,6 +183,18 @@ class Call(TenantContext):
     @property
     def query(self) -> Any:
         return self.request.args
+
+    def name_tenant(self, tenant: Tenant) -> None:
+        """For authenticators: the credentials name `tenant` (it may still be refused). The scenario
+        bound to it now applies, so its options reach the rest of authentication (a rotated secret, a
+        stricter token rule, the tenant's error style); the pipeline applies it to the call afterwards."""
+        self.tenant = tenant
+        if self.scenario_header or not self.runtime.scenarios.may_bind(tenant):
+            return
+        try:
+            self.scenario_options = self.runtime.scenarios.select(self.provider.name, tenant, None).options
+        except UnknownScenario:
+            return  # a binding to a scenario that is gone: the pipeline reports it
 
     def error(self, name: str) -> ProviderError:
         """Build a named error of the provider's catalogue."""
@@ -271,7 +293,7 @@ def _pipeline(
             call.body = codec.decode(req)
         except DecodeError as exc:
             raise provider.contract_error(call, [Violation("body", "", exc.keyword, exc.message)]) from exc
-        header = req.environ.get(SCENARIO_ENVIRON)
+        header = call.scenario_header
         try:
             # Chosen before authentication too, so a scenario's options reach the authenticator
             # (a rotated secret, a stricter token rule); a tenant binding can only apply after it.

@@ -14,7 +14,7 @@ from flask import Blueprint
 from emulator.core.errors import Reply
 from emulator.core.provider import Call, operation
 from emulator.core.tenants import Tenant
-from emulator.providers.payture import notifications, pages, wire
+from emulator.providers.payture import callbacks, pages, wire
 from emulator.providers.payture.errors import PaytureError
 from emulator.providers.payture.model import FREE_PAY, PRE_3DS, CardInput, PaytureState, Session
 
@@ -261,11 +261,11 @@ def submit_card(call: Call) -> Reply:
             delay_flag=delay_flag,
         )
     if add_page:
-        notifications.customer_add(call, state.customers.get(session.login), session, result.card, result.err_code)
+        callbacks.customer_add(call, state.customers.get(session.login), session, result.card, result.err_code)
     else:
         order = state.orders[session.order_id]
         card_name = result.card.card_name if result.card else ""
-        notifications.customer_pay(call, order, card_name=card_name, ip=session.ip, err_code=result.err_code)
+        callbacks.customer_pay(call, order, card_name=card_name, ip=session.ip, err_code=result.err_code)
     redirect_url = return_url(call, session, result.success)
     delay = int(delay_flag) if delay_flag is not None else int(call.option("redirect_delay_seconds"))
     if redirect_url and delay == 0:
@@ -374,7 +374,7 @@ def pay(call: Call) -> Reply:
         )
     saved = state.customers[order.login].cards.get(order.card_id) if order.card_id else None
     card_name = saved.card_name if saved else ""
-    notifications.customer_pay(call, order, card_name=card_name, ip=d.get("IP", ""))
+    callbacks.customer_pay(call, order, card_name=card_name, ip=d.get("IP", ""))
     return _ok("Pay", {"OrderId": order.order_id, "Amount": order.amount, "Success": "True"})
 
 
@@ -384,7 +384,7 @@ def pay_submit_3ds(call: Call) -> Reply:
     """Finish a 3-DS payment with the ACS answer: `MD` (the ThreeDSKey) and `PaRes` (inferred shape)."""
     d = _data(call)
     order = _state(call).submit_3ds(d["MD"], d["PaRes"], now=call.now)
-    notifications.customer_pay(call, order)
+    callbacks.customer_pay(call, order)
     return _ok("PaySubmit3DS", {"Success": "True", "OrderId": order.order_id, "Amount": order.amount})
 
 
@@ -429,7 +429,7 @@ def refund(call: Call) -> Reply:
     """(code, recorded) §3.9: refund all or part; attribute order as recorded."""
     p = _order_params(call)
     order = _state(call).refund(p["OrderId"], int(p["Amount"]), p.get("Password"), now=call.now)
-    notifications.customer_refund(call, order)
+    callbacks.customer_refund(call, order)
     return _ok(
         "Refund", {"VWUserLgn": "", "OrderId": order.order_id, "Success": "True", "NewAmount": order.current_amount}
     )
