@@ -130,6 +130,11 @@ class TenantContext:
                 base = f"http://{self.runtime.config.host}:{self.runtime.config.port}/"
         return base.rstrip("/") + path
 
+    def claim(self, key: str) -> None:
+        """Record that this tenant issued `key` (a session or invoice id), for `Call.owner_of`."""
+        assert self.tenant is not None, "only a named tenant can claim a key"
+        self.runtime.store.claim(self.provider.name, key, self.tenant.id)
+
     def send_callback(self, *, url: str, body: bytes, headers: dict[str, str], event: str, **delivery: Any) -> Any:
         """Queue a signed callback for this tenant, shaped by the matched scenario rule."""
         tenant_id = self.tenant.id if self.tenant else ""
@@ -195,6 +200,11 @@ class Call(TenantContext):
             self.scenario_options = self.runtime.scenarios.select(self.provider.name, tenant, None).options
         except UnknownScenario:
             return  # a binding to a scenario that is gone: the pipeline reports it
+
+    def owner_of(self, key: str) -> Tenant | None:
+        """The tenant that claimed `key` (hosted pages reached by a session id alone), or None."""
+        tenant_id = self.runtime.store.owner(self.provider.name, key) if key else None
+        return self.runtime.tenants[self.provider.name].get(tenant_id) if tenant_id is not None else None
 
     def error(self, name: str) -> ProviderError:
         """Build a named error of the provider's catalogue."""

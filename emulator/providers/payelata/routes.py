@@ -69,14 +69,10 @@ def authenticate_bearer(call: Call) -> Tenant:
 def authenticate_session(call: Call) -> Tenant:
     """Hosted pages are reached by their `cgi_…` session id alone, as a browser reaches them."""
     session = call.path_args.get("session_id") or call.query.get("pid") or (call.body or {}).get("MD")
-    store = call.runtime.store
-    for tenant_id in store.tenants(NAME):
-        state = store.peek(NAME, tenant_id)
-        if state is not None and session in state.sessions:
-            tenant = call.runtime.tenants[NAME].get(tenant_id)
-            if tenant is not None:
-                return tenant
-    raise errors.HtmlError(404, "Payment session not found.")
+    tenant = call.owner_of(str(session or ""))
+    if tenant is None:
+        raise errors.HtmlError(404, "Payment session not found.")
+    return tenant
 
 
 # -- private API ---------------------------------------------------------------------------------
@@ -103,6 +99,7 @@ def create_payment_invoice(call: Call) -> Reply:
         # (doc) §5.2: one documented example puts callback_url beside `attributes`, not in it
         callback_url=attributes.get("callback_url") or data.get("callback_url"),
     )
+    call.claim(invoice.session_id)  # the hosted pages find the account by the session id alone
     _emit(call)
     return Reply(201, invoice.to_wire())
 

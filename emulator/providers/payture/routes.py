@@ -53,16 +53,8 @@ def authenticate_terminal(call: Call) -> Tenant:
 
 
 def authenticate_session(call: Call) -> Tenant | None:
-    """Hosted pages carry only a SessionId: find the merchant that issued it (None: an error page)."""
-    session_id = str(call.body.get("SessionId") or "")
-    if not session_id:
-        return None
-    runtime = call.runtime
-    for tenant_id in runtime.store.tenants("payture"):
-        state = runtime.store.peek("payture", tenant_id)
-        if state is not None and state.find_session(session_id) is not None:
-            return runtime.tenants["payture"].get(tenant_id)
-    return None
+    """Hosted pages carry only a SessionId: the merchant that issued it (None: an error page)."""
+    return call.owner_of(str(call.body.get("SessionId") or ""))
 
 
 def authenticate_pay(call: Call) -> Tenant | None:
@@ -165,6 +157,7 @@ def init(call: Call) -> Reply:
         attempts=int(call.option("attempts_count")),
         auto_register=bool(call.option("auto_register")),
     )
+    call.claim(session.session_id)  # the hosted pages find the merchant by SessionId alone
     return _ok("Init", init_attrs(call, session, d))
 
 
