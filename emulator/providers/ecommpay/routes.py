@@ -39,7 +39,7 @@ def styled(call: Call, error: errors.EcommpayError, request_id: str | None = Non
         request_id=request_id or callbacks.request_id(call),
         project_id=_project_id(call),
         status=int(call.option("error_status")),
-        errors_array=bool(call.option("error_errors_array")),
+        errors_array=call.flag("error_errors_array"),
     )
 
 
@@ -80,7 +80,7 @@ def authenticate(call: Call) -> Tenant:
     signature = customer.get("signature")
     if signature is None or signature == "":
         raise styled(call, errors.EmptySignature("customer.signature"))  # (doc, secondary) §4.9 3262
-    if not call.option("check_signatures"):
+    if not call.flag("check_signatures"):
         return tenant  # an explicit, emulator-only switch for hand-written replays and curl sessions
     secret = str(call.option("secret") or tenant["secret"])
     if not isinstance(signature, str) or not signing.verify(body, signature, secret):
@@ -94,7 +94,7 @@ def authenticate(call: Call) -> Tenant:
 def _ack(call: Call, request_id: str) -> Reply:
     """(code) §4.6 QA stub: the synchronous acceptance; the result follows in a callback."""
     body: dict[str, Any] = {"status": STATUS_SUCCESS, "project_id": callbacks.project_id(call)}
-    if call.option("ack_payment_id"):
+    if call.flag("ack_payment_id"):
         body["payment_id"] = None
     body["request_id"] = request_id
     return Reply(200, body)

@@ -14,7 +14,7 @@ from emulator.core.errors import Reply
 from emulator.core.provider import Call, operation
 from emulator.core.tenants import Tenant
 from emulator.providers.payelata import errors, model, pages
-from emulator.providers.payelata.callbacks import flag, send_events
+from emulator.providers.payelata.callbacks import send_events
 
 bp = Blueprint("payelata", __name__)
 
@@ -95,7 +95,7 @@ def create_payment_invoice(call: Call) -> Reply:
         action_base=call.external_url(HPP_PATH),
         ttl=float(call.option("invoice_ttl")),
         duplicate_status=None if duplicate == "allow" else int(duplicate),
-        token_requires_customer=flag(call.option("token_requires_customer")),
+        token_requires_customer=call.flag("token_requires_customer"),
         # (doc) §5.2: one documented example puts callback_url beside `attributes`, not in it
         callback_url=attributes.get("callback_url") or data.get("callback_url"),
     )

@@ -155,7 +155,7 @@ def init(call: Call) -> Reply:
         terminal=call.auth["terminal"],
         lifetime_minutes=int(call.option("session_lifetime_minutes")),
         attempts=int(call.option("attempts_count")),
-        auto_register=bool(call.option("auto_register")),
+        auto_register=call.flag("auto_register"),
     )
     call.claim(session.session_id)  # the hosted pages find the merchant by SessionId alone
     return _ok("Init", init_attrs(call, session, d))
@@ -172,7 +172,7 @@ def init_attrs(call: Call, session: Session, data: dict[str, str]) -> dict[str, 
         attrs["Amount"] = data.get("Amount", "0") if call.option("add_amount") == "echo" else "0"
     attrs["SessionId"] = session.session_id
     attrs["SessionType"] = session.session_type
-    if call.option("init_extras"):
+    if call.flag("init_extras"):
         # (inferred) §3.4 recommendation, from the wrapper's example: harmless to every parser seen.
         attrs["SessionLifeTime"] = str(call.option("session_lifetime_minutes"))
         attrs["AttemptsCount"] = str(call.option("attempts_count"))
@@ -238,7 +238,7 @@ def submit_card(call: Call) -> Reply:
             )
             outcome = call.option("hosted_outcome") or None
             result = state.submit_card(
-                session_id, card, now=call.now, new_id=new_id, outcome=outcome, no_cvv=bool(call.option("no_cvv"))
+                session_id, card, now=call.now, new_id=new_id, outcome=outcome, no_cvv=call.flag("no_cvv")
             )
     except PaytureError as error:
         return pages.error_page(error.code)

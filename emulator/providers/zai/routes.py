@@ -147,7 +147,7 @@ def create_user(call: Call) -> Reply:
     callbacks.dispatch_pending(call)
     user = state.create_user(call.body or {}, now=call.now, new_id=call.fake.uuid4(), address_id=call.fake.uuid4())
     wire = user.to_wire(self_link=USERS_PATH)
-    if call.option("user_webhooks") and state.webhook_secret:
+    if call.flag("user_webhooks") and state.webhook_secret:
         callbacks.send(call, event="users.created", body={"users": user.to_wire()})  # (inferred) object-type payload
     return Reply(201, {"users": wire}, {"Location": f"/users/{user.id}"})
 
@@ -170,7 +170,7 @@ def list_users(call: Call) -> Reply:
     offset = int(call.query.get("offset", 0))
     users, total = call.state.list_users(limit=limit, offset=offset, search=call.query.get("search") or None)
     body: dict[str, Any] = {}
-    if users or call.option("empty_users_key"):
+    if users or call.flag("empty_users_key"):
         body["users"] = [user.summary() for user in users]  # (code, recorded) users_empty.yml: no key when empty
     body["meta"] = {"limit": limit, "offset": offset, "total": total}
     query = call.request.query_string.decode("latin-1")
@@ -192,7 +192,7 @@ def create_token_auth(call: Call) -> Reply:
         now=call.now,
         unknown_user_style=call.option("unknown_user_style"),
     )
-    return Reply(200, {"token_auth": issued.to_wire(timestamps=call.option("token_auth_timestamps"))})
+    return Reply(200, {"token_auth": issued.to_wire(timestamps=call.flag("token_auth_timestamps"))})
 
 
 @bp.route(SECRET_KEY_PATH, methods=["POST"], provide_automatic_options=False)
