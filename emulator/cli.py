@@ -1,4 +1,4 @@
-"""The `payemu` command: serve | check | openapi | replay."""
+"""The `payemu` command: serve | check | openapi | replay | new-provider."""
 
 from __future__ import annotations
 
@@ -106,6 +106,22 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_new_provider(args: argparse.Namespace) -> int:
+    from emulator.scaffold import new_provider
+
+    root = Path(args.root)
+    if not (root / "emulator" / "providers").is_dir():
+        raise ConfigError(f"{root}: not a payemu checkout (no emulator/providers/)")
+    try:
+        written = new_provider(root, args.name)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    for path in written:
+        print(f"wrote {path.relative_to(root)}")
+    print(f"registered {args.name} in emulator/providers/__init__.py; next: docs/architecture.md#adding-a-provider")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="payemu", description="Sandbox emulator of payment-provider APIs.")
     commands = root.add_subparsers(dest="command", required=True)
@@ -139,6 +155,11 @@ def parser() -> argparse.ArgumentParser:
     replay.add_argument("--url", help="run against a live emulator instead of an in-process app")
     common(replay)
     replay.set_defaults(run=cmd_replay)
+
+    scaffold = commands.add_parser("new-provider", help="write a new provider folder with the fixed file roles")
+    scaffold.add_argument("name", help="the provider's name: lower-case letters, digits and _")
+    scaffold.add_argument("--root", default=".", help="the repository checkout to write into (default: .)")
+    scaffold.set_defaults(run=cmd_new_provider)
     return root
 
 
