@@ -34,6 +34,7 @@ def _config(args: argparse.Namespace) -> Config:
         tenants_file=Path(args.tenants) if getattr(args, "tenants", None) else None,
         open_tenants=True if getattr(args, "open_tenants", False) else None,
         external_url=getattr(args, "external_url", None),
+        store=getattr(args, "store", None),
         options=_options(getattr(args, "option", None) or []) or None,
     )
 
@@ -138,6 +139,9 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--strict", action="store_true", help="validate every response against its contract")
     serve.add_argument("--open-tenants", action="store_true", help="admit unknown well-formed credentials")
     serve.add_argument("--external-url", help="base URL clients use to reach this server (hosted pages)")
+    serve.add_argument(
+        "--store", help="where state lives: memory (default), sqlite:///<path>, redis://<host>:<port>/<db>"
+    )
     common(serve)
     serve.set_defaults(run=cmd_serve)
 

@@ -33,6 +33,7 @@ class Config:
     external_url: str | None = None  # base URL for hosted pages and redirects, when behind a proxy
     callbacks: bool = True  # deliver callbacks (off: queue them in the outbox only)
     max_body_bytes: int = 1024 * 1024
+    store: str = "memory"  # memory | sqlite:///<path> | redis://<host>:<port>/<db> (core/store.py)
     contracts_dir: Path = field(default_factory=lambda: data_dir("contracts"))
     scenarios_dir: Path = field(default_factory=lambda: data_dir("scenarios"))
     options: dict[str, Any] = field(default_factory=dict)  # "provider.option" -> value

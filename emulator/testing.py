@@ -5,6 +5,8 @@ Fixtures:
   payemu_server   — the live server (`.url`, `.app`, `.runtime`), reset before each test.
   payemu_admin    — the admin API of that server: clock, scenarios, journal, callbacks, state.
   payemu_receiver — a local HTTP endpoint that records the callbacks it receives.
+  payemu_redis    — a real redis-server on a free loopback port, persistence off (its URL); skips when
+                    redis-server is not installed.
   payemu_browser  — headless Chromium (selenium + the system's chromium/chromedriver) for hosted pages;
                     skips with the reason when either is missing.
 """
@@ -200,6 +202,52 @@ CHROMIUM_FLAGS = (
     "--disable-sync",
     "--no-first-run",
 )
+
+
+def free_port() -> int:
+    """A TCP port that was free on 127.0.0.1 a moment ago."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def payemu_redis() -> Iterator[str]:
+    """Start redis-server on 127.0.0.1 and a free port (no RDB, no AOF); yield `redis://127.0.0.1:<port>/0`."""
+    import shutil
+    import socket
+    import subprocess
+    import time
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed (Debian package redis-server; .ci/run installs it)")
+    port = free_port()
+    args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    process = subprocess.Popen([*args, "--daemonize", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+                sock.sendall(b"PING\r\n")
+                if sock.recv(16).startswith(b"+PONG"):
+                    break
+        except OSError:
+            pass
+        if time.monotonic() > deadline or process.poll() is not None:
+            process.kill()
+            raise RuntimeError(f"redis-server did not start on port {port}")
+        time.sleep(0.02)
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 @pytest.fixture(scope="module")

@@ -385,7 +385,7 @@ def _handle(runtime: Runtime, call: Call, view: Callable[[Call], Reply], then: M
     if tenant is None:
         return view(call)
     provider = call.provider
-    with runtime.store.open(provider.name, tenant.id, lambda: provider.state_class(tenant)) as state:
+    with runtime.store.open(provider.name, tenant.id) as state:
         call.state = state
         for action, args in (then.get("set_state") or {}).items():
             getattr(state, f"scenario_{action}")(now=call.now, **(args or {}))

@@ -15,7 +15,7 @@ from emulator.core.errors import ConfigError
 from emulator.core.journal import Journal
 from emulator.core.provider import Provider, TenantContext
 from emulator.core.scenarios import Catalog, Scenarios, UnknownScenario
-from emulator.core.store import MemoryStore, Store
+from emulator.core.store import Store, open_store
 from emulator.core.tenants import TenantDirectory, load_tenant_entries, user_tenants
 
 _UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48)) & ((1 << 128) - 1)
@@ -30,7 +30,6 @@ class Runtime:
         self.providers = {p.name: p for p in providers}
         self.operations = operations
         self.clock = Clock()
-        self.store: Store = MemoryStore()
         self.journal = Journal(config.journal_size)
         self._fake: Any = None
         self.random = random.Random()
@@ -57,6 +56,7 @@ class Runtime:
             )
             for p in providers
         }
+        self.store: Store = open_store(config.store, {p.name: p.state_class for p in providers}, self._tenant_of)
         self.callbacks = Callbacks(self.clock.now, enabled=config.callbacks)
         self.deferred_effects = False  # set by the serving adapter: latency and faults happen there
         self._check_scenario_names()
@@ -76,6 +76,9 @@ class Runtime:
                 self.scenarios.resolve(name, provider)
             except UnknownScenario as exc:
                 raise ConfigError(f"{where}: {exc} (known: {', '.join(self.scenarios.names())})") from None
+
+    def _tenant_of(self, provider: str, tenant_id: str) -> Any:
+        return self.tenants[provider].get(tenant_id)
 
     @property
     def fake(self) -> Any:
@@ -119,7 +122,7 @@ class Runtime:
         """Run an admin action with the tenant's state held under its lock."""
         provider = self.providers[provider_name]
         context = TenantContext(self, provider, tenant, self.clock.now())
-        with self.store.open(provider_name, tenant.id, lambda: provider.state_class(tenant)) as state:
+        with self.store.open(provider_name, tenant.id) as state:
             context.state = state
             return handler(context, **args)
 
@@ -133,7 +136,7 @@ class Runtime:
                 if tenant is None:
                     continue
                 context = TenantContext(self, provider, tenant, now)
-                with self.store.open(provider.name, tenant_id, lambda t=tenant, p=provider: p.state_class(t)) as state:
+                with self.store.open(provider.name, tenant_id) as state:
                     context.state = state
                     provider.on_clock(context, now)
 

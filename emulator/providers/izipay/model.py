@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -67,7 +66,12 @@ class IzipayState:
     expired_before: int = 0  # tokens issued before this second are expired (scenario expire_tokens)
     revoked_before: int = 0  # tokens issued before this second are refused (scenario revoke_tokens)
     deposits: dict[str, Deposit] = field(default_factory=dict)
-    batches: itertools.count = field(default_factory=lambda: itertools.count(1243))
+    next_batch: int = 1243
+
+    def _take_batch(self) -> int:
+        """The next deposit batch number."""
+        number, self.next_batch = self.next_batch, self.next_batch + 1
+        return number
 
     @property
     def signing_key(self) -> str:
@@ -132,7 +136,7 @@ class IzipayState:
             currency=str(order["currency"]),
             unique_id=str(order["uniqueId"]),
             authorization_code=str(order["authorizationCode"]),
-            batch_number=str(next(self.batches)),
+            batch_number=str(self._take_batch()),
             deposited_at=now,
         )
         self.deposits[number] = record

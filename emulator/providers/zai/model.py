@@ -203,16 +203,16 @@ def token_type_for_wire(raw: Any, case: str) -> str:
     return text if case == "as_sent" else text.lower()
 
 
+@dataclass
 class ZaiState:
     """One marketplace's users, token auths and webhook secret."""
 
-    def __init__(self, tenant: Tenant) -> None:
-        self.tenant = tenant
-        self.users: dict[str, User] = {}  # insertion order = creation order, as the recorded list
-        self.token_auths: dict[str, TokenAuth] = {}
-        self.webhook_secret: str | None = None
-        self.pending_webhooks: list[PendingWebhook] = []
-        self.access_tokens_issued = 0
+    tenant: Tenant
+    users: dict[str, User] = field(default_factory=dict)  # insertion order = creation order, as recorded
+    token_auths: dict[str, TokenAuth] = field(default_factory=dict)
+    webhook_secret: str | None = None
+    pending_webhooks: list[PendingWebhook] = field(default_factory=list)
+    access_tokens_issued: int = 0
 
     # -- users (§1.4) ------------------------------------------------------------------------------
 
