@@ -43,22 +43,6 @@ def secret_of(context: TenantContext) -> str:
     return str(context.option("secret") or context.tenant["secret"])
 
 
-def callback_url(context: TenantContext) -> str | None:
-    """The state's run-time override, then the `callback_url` option, then the tenant file's URL."""
-    override = getattr(context.state, "callback_url", None)
-    configured = context.option("callback_url")
-    return override or configured or (context.tenant.get("callback_url") if context.tenant else None)
-
-
-def retry_delays(context: TenantContext) -> tuple[float, ...] | None:
-    raw = context.option("callback_retry_delays")
-    if raw is None:
-        return None
-    if isinstance(raw, str):
-        return tuple(float(part) for part in raw.split(",") if part.strip())
-    return tuple(float(part) for part in raw)
-
-
 def token_event(
     context: TenantContext,
     *,
@@ -119,15 +103,13 @@ def signed(context: TenantContext, body: dict[str, Any]) -> dict[str, Any]:
 
 def send(context: TenantContext, body: dict[str, Any], event: str) -> Any:
     """Sign and queue one callback to the project's URL; nothing is sent when no URL is configured."""
-    url = callback_url(context)
+    url = context.callback_url(getattr(context.state, "callback_url", None))  # a run-time override first
     if not url:
         return None
-    delivery: dict[str, Any] = {"success_codes": (200,)}  # (doc) the merchant must answer 200 OK
-    delays = retry_delays(context)
-    if delays is not None:
-        delivery["retry_delays"] = delays
     payload = php_json(signed(context, body))
-    return context.send_callback(url=url, body=payload, headers=dict(CALLBACK_HEADERS), event=event, **delivery)
+    return context.send_callback(
+        url=url, body=payload, headers=dict(CALLBACK_HEADERS), event=event, success_codes=(200,)
+    )  # (doc) the merchant must answer 200 OK
 
 
 def expire_and_notify(context: TenantContext, now: float) -> int:

@@ -13,7 +13,6 @@ from flask import Blueprint
 
 from emulator.core.errors import Reply
 from emulator.core.provider import Call, operation
-from emulator.core.scenarios import SCENARIO_HEADER
 from emulator.core.tenants import Tenant
 from emulator.providers.ecommpay import callbacks, errors, model, signing
 
@@ -40,7 +39,7 @@ def styled(call: Call, error: errors.EcommpayError, request_id: str | None = Non
         request_id=request_id or callbacks.request_id(call),
         project_id=_project_id(call),
         status=int(call.option("error_status")),
-        errors_array=bool(call.option("error_errors_array")),
+        errors_array=call.flag("error_errors_array"),
     )
 
 
@@ -77,30 +76,16 @@ def authenticate(call: Call) -> Tenant:
     )
     if tenant is None:
         raise styled(call, errors.ProjectNotFound("customer.project_id"))  # (doc, secondary) §4.9 2442
-    call.tenant = tenant  # so the project's own options style the errors below
-    _scenario_options(call, tenant)
+    call.name_tenant(tenant)  # so the project's own options (and bound scenario) style the errors below
     signature = customer.get("signature")
     if signature is None or signature == "":
         raise styled(call, errors.EmptySignature("customer.signature"))  # (doc, secondary) §4.9 3262
-    if not call.option("check_signatures"):
+    if not call.flag("check_signatures"):
         return tenant  # an explicit, emulator-only switch for hand-written replays and curl sessions
     secret = str(call.option("secret") or tenant["secret"])
     if not isinstance(signature, str) or not signing.verify(body, signature, secret):
         raise styled(call, errors.InvalidSignature("customer.signature"))  # (doc, secondary) §4.9 3261
     return tenant
-
-
-def _scenario_options(call: Call, tenant: Tenant) -> None:
-    """Let a scenario bound to this project (tenant file or admin binding) reach authentication too.
-
-    The pipeline applies header and server-wide scenarios before authenticating; a tenant's own
-    scenario can only be known once the authenticator has named the tenant, which happens here.
-    """
-    try:
-        scenario = call.runtime.scenarios.select("ecommpay", tenant, call.headers.get(SCENARIO_HEADER))
-    except KeyError:
-        return  # an unknown scenario name fails in the pipeline, as for every provider
-    call.scenario_options = scenario.options
 
 
 # -- operations ----------------------------------------------------------------------------------
@@ -109,7 +94,7 @@ def _scenario_options(call: Call, tenant: Tenant) -> None:
 def _ack(call: Call, request_id: str) -> Reply:
     """(code) §4.6 QA stub: the synchronous acceptance; the result follows in a callback."""
     body: dict[str, Any] = {"status": STATUS_SUCCESS, "project_id": callbacks.project_id(call)}
-    if call.option("ack_payment_id"):
+    if call.flag("ack_payment_id"):
         body["payment_id"] = None
     body["request_id"] = request_id
     return Reply(200, body)

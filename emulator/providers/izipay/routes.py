@@ -92,7 +92,7 @@ def search_installments(call: Call) -> Reply:
     token_id = _accept_token(call)
     bin_number = call.body["bin"]
     info = call.state.installments(bin_number, model.BINS)
-    call.state.consume(token_id, single_use=call.option("single_use_tokens"))
+    call.state.consume(token_id, single_use=call.flag("single_use_tokens"))
     language = call.body.get("language") or "ESP"
     message, friendly = SEARCH_MESSAGES[(call.option("environment"), language)]
     body = {
@@ -118,7 +118,7 @@ def deposit(call: Call) -> Reply:
     token_id = _accept_token(call)
     order = call.body["order"]
     record = call.state.deposit(order, now=call.now)
-    call.state.consume(token_id, single_use=call.option("single_use_tokens"))
+    call.state.consume(token_id, single_use=call.flag("single_use_tokens"))
     message = DEPOSIT_MESSAGES[call.body.get("language") or "ESP"]
     body = {
         "header": errors.header_block(call.now, call.now + 0.198, millis_as_string=True),
@@ -146,8 +146,8 @@ def deposit(call: Call) -> Reply:
 
 def _accept_token(call: Call) -> str:
     """Check the bearer token for this call (not yet counted as used) and the merchant it names."""
-    token_id = call.state.check_token(call.auth, now=call.now, single_use=call.option("single_use_tokens"))
-    if call.option("check_transaction_id") and call.headers.get("transactionId") != call.auth.get("transactionId"):
+    token_id = call.state.check_token(call.auth, now=call.now, single_use=call.flag("single_use_tokens"))
+    if call.flag("check_transaction_id") and call.headers.get("transactionId") != call.auth.get("transactionId"):
         raise errors.TokenRejected()  # (inferred) §2.7 q3: off by default
     if call.body["merchantCode"] != call.tenant.id:
         dev = call.option("environment") == "dev"

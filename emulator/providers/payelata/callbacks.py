@@ -15,18 +15,10 @@ STAGGER_MS = 25
 RETRY_STEP_SECONDS = 60.0  # (doc) §5.5: the n-th retry comes n minutes after the previous attempt
 
 
-def flag(value: Any) -> bool:
-    """Read a boolean option that may come from the command line as text."""
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    return bool(value)
-
-
 def retry_delays(context: TenantContext) -> tuple[float, ...]:
-    """(doc) §5.5: linearly increasing, up to 100 attempts; scaled by the `callback_retry_scale` option."""
-    scale = float(context.option("callback_retry_scale"))
+    """(doc) §5.5: linearly increasing, up to 100 attempts (the core applies `callback_retry_scale`)."""
     attempts = int(context.option("callback_max_attempts"))
-    return tuple(RETRY_STEP_SECONDS * step * scale for step in range(1, attempts))
+    return tuple(RETRY_STEP_SECONDS * step for step in range(1, attempts))
 
 
 def encode(wire: dict[str, Any]) -> bytes:
@@ -38,18 +30,18 @@ def send_events(context: TenantContext, events: list[Event], *, batch: bool = Fa
     tenant = context.tenant
     if tenant is None or not events:
         return 0
-    if batch or flag(context.option("callback_batching")):
+    if batch or context.flag("callback_batching"):
         latest: dict[str, Event] = {}
         for event in events:  # (doc) §5.5: close changes of one object are batched, latest state wins
             latest.pop(event.invoice_id, None)
             latest[event.invoice_id] = event
         events = list(latest.values())
-    final_only = flag(context.option("callback_final_only"))
-    strip_card = flag(context.option("callback_strip_card"))
+    final_only = context.flag("callback_final_only")
+    strip_card = context.flag("callback_strip_card")
     sent = 0
     effects = dict(context.callback_effects)
     for event in events:
-        url = event.callback_url or tenant.get("callback_url")
+        url = context.callback_url(event.callback_url)
         if not url or (final_only and event.status not in FINAL):
             continue
         wire = event.wire

@@ -12,10 +12,11 @@ import hashlib
 import re
 import string
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from emulator.core import tokens
-from emulator.core.cards import luhn_valid, mask_pan
+from emulator.core.cards import TestCard, TestCards, luhn_valid, mask_pan
 from emulator.core.tenants import Tenant
 from emulator.providers.payelata import errors
 
@@ -33,13 +34,8 @@ FINAL = frozenset({PROCESSED, PROCESS_FAILED, EXPIRED, "terminated", "refunded",
 OK = "ok"
 AUTH_3DS_REQUIRED = "auth_3ds_required"
 
-# (doc) §5.4, test-card-numbers.md: card -> (brand, 3-DS enrolled, succeeds).
-TEST_CARDS = {
-    "5123817234060000": ("mastercard", True, True),
-    "5519283812030000": ("mastercard", False, True),
-    "4412397212080000": ("visa", True, False),
-    "4302912837020000": ("visa", False, False),
-}
+# (doc) §5.4, test-card-numbers.md: the test connector's cards, with brand and 3-DS enrolment.
+TEST_CARDS = TestCards.load(Path(__file__).with_name("cards.yaml"))
 ISSUERS = {"512381": "FIRST DATA CORPORATION"}  # (doc) §5.5 payload example; others (inferred)
 PENDING_EXPIRY = "0777"  # (doc) pending; auth_3ds_required on a 3-DS card
 # (doc) test-card-numbers.md: MMYY on a failing card selects the resolution; anything else general_fatal_error.
@@ -101,9 +97,9 @@ class Card:
 
     @classmethod
     def from_pan(cls, pan: str, holder: str, month: int, year: int) -> Card:
-        known = TEST_CARDS.get(pan)
+        known = TEST_CARDS.find(pan)
         brand = (
-            known[0]
+            known.brand
             if known
             else {"4": "visa", "5": "mastercard", "2": "mastercard", "3": "amex"}.get(pan[0], "unknown")
         )
@@ -119,11 +115,8 @@ class Card:
         )
 
     @property
-    def test_card(self) -> tuple[str, bool, bool] | None:
-        for pan, info in TEST_CARDS.items():
-            if pan[:6] == self.first and pan[-4:] == self.last:
-                return info
-        return None
+    def test_card(self) -> TestCard | None:
+        return TEST_CARDS.find_masked(self.first, self.last)
 
     def to_wire(self) -> dict[str, Any]:
         """(doc) §5.5 `payment_card`, in the documented key order."""
@@ -153,10 +146,9 @@ def card_outcome(card: Card, now_year: int, now_month: int) -> Outcome:
     expiry = card.expiry_month + card.expiry_year
     info = card.test_card
     if info is not None:
-        _brand, three_ds, succeeds = info
         if expiry == PENDING_EXPIRY:
-            return Outcome("3ds", AUTH_3DS_REQUIRED) if three_ds else Outcome("pending")
-        if succeeds:
+            return Outcome("3ds", AUTH_3DS_REQUIRED) if info.three_ds else Outcome("pending")
+        if info.outcome == "success":
             return Outcome("processed")
         return Outcome("failed", FAIL_EXPIRY.get(expiry, GENERAL_FAILURE))
     year = 2000 + int(card.expiry_year)
@@ -442,7 +434,9 @@ class PayelataState:
         self._move(invoice, PROCESS_PENDING, OK, now)
         if outcome.kind == "3ds":
             invoice.awaiting_3ds = (
-                Outcome("processed") if (card.test_card or (0, 0, True))[2] else Outcome("failed", GENERAL_FAILURE)
+                Outcome("processed")
+                if card.test_card is None or card.test_card.outcome == "success"
+                else Outcome("failed", GENERAL_FAILURE)
             )
             self._move(invoice, PROCESS_PENDING, AUTH_3DS_REQUIRED, now)
         elif outcome.kind == "pending":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from flask import Blueprint, render_template
+from flask import Blueprint
 
 from emulator.core import tokens
 from emulator.core.clock import to_datetime
@@ -13,10 +13,10 @@ from emulator.core.codecs import FormCodec
 from emulator.core.errors import Reply
 from emulator.core.provider import Call, operation
 from emulator.core.tenants import Tenant
-from emulator.providers.payelata import errors, model
-from emulator.providers.payelata.callbacks import flag, send_events
+from emulator.providers.payelata import errors, model, pages
+from emulator.providers.payelata.callbacks import send_events
 
-bp = Blueprint("payelata", __name__, template_folder="templates")
+bp = Blueprint("payelata", __name__)
 
 NAME = "payelata"
 INVOICES = "/payment-invoices"
@@ -25,7 +25,6 @@ SALE_PATH = "/payment/sale"
 HPP_PATH = "/hpp/"
 ACS_PATH = "/acs/"
 COMPLETE_AUTH_PATH = "/complete-auth"  # (doc) §5.3: TermUrl `…/complete-auth?pid=…`
-HTML = "text/html; charset=utf-8"
 FORM = FormCodec()
 
 
@@ -70,14 +69,10 @@ def authenticate_bearer(call: Call) -> Tenant:
 def authenticate_session(call: Call) -> Tenant:
     """Hosted pages are reached by their `cgi_…` session id alone, as a browser reaches them."""
     session = call.path_args.get("session_id") or call.query.get("pid") or (call.body or {}).get("MD")
-    store = call.runtime.store
-    for tenant_id in store.tenants(NAME):
-        state = store.peek(NAME, tenant_id)
-        if state is not None and session in state.sessions:
-            tenant = call.runtime.tenants[NAME].get(tenant_id)
-            if tenant is not None:
-                return tenant
-    raise errors.HtmlError(404, "Payment session not found.")
+    tenant = call.owner_of(str(session or ""))
+    if tenant is None:
+        raise errors.HtmlError(404, "Payment session not found.")
+    return tenant
 
 
 # -- private API ---------------------------------------------------------------------------------
@@ -100,10 +95,11 @@ def create_payment_invoice(call: Call) -> Reply:
         action_base=call.external_url(HPP_PATH),
         ttl=float(call.option("invoice_ttl")),
         duplicate_status=None if duplicate == "allow" else int(duplicate),
-        token_requires_customer=flag(call.option("token_requires_customer")),
+        token_requires_customer=call.flag("token_requires_customer"),
         # (doc) §5.2: one documented example puts callback_url beside `attributes`, not in it
         callback_url=attributes.get("callback_url") or data.get("callback_url"),
     )
+    call.claim(invoice.session_id)  # the hosted pages find the account by the session id alone
     _emit(call)
     return Reply(201, invoice.to_wire())
 
@@ -200,22 +196,6 @@ def sale_wire(call: Call, invoice: model.Invoice) -> dict[str, Any]:
 # -- hosted payment page and 3-DS page (emulator-rendered HTML) ----------------------------------
 
 
-def _page(template: str, status: int = 200, **context: Any) -> Reply:
-    html = render_template(f"payelata/{template}", **context)
-    return Reply(status, raw=html.encode("utf-8"), content_type=HTML)
-
-
-def _result_page(call: Call, invoice: model.Invoice) -> Reply:
-    urls = invoice.return_urls or {}
-    if invoice.status == model.PROCESSED:
-        back = urls.get("success") or invoice.return_url
-    elif invoice.status == model.PROCESS_FAILED:
-        back = urls.get("fail") or invoice.return_url
-    else:
-        back = urls.get("pending") or invoice.return_url
-    return _page("result.html", invoice=invoice, return_url=back)
-
-
 @bp.route(HPP_PATH + "<session_id>", methods=["GET"], provide_automatic_options=False)
 @operation("hosted_payment_page", auth=authenticate_session, codec=FORM)
 def hosted_payment_page(call: Call) -> Reply:
@@ -224,8 +204,8 @@ def hosted_payment_page(call: Call) -> Reply:
     invoice = call.state.by_session(call.path_args["session_id"], call.now)
     _emit(call)
     if invoice.status not in model.PAYABLE or invoice.sale_started:
-        return _result_page(call, invoice)
-    return _page("hpp.html", invoice=invoice, action=call.external_url(HPP_PATH + invoice.session_id), error=None)
+        return pages.result_page(invoice)
+    return pages.card_form(invoice, action=call.external_url(HPP_PATH + invoice.session_id))
 
 
 @bp.route(HPP_PATH + "<session_id>", methods=["POST"], provide_automatic_options=False)
@@ -239,13 +219,13 @@ def submit_hosted_payment_page(call: Call) -> Reply:
         _run_sale(call, invoice, fields)
     except errors.PayelataError as error:
         if invoice.status not in model.PAYABLE or invoice.sale_started:
-            return _result_page(call, invoice)
+            return pages.result_page(invoice)
         action = call.external_url(HPP_PATH + invoice.session_id)
-        return _page("hpp.html", 422, invoice=invoice, action=action, error=error.message)
+        return pages.card_form(invoice, action=action, error=error.message)
     if invoice.awaiting_3ds is not None:
         payload = auth_payload(call, invoice)
-        return _page("redirect.html", action=payload["action"], params=payload["params"])
-    return _result_page(call, invoice)
+        return pages.auto_post(payload["action"], payload["params"])
+    return pages.result_page(invoice)
 
 
 @bp.route(ACS_PATH + "<session_id>", methods=["GET", "POST"], provide_automatic_options=False)
@@ -255,9 +235,9 @@ def acs_page(call: Call) -> Reply:
     call.state.sweep(call.now, call.fake)
     invoice = call.state.by_session(call.path_args["session_id"], call.now)
     if invoice.awaiting_3ds is None:
-        return _result_page(call, invoice)
+        return pages.result_page(invoice)
     term_url = call.body.get("TermUrl") or call.external_url(f"{COMPLETE_AUTH_PATH}?pid={invoice.session_id}")
-    return _page("acs.html", invoice=invoice, term_url=term_url, md=call.body.get("MD") or invoice.session_id)
+    return pages.acs_challenge(invoice, term_url=term_url, md=call.body.get("MD") or invoice.session_id)
 
 
 @bp.route(COMPLETE_AUTH_PATH, methods=["POST"], provide_automatic_options=False)
@@ -268,10 +248,10 @@ def complete_auth(call: Call) -> Reply:
     session = call.query.get("pid") or call.body.get("MD")
     invoice = call.state.by_session(session, call.now)
     if invoice.awaiting_3ds is None:
-        return _result_page(call, invoice)
+        return pages.result_page(invoice)
     call.state.complete_3ds(invoice, call.body.get("PaRes") == "AUTHENTICATED", now=call.now, fake=call.fake)
     _emit(call)
-    return _result_page(call, invoice)
+    return pages.result_page(invoice)
 
 
 def _emit(call: Call) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from emulator.core.contracts import Violation
 from emulator.core.provider import Call, Provider
-from emulator.providers.payture import behind, errors  # behind: registers the V21 routes on the blueprint
+from emulator.providers.payture import errors, routes_behind  # routes_behind: registers the V21 routes
 from emulator.providers.payture.model import PaytureState
 from emulator.providers.payture.routes import bp
 from emulator.providers.payture.wire import PaytureCodec
@@ -38,7 +38,7 @@ def contract_error(call: Call, violations: list[Violation]) -> errors.ProviderEr
     if call.operation in WRAPPER_OPERATIONS:
         first = violations[0]
         where = f"{first.location}.{first.field}" if first.field else first.location
-        message = behind.MSG_NO_LIST if call.operation == "v21_finalise" else errors.WrapperError.FAILED
+        message = routes_behind.MSG_NO_LIST if call.operation == "v21_finalise" else errors.WrapperError.FAILED
         return errors.WrapperError(message, detail=f"{where}: {first.message}")
     return errors.PaytureError("WRONG_PARAMS")
 
@@ -48,13 +48,13 @@ PROVIDER = Provider(
     description="Payture EWallet (vwapi) with its hosted Add/Pay pages, and the behind-API V21 wrapper",
     blueprint=bp,
     state_class=PaytureState,
-    authenticate=behind.authenticate_wrapper,  # every view names its own; see routes.py
+    authenticate=routes_behind.authenticate_wrapper,  # every view names its own; see routes.py
     errors=errors.CATALOGUE,
     contract_error=contract_error,
     not_found=lambda path: errors.NotFound(path),
     method_not_allowed=lambda method: errors.MethodNotAllowed(method),
     paths=("/vwapi/",),
-    tenants_file=Path(__file__).with_name("tenants.yaml"),
+    folder=Path(__file__).parent,
     codec=PaytureCodec(),
     options=OPTIONS,
     hosts=("sandbox.payture.com", "sandbox3.payture.com", "secure.payture.com"),

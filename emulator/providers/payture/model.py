@@ -11,9 +11,10 @@ from calendar import monthrange
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from emulator.core.cards import card_outcome, luhn_valid, mask_pan
+from emulator.core.cards import TestCards, luhn_valid, mask_pan
 from emulator.core.tenants import Tenant
 from emulator.providers.payture.errors import PaytureError
 
@@ -37,7 +38,8 @@ NEW, PRE_3DS, AUTHORIZED, CHARGED, VOIDED, REFUNDED, REJECTED = (
     "Rejected",
 )
 
-# (inferred) §3.5: what a test card's outcome becomes in Payture's vocabulary (core/cards.py TEST_CARDS).
+TEST_CARDS = TestCards.load(Path(__file__).with_name("cards.yaml"))
+# (inferred) §3.5: what a test card's outcome (cards.yaml) becomes in Payture's vocabulary.
 OUTCOME_ERRCODES = {
     "decline": "ISSUER_FAIL",
     "insufficient_funds": "AMOUNT_EXCEED",
@@ -288,7 +290,7 @@ class PaytureState:
         """Apply a card typed on the hosted page: validate it, then let the test card decide (§3.5)."""
         session = self.open_session(session_id, now=now)
         problem = validate_card(card, now)
-        decided = outcome or card_outcome(card.pan)
+        decided = outcome or TEST_CARDS.outcome(card.pan)
         if problem is None and decided in OUTCOME_ERRCODES:
             problem = OUTCOME_ERRCODES[decided]
         if problem is not None:
@@ -372,7 +374,7 @@ class PaytureState:
             if card is None:
                 raise PaytureError("WRONG_PARAMS")
             problem = validate_card(card, now)
-            decided = card_outcome(card.pan)
+            decided = TEST_CARDS.outcome(card.pan)
             if problem is None and decided in OUTCOME_ERRCODES:
                 problem = OUTCOME_ERRCODES[decided]
             if problem:

@@ -14,7 +14,7 @@ from flask import Blueprint
 from emulator.core.errors import Reply
 from emulator.core.provider import Call, operation
 from emulator.core.tenants import Tenant
-from emulator.providers.payture import notifications, pages, wire
+from emulator.providers.payture import callbacks, pages, wire
 from emulator.providers.payture.errors import PaytureError
 from emulator.providers.payture.model import FREE_PAY, PRE_3DS, CardInput, PaytureState, Session
 
@@ -53,16 +53,8 @@ def authenticate_terminal(call: Call) -> Tenant:
 
 
 def authenticate_session(call: Call) -> Tenant | None:
-    """Hosted pages carry only a SessionId: find the merchant that issued it (None: an error page)."""
-    session_id = str(call.body.get("SessionId") or "")
-    if not session_id:
-        return None
-    runtime = call.runtime
-    for tenant_id in runtime.store.tenants("payture"):
-        state = runtime.store.peek("payture", tenant_id)
-        if state is not None and state.find_session(session_id) is not None:
-            return runtime.tenants["payture"].get(tenant_id)
-    return None
+    """Hosted pages carry only a SessionId: the merchant that issued it (None: an error page)."""
+    return call.owner_of(str(call.body.get("SessionId") or ""))
 
 
 def authenticate_pay(call: Call) -> Tenant | None:
@@ -163,8 +155,9 @@ def init(call: Call) -> Reply:
         terminal=call.auth["terminal"],
         lifetime_minutes=int(call.option("session_lifetime_minutes")),
         attempts=int(call.option("attempts_count")),
-        auto_register=bool(call.option("auto_register")),
+        auto_register=call.flag("auto_register"),
     )
+    call.claim(session.session_id)  # the hosted pages find the merchant by SessionId alone
     return _ok("Init", init_attrs(call, session, d))
 
 
@@ -179,7 +172,7 @@ def init_attrs(call: Call, session: Session, data: dict[str, str]) -> dict[str, 
         attrs["Amount"] = data.get("Amount", "0") if call.option("add_amount") == "echo" else "0"
     attrs["SessionId"] = session.session_id
     attrs["SessionType"] = session.session_type
-    if call.option("init_extras"):
+    if call.flag("init_extras"):
         # (inferred) §3.4 recommendation, from the wrapper's example: harmless to every parser seen.
         attrs["SessionLifeTime"] = str(call.option("session_lifetime_minutes"))
         attrs["AttemptsCount"] = str(call.option("attempts_count"))
@@ -245,7 +238,7 @@ def submit_card(call: Call) -> Reply:
             )
             outcome = call.option("hosted_outcome") or None
             result = state.submit_card(
-                session_id, card, now=call.now, new_id=new_id, outcome=outcome, no_cvv=bool(call.option("no_cvv"))
+                session_id, card, now=call.now, new_id=new_id, outcome=outcome, no_cvv=call.flag("no_cvv")
             )
     except PaytureError as error:
         return pages.error_page(error.code)
@@ -261,11 +254,11 @@ def submit_card(call: Call) -> Reply:
             delay_flag=delay_flag,
         )
     if add_page:
-        notifications.customer_add(call, state.customers.get(session.login), session, result.card, result.err_code)
+        callbacks.customer_add(call, state.customers.get(session.login), session, result.card, result.err_code)
     else:
         order = state.orders[session.order_id]
         card_name = result.card.card_name if result.card else ""
-        notifications.customer_pay(call, order, card_name=card_name, ip=session.ip, err_code=result.err_code)
+        callbacks.customer_pay(call, order, card_name=card_name, ip=session.ip, err_code=result.err_code)
     redirect_url = return_url(call, session, result.success)
     delay = int(delay_flag) if delay_flag is not None else int(call.option("redirect_delay_seconds"))
     if redirect_url and delay == 0:
@@ -374,7 +367,7 @@ def pay(call: Call) -> Reply:
         )
     saved = state.customers[order.login].cards.get(order.card_id) if order.card_id else None
     card_name = saved.card_name if saved else ""
-    notifications.customer_pay(call, order, card_name=card_name, ip=d.get("IP", ""))
+    callbacks.customer_pay(call, order, card_name=card_name, ip=d.get("IP", ""))
     return _ok("Pay", {"OrderId": order.order_id, "Amount": order.amount, "Success": "True"})
 
 
@@ -384,7 +377,7 @@ def pay_submit_3ds(call: Call) -> Reply:
     """Finish a 3-DS payment with the ACS answer: `MD` (the ThreeDSKey) and `PaRes` (inferred shape)."""
     d = _data(call)
     order = _state(call).submit_3ds(d["MD"], d["PaRes"], now=call.now)
-    notifications.customer_pay(call, order)
+    callbacks.customer_pay(call, order)
     return _ok("PaySubmit3DS", {"Success": "True", "OrderId": order.order_id, "Amount": order.amount})
 
 
@@ -429,7 +422,7 @@ def refund(call: Call) -> Reply:
     """(code, recorded) §3.9: refund all or part; attribute order as recorded."""
     p = _order_params(call)
     order = _state(call).refund(p["OrderId"], int(p["Amount"]), p.get("Password"), now=call.now)
-    notifications.customer_refund(call, order)
+    callbacks.customer_refund(call, order)
     return _ok(
         "Refund", {"VWUserLgn": "", "OrderId": order.order_id, "Success": "True", "NewAmount": order.current_amount}
     )

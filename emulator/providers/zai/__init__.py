@@ -9,9 +9,10 @@ from pathlib import Path
 from emulator.core.contracts import Violation
 from emulator.core.errors import Reply
 from emulator.core.provider import Call, Provider
-from emulator.providers.zai import errors, webhooks
+from emulator.providers.zai import callbacks, errors
 from emulator.providers.zai.model import ZaiState
-from emulator.providers.zai.routes import CORE_CODEC, authenticate_bearer, bp
+from emulator.providers.zai.routes import authenticate_bearer, bp
+from emulator.providers.zai.wire import CORE_CODEC
 
 # Recorded defaults of the spec's open questions (§1.8); each can be set per tenant, per scenario,
 # or per server (`--option zai.NAME=VALUE`).
@@ -86,7 +87,7 @@ PROVIDER = Provider(
     not_found=lambda path: errors.RouteNotFound(),
     method_not_allowed=lambda method: errors.MethodNotAllowed(),
     paths=("/tokens", "/users", "/token_auths", "/webhooks"),
-    tenants_file=Path(__file__).with_name("tenants.yaml"),
+    folder=Path(__file__).parent,
     codec=CORE_CODEC,
     options=OPTIONS,
     hosts=(
@@ -98,5 +99,5 @@ PROVIDER = Provider(
         "au-0000.api.assemblypay.com",
     ),
     response_headers=response_headers,
-    actions={"send_webhook": webhooks.send_now},
+    actions={"send_webhook": callbacks.send_now},
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from emulator.core.tenants import Tenant
-from emulator.providers.zai import errors, webhooks
+from emulator.providers.zai import callbacks, errors
 from emulator.providers.zai.model import ZaiState, token_type_for_wire, validate_user
 
 NOW = 1_700_000_000.0
@@ -20,11 +20,11 @@ def state() -> ZaiState:
 def test_webhook_signature_matches_spec_vector():
     # provider-spec §1.7, computed vector
     body = b'{"event":"status_updated"}'
-    assert webhooks.signature("0123456789abcdef0123456789abcdef", 1700000000, body) == (
+    assert callbacks.signature("0123456789abcdef0123456789abcdef", 1700000000, body) == (
         "LYBSvXOvAnqidn9I5f0dgiskvEgHGJMa6QrB4TxtFL0"
     )
-    assert webhooks.encode({"event": "status_updated"}) == body
-    assert webhooks.signature_header("0123456789abcdef0123456789abcdef", 1700000000, body) == (
+    assert callbacks.encode({"event": "status_updated"}) == body
+    assert callbacks.signature_header("0123456789abcdef0123456789abcdef", 1700000000, body) == (
         "t=1700000000,v=LYBSvXOvAnqidn9I5f0dgiskvEgHGJMa6QrB4TxtFL0"
     )
 

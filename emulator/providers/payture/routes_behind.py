@@ -95,6 +95,7 @@ def _start_session(call: Call, user_id: str) -> Reply:
             lifetime_minutes=int(call.option("session_lifetime_minutes")),
             attempts=int(call.option("attempts_count")),
         )
+        call.claim(session.session_id)
     except PaytureError as error:
         return _failure(WrapperError.FAILED, error)
     attrs = init_attrs(call, session, data)

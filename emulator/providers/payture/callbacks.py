@@ -108,17 +108,12 @@ def customer_refund(ctx: TenantContext, order: Order) -> None:
     _send(ctx, REFUND_SUCCESS, fields)
 
 
-def notification_url(ctx: TenantContext) -> str | None:
-    """Where the merchant wants notifications: the option (server/scenario), else the tenant's field."""
-    return ctx.option("notification_url") or (ctx.tenant.get("notification_url") if ctx.tenant else None)
-
-
 def _contract(ctx: TenantContext) -> str:
     return str(ctx.tenant.get("merchant_contract") or ctx.tenant.id) if ctx.tenant else ""
 
 
 def _send(ctx: TenantContext, event: str, fields: dict[str, Any]) -> None:
-    url = notification_url(ctx)
+    url = ctx.callback_url(setting="notification_url")  # the option, else the tenant's field
     if not url:
         return  # notifications are a merchant setting; without a URL Payture sends none
     ctx.send_callback(

@@ -42,7 +42,7 @@ def send(context: TenantContext, *, event: str, body: Any, url: str | None = Non
 
     Without a registered secret the webhook goes unsigned. (inferred) Zai only signs once a secret exists.
     """
-    target = url or (context.tenant.get("callback_url") if context.tenant else None)
+    target = context.callback_url(url)
     if not target:
         return False
     payload = encode(body)
