@@ -38,10 +38,7 @@ def subcommands() -> dict[str, set[str]]:
     """Each `payemu` subcommand and the option strings its parser accepts."""
     root = parser()
     action = next(a for a in root._actions if isinstance(a, argparse._SubParsersAction))
-    return {
-        name: {option for a in sub._actions for option in a.option_strings}
-        for name, sub in action.choices.items()
-    }
+    return {name: {option for a in sub._actions for option in a.option_strings} for name, sub in action.choices.items()}
 
 
 def make_targets() -> set[str]:
@@ -114,8 +111,9 @@ def test_documented_commands_exist(page):
             if name not in commands:
                 problems.append(f"`payemu {name}`: no such subcommand")
                 continue
-            problems += [f"`payemu {name} {flag}`: no such flag" for flag in FLAG.findall(rest)
-                         if flag not in commands[name]]
+            problems += [
+                f"`payemu {name} {flag}`: no such flag" for flag in FLAG.findall(rest) if flag not in commands[name]
+            ]
         if snippet.startswith("--"):  # a flag named on its own
             problems += [f"`{flag}`: no payemu flag" for flag in FLAG.findall(snippet)[:1] if flag not in every_flag]
         problems += [f"`make {t}`: no such Makefile target" for t in MAKE.findall(snippet) if t not in targets]
@@ -140,7 +138,7 @@ def test_evidence_references_in_the_code_point_inside_the_repository():
                 continue
             text = path.read_text(encoding="utf-8")
             where = path.relative_to(ROOT)
-            problems += [f"{where}: cites '{m}'" for m in re.findall(r"provider-spec|§|\.\./shared", text)]
+            problems += [f"{where}: cites '{m}'" for m in re.findall("provider" r"-spec|\u00a7|\.\./shared", text)]
             for ref in set(CODE_REF.findall(text)):
                 if problem := broken(ref, ROOT / "README.md"):
                     problems.append(f"{where}: {problem}")
