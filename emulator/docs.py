@@ -2,8 +2,9 @@
 
 The table sits between `<!-- options:begin -->` and `<!-- options:end -->` and has three columns:
 name | default | meaning. Names and defaults come from the code; the meaning column is prose and stays
-in the page (a new option gets an empty one to fill in). `payemu docs` rewrites the tables in place;
-`tests/test_docs.py` fails, naming the option, when a page and its provider disagree.
+in the page (a new option gets an empty one to fill in). `payemu docs` rewrites the tables in place, and
+writes a page skeleton for a provider that has none; `tests/test_docs.py` fails, naming the option,
+when a page and its provider disagree.
 """
 
 from __future__ import annotations
@@ -72,6 +73,37 @@ def synced(page: str, options: Mapping[str, Any]) -> str:
     return f"{head}{BEGIN}\n{render_table(options, meanings)}\n{END}{tail}"
 
 
+STUB = """# {title}
+
+What {title} is, its hosts, and where its code lives (`emulator/providers/{name}/`).
+
+## Operations
+
+| operation | method and path | auth | evidence |
+|---|---|---|---|
+
+## Tenants
+
+## Options
+
+{begin}
+{end}
+
+## Scenarios
+
+## Test cards
+
+## Evidence
+
+Each fact carries its tag — (recorded), (doc), (code), (inferred); see
+[evidence tags](README.md#evidence-tags) — and the sections below name the public source.
+
+### Sources
+
+### Open questions
+"""
+
+
 def pages(providers: Iterable[Any], docs_dir: Path = DOCS_DIR) -> list[tuple[str, Mapping[str, Any], Path]]:
     """(provider name, OPTIONS, page path) for every provider."""
     return [(p.name, p.options or {}, docs_dir / "providers" / f"{p.name}.md") for p in providers]
@@ -82,8 +114,11 @@ def sync_all(providers: Iterable[Any], docs_dir: Path = DOCS_DIR, *, check: bool
     problems = []
     for name, options, path in pages(providers, docs_dir):
         if not path.exists():
-            problems.append(f"{path}: missing (the {name} provider has no page)")
-            continue
+            problems.append(f"{path.name}: missing (the {name} provider has no page)")
+            if check:
+                continue
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(STUB.format(title=name.capitalize(), name=name, begin=BEGIN, end=END), encoding="utf-8")
         text = path.read_text(encoding="utf-8")
         found = differences(text, options)
         problems += [f"{path.name}: {problem}" for problem in found]

@@ -1,18 +1,20 @@
 """The provider manifest, the per-call context, and `@operation`: the request pipeline every view runs in.
 
 The pipeline, in order (each step answers in the provider's own format when it fails):
- 1. decode   — the provider's codec turns the body into data; bad or oversize bodies are
-               contract violations.
- 2. tenant   — the operation's authenticator (or the provider's) names the tenant from the
-               provider's own credentials.
- 3. scenario — the selected scenario may answer now: canned response, named error, fault; it may
-               also advance the clock, change state, slow the response or shape callbacks.
- 4. contract — the request is validated; a violation becomes the provider's validation error
-               and changes no state.
- 5. handler  — runs under the tenant's lock, so concurrent calls never lose or duplicate state.
- 6. encode   — the codec renders the reply; in strict mode the body is checked against its
-               response contract and a mismatch is a loud 500 naming contract and path.
- 7. journal  — one entry per call: masked bodies, status, duration, scenario effects.
+ 1. decode       — the provider's codec turns the body into data; bad or oversize bodies are
+                   contract violations.
+ 2. scenario     — chosen from the header or the server's active one, so its options reach the
+                   authenticator.
+ 3. authenticate — the operation's (or the provider's) authenticator names the tenant from the
+                   provider's own credentials (`Call.name_tenant`: a tenant-bound scenario applies).
+ 4. rule         — the scenario's first matching rule may answer now: canned response, named error,
+                   fault; it may also advance the clock, change state, slow the response or shape callbacks.
+ 5. contract     — the request is validated; a violation becomes the provider's validation error and
+                   changes no state.
+ 6. handler      — runs under the tenant's lock, so concurrent calls never lose or duplicate state.
+ 7. encode       — the codec renders the reply; in strict mode the body is checked against its
+                   response contract and a mismatch is a loud 500 naming contract and path.
+ 8. journal      — one record per call: masked bodies, status, duration, scenario effects.
 """
 
 from __future__ import annotations
