@@ -1,5 +1,5 @@
-"""Ecommpay Gate error envelope and the named error catalogue (docs/providers/ecommpay.md#responses, #response-codes,
-#open-questions).
+"""Ecommpay Gate error envelope and the named error catalogue
+(docs/providers/ecommpay.md#responses, #response-codes, #open-questions).
 
 The synchronous rejection is `{"status":"error","request_id","project_id","code","message"}`: the field
 set the official plugin reads, the values of the code registry (inferred, docs/providers/ecommpay.md#responses). Its

@@ -1,5 +1,5 @@
-"""Izipay error envelopes and the named error catalogue (docs/providers/izipay.md#token-generate, #error-envelope,
-#token-lifetime, #open-questions)."""
+"""Izipay error envelopes and the named error catalogue
+(docs/providers/izipay.md#token-generate, #error-envelope, #token-lifetime, #open-questions)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Zai's rules in plain Python: users, token auths, the webhook secret (docs/providers/zai.md#token-auths, #users,
-#token-auth-lifecycle, #webhooks)."""
+"""Zai's rules in plain Python: users, token auths, the webhook secret
+(docs/providers/zai.md#token-auths, #users, #token-auth-lifecycle, #webhooks)."""
 
 from __future__ import annotations
 
