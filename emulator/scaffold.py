@@ -340,6 +340,9 @@ tagging every fact with its evidence: (recorded), (doc), (code) or (inferred), a
 ## Options
 
 <!-- options:begin -->
+| option | default | meaning |
+|---|---|---|
+| `unique_emails` | `true` | (inferred) an e-mail address belongs to one customer only |
 <!-- options:end -->
 """
 

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _copy_checkout(target: Path) -> None:
     ignore = shutil.ignore_patterns("__pycache__", ".venv", ".git", "*.egg-info")
-    for part in ("emulator", "contracts", "scenarios", "tests", "pyproject.toml"):
+    for part in ("emulator", "contracts", "scenarios", "tests", "docs", "README.md", "Makefile", "pyproject.toml"):
         source = ROOT / part
         if source.is_dir():
             shutil.copytree(source, target / part, ignore=ignore)
@@ -45,7 +45,17 @@ def test_new_provider_checks_and_passes_its_tests(tmp_path: Path) -> None:
     )
     assert lint.returncode == 0, lint.stdout
     tests = _run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", written[2], "tests/test_layout.py"], tmp_path
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            written[2],
+            "tests/test_layout.py",
+            "tests/test_docs.py",
+        ],
+        tmp_path,
     )
     assert tests.returncode == 0, tests.stdout[-3000:]
     assert " passed" in tests.stdout and "failed" not in tests.stdout

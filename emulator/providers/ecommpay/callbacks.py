@@ -1,6 +1,7 @@
-"""Ecommpay token callbacks: build the body, sign it (§4.2), encode it as PHP does, hand it to the core (§4.7).
+"""Ecommpay token callbacks: build the body, sign it (docs/providers/ecommpay.md#signature), encode it as PHP does, hand
+it to the core (docs/providers/ecommpay.md#callbacks).
 
-Two published layouts (§4.10 q3, option `callback_layout`): `ecommpay` (doc, the provider's page:
+Two published layouts (docs/providers/ecommpay.md#q3, option `callback_layout`): `ecommpay` (doc, the provider's page:
 `general{project_id, customer_id, signature}` + `request` + token fields) and `rocketpay` (doc, the
 white-label's newer revision: top-level `project_id`, `customer{id}`, `request`, token fields, `signature`).
 """
@@ -14,22 +15,25 @@ from emulator.core.provider import TenantContext
 from emulator.providers.ecommpay import signing
 from emulator.providers.ecommpay.model import CardToken, created_at_text
 
-ACTION_TOKENIZE = "tokenize"  # (doc) §4.7 request.action values; absent = the token expired
+# (doc) docs/providers/ecommpay.md#callbacks request.action values; absent = the token expired
+ACTION_TOKENIZE = "tokenize"
 ACTION_REVOKE = "token_revoke"
 EVENT_EXPIRY = "token_expiry"  # outbox event names (ours): the action, or these
 EVENT_BYTOKEN = "card_by_token"
 STATUS_SUCCESS = "success"
 STATUS_ERROR = "error"
-CALLBACK_HEADERS = {"Content-Type": "application/json"}  # (inferred) §4.7: JSON POST
+CALLBACK_HEADERS = {"Content-Type": "application/json"}  # (inferred) docs/providers/ecommpay.md#callbacks: JSON POST
 
 
 def php_json(body: Any) -> bytes:
-    """Encode like PHP's json_encode: ASCII only, `/` escaped as `\\/` (doc: `\\/` in the §4.7 example)."""
+    """Encode like PHP's json_encode: ASCII only, `/` escaped as `\\/` (doc: `\\/` in the example of
+    docs/providers/ecommpay.md#callbacks)."""
     return json.dumps(body, ensure_ascii=True, separators=(",", ":")).replace("/", "\\/").encode("ascii")
 
 
 def request_id(context: TenantContext) -> str:
-    """A request id like the published `3c7f53fdbb5b8c96f9707457d75f` (28 hex, doc §4.7)."""
+    """A request id like the published `3c7f53fdbb5b8c96f9707457d75f` (28 hex, doc,
+    docs/providers/ecommpay.md#callbacks)."""
     return context.fake.hexify("^" * 28)
 
 
@@ -72,7 +76,8 @@ def token_event(
 
 
 def account_event(record: CardToken) -> dict[str, Any]:
-    """The unsigned body of the `bytoken` callback: the masked payment instrument (doc, §4.4, corrected)."""
+    """The unsigned body of the `bytoken` callback: the masked payment instrument (doc,
+    docs/providers/ecommpay.md#card-by-token, corrected)."""
     additional: dict[str, Any] = {}
     for name in ("country", "phone", "email"):
         value = getattr(record, name)
@@ -113,7 +118,8 @@ def send(context: TenantContext, body: dict[str, Any], event: str) -> Any:
 
 
 def expire_and_notify(context: TenantContext, now: float) -> int:
-    """Move the project's expired tokens to `expiry`, each with an unprompted action-less callback (§4.8)."""
+    """Move the project's expired tokens to `expiry`, each with an unprompted action-less callback
+    (docs/providers/ecommpay.md#tokens)."""
     count = 0
     for record in context.state.expire_due(now):
         body = token_event(

@@ -1,4 +1,4 @@
-"""Payelata views (provider-spec §5.1–§5.5): private API invoices, the card gate, hosted and 3-DS pages."""
+"""Payelata views (docs/providers/payelata.md): private API invoices, the card gate, hosted and 3-DS pages."""
 
 from __future__ import annotations
 
@@ -20,11 +20,11 @@ bp = Blueprint("payelata", __name__)
 
 NAME = "payelata"
 INVOICES = "/payment-invoices"
-API_INVOICES = "/api/payment-invoices"  # (doc) `links.self`; (inferred) §5.1 serve both
+API_INVOICES = "/api/payment-invoices"  # (doc) `links.self`; (inferred) docs/providers/payelata.md#auth serve both
 SALE_PATH = "/payment/sale"
 HPP_PATH = "/hpp/"
 ACS_PATH = "/acs/"
-COMPLETE_AUTH_PATH = "/complete-auth"  # (doc) §5.3: TermUrl `…/complete-auth?pid=…`
+COMPLETE_AUTH_PATH = "/complete-auth"  # (doc) docs/providers/payelata.md#card-gate: TermUrl `…/complete-auth?pid=…`
 FORM = FormCodec()
 
 
@@ -32,7 +32,8 @@ FORM = FormCodec()
 
 
 def authenticate_basic(call: Call) -> Tenant:
-    """(doc) §5.1: HTTP Basic, commerce account id as login, test or live API key as password."""
+    """(doc) docs/providers/payelata.md#auth: HTTP Basic, commerce account id as login, test or live API key as
+    password."""
     credentials = call.request.authorization
     if credentials is None or credentials.type != "basic" or not credentials.username:
         raise errors.Unauthorized()
@@ -50,7 +51,8 @@ def authenticate_basic(call: Call) -> Tenant:
 
 
 def authenticate_bearer(call: Call) -> Tenant:
-    """(doc) §5.3: `Authorization: Bearer <flow_data.metadata.token>`; the token names its account."""
+    """(doc) docs/providers/payelata.md#card-gate: `Authorization: Bearer <flow_data.metadata.token>`; the token names
+    its account."""
     header = call.headers.get("Authorization", "").strip()
     if header[:7].lower() != "bearer " or not header[7:].strip():
         raise errors.BearerRejected()
@@ -82,7 +84,7 @@ def authenticate_session(call: Call) -> Tenant:
 @bp.route(API_INVOICES, methods=["POST"], provide_automatic_options=False)
 @operation("create_payment_invoice")
 def create_payment_invoice(call: Call) -> Reply:
-    """Create a payment invoice; 201 is the only success (doc) §5.2."""
+    """Create a payment invoice; 201 is the only success (doc) docs/providers/payelata.md#payment-invoices."""
     data = call.body["data"]
     attributes = data["attributes"]
     call.state.sweep(call.now, call.fake)
@@ -96,7 +98,8 @@ def create_payment_invoice(call: Call) -> Reply:
         ttl=float(call.option("invoice_ttl")),
         duplicate_status=None if duplicate == "allow" else int(duplicate),
         token_requires_customer=call.flag("token_requires_customer"),
-        # (doc) §5.2: one documented example puts callback_url beside `attributes`, not in it
+        # (doc) docs/providers/payelata.md#payment-invoices: one documented example puts callback_url beside
+        # `attributes`, not in it
         callback_url=attributes.get("callback_url") or data.get("callback_url"),
     )
     call.claim(invoice.session_id)  # the hosted pages find the account by the session id alone
@@ -108,7 +111,7 @@ def create_payment_invoice(call: Call) -> Reply:
 @bp.route(API_INVOICES + "/<invoice_id>", methods=["GET"], provide_automatic_options=False)
 @operation("get_payment_invoice")
 def get_payment_invoice(call: Call) -> Reply:
-    """Read one invoice for reconciliation (inferred from `links.self`) §5.2."""
+    """Read one invoice for reconciliation (inferred from `links.self`) docs/providers/payelata.md#payment-invoices."""
     call.state.sweep(call.now, call.fake)
     invoice = call.state.get(call.path_args["invoice_id"], call.now)
     _emit(call)
@@ -121,7 +124,8 @@ def get_payment_invoice(call: Call) -> Reply:
 @bp.route(SALE_PATH, methods=["POST"], provide_automatic_options=False)
 @operation("sale", auth=authenticate_bearer)
 def sale(call: Call) -> Reply:
-    """Charge the invoice behind the bearer token with a raw card, or its card token (§5.3)."""
+    """Charge the invoice behind the bearer token with a raw card, or its card token
+    (docs/providers/payelata.md#card-gate)."""
     call.state.sweep(call.now, call.fake)
     invoice = call.state.verify_jwt(call.auth["token"], call.now)
     attributes = call.body["data"].get("attributes") or {}
@@ -145,7 +149,8 @@ def _run_sale(call: Call, invoice: model.Invoice, card_fields: dict[str, Any] | 
 
 
 def auth_payload(call: Call, invoice: model.Invoice) -> dict[str, Any]:
-    """(doc) §5.3 3-DS 1 form: POST MD/PaReq/TermUrl to the (emulator-hosted) ACS page."""
+    """(doc) docs/providers/payelata.md#card-gate 3-DS 1 form: POST MD/PaReq/TermUrl to the (emulator-hosted) ACS
+    page."""
     pareq = base64.b64encode(f"{invoice.session_id}:{invoice.amount}:{invoice.currency}".encode()).decode()
     return {
         "action": call.external_url(ACS_PATH + invoice.session_id),
@@ -159,7 +164,7 @@ def auth_payload(call: Call, invoice: model.Invoice) -> dict[str, Any]:
 
 
 def sale_wire(call: Call, invoice: model.Invoice) -> dict[str, Any]:
-    """The card-gate session document (doc: google-pay example) §5.3."""
+    """The card-gate session document (doc: google-pay example) docs/providers/payelata.md#card-gate."""
     payment_status = {
         model.PROCESSED: "processed",
         model.PROCESS_FAILED: "process_failed",
@@ -182,7 +187,8 @@ def sale_wire(call: Call, invoice: model.Invoice) -> dict[str, Any]:
         "form_data": {},
     }
     if invoice.awaiting_3ds is not None:
-        attributes["auth_mode"] = "redirect"  # (inferred) §5.3: an integrator branches on it; values unknown
+        # (inferred) docs/providers/payelata.md#card-gate: an integrator branches on it; values unknown
+        attributes["auth_mode"] = "redirect"
         attributes["auth_payload"] = auth_payload(call, invoice)
     return {
         "data": {
@@ -199,7 +205,8 @@ def sale_wire(call: Call, invoice: model.Invoice) -> dict[str, Any]:
 @bp.route(HPP_PATH + "<session_id>", methods=["GET"], provide_automatic_options=False)
 @operation("hosted_payment_page", auth=authenticate_session, codec=FORM)
 def hosted_payment_page(call: Call) -> Reply:
-    """The card form behind `flow_data.action` (doc) §5.2: number, holder, month/year, CVV."""
+    """The card form behind `flow_data.action` (doc) docs/providers/payelata.md#payment-invoices: number, holder,
+    month/year, CVV."""
     call.state.sweep(call.now, call.fake)
     invoice = call.state.by_session(call.path_args["session_id"], call.now)
     _emit(call)

@@ -1,7 +1,7 @@
-"""Payture server-to-server notifications (provider-spec §3.11), queued through the core dispatcher.
+"""Payture server-to-server notifications (docs/providers/payture.md#notifications), queued through the core dispatcher.
 
 Field names and value formats follow the sample payloads of Necronru's NotificationTest.php (code);
-the transport (form-urlencoded POST, no signature) is (inferred) §3.11/§3.13 q6.
+the transport (form-urlencoded POST, no signature) is (inferred) docs/providers/payture.md#notifications, #q6.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The behind-API V21 `payments.payture` wrapper on top of the Payture model (provider-spec §3.12).
+"""The behind-API V21 `payments.payture` wrapper on top of the Payture model
+(docs/providers/payture.md#behind-api-wrapper).
 
 `init` / `initUnauthorised` register `customer-{user_id}` (password MD5 of user id + salt) and open
 an Add session of 1000 kopecks; `finalise` reads GetList and returns the first active, unexpired card

@@ -1,6 +1,7 @@
-"""Zai views at the real paths (provider-spec §1.2–§1.5, §1.7): the auth API's `/tokens` and the core API.
+"""Zai views at the real paths (docs/providers/zai.md): the auth API's `/tokens` and the core API.
 
-Both APIs are served from the root: the real auth issuer and core API live on different hosts (§1.1).
+Both APIs are served from the root: the real auth issuer and core API live on different hosts
+(docs/providers/zai.md#hosts).
 """
 
 from __future__ import annotations
@@ -27,9 +28,10 @@ USER_PATH = "/users/<user_id>"
 TOKEN_AUTHS_PATH = "/token_auths"
 SECRET_KEY_PATH = "/webhooks/secret_key"
 
-GRANT_TYPE = "client_credentials"  # (doc) §1.2
-TOKEN_TYPE = "Bearer"  # (doc) §1.2
-# (doc) §1.2: "JWT issued by AWS Cognito"; (inferred) claims of a Cognito client-credentials access token.
+GRANT_TYPE = "client_credentials"  # (doc) docs/providers/zai.md#access-tokens
+TOKEN_TYPE = "Bearer"  # (doc) docs/providers/zai.md#access-tokens
+# (doc) docs/providers/zai.md#access-tokens: "JWT issued by AWS Cognito"; (inferred) claims of a Cognito
+# client-credentials access token.
 ISSUER = "https://au-0000.sandbox.auth.assemblypay.com"
 AUTH_STYLE = "auth_error_style"
 JWT_ALGORITHM = "HS256"  # (inferred) Cognito signs RS256; clients never verify, so a shared secret is enough
@@ -43,7 +45,8 @@ def _signing_key(tenant: Tenant) -> str:
 
 
 def authenticate_client(call: Call) -> Tenant:
-    """`POST /tokens`: the client_id/client_secret/scope triple names the tenant (§1.2)."""
+    """`POST /tokens`: the client_id/client_secret/scope triple names the tenant
+    (docs/providers/zai.md#access-tokens)."""
     _merge_basic_credentials(call)
     call.validate()  # missing fields or a wrong grant_type: 400 "bad request" (doc)
     body = call.body
@@ -53,9 +56,10 @@ def authenticate_client(call: Call) -> Tenant:
         client_id, lambda: {"client_id": client_id, "client_secret": secret, "scope": scope}
     )
     if tenant is None or tenant.get("client_secret") != secret:
-        raise errors.invalid_credentials()  # (doc) §1.2
+        raise errors.invalid_credentials()  # (doc) docs/providers/zai.md#access-tokens
     if tenant.get("scope") != scope:
-        raise errors.invalid_client_details()  # (inferred) §1.2: the doc's 422, for a scope not granted
+        # (inferred) docs/providers/zai.md#access-tokens: the doc's 422, for a scope not granted
+        raise errors.invalid_client_details()
     return tenant
 
 
@@ -132,7 +136,7 @@ def issue_access_token(call: Call, tenant: Tenant, lifetime: int) -> str:
 @bp.route(TOKENS_PATH, methods=["POST"], provide_automatic_options=False)
 @operation("create_token", auth=authenticate_client, codec=TOKEN_CODEC)
 def create_token(call: Call) -> Reply:
-    """OAuth2 client credentials (§1.2): a JWT access token for the tenant."""
+    """OAuth2 client credentials (docs/providers/zai.md#access-tokens): a JWT access token for the tenant."""
     lifetime = int(call.option("access_token_lifetime"))
     token = issue_access_token(call, call.tenant, lifetime)
     call.state.access_tokens_issued += 1
@@ -142,7 +146,7 @@ def create_token(call: Call) -> Reply:
 @bp.route(USERS_PATH, methods=["POST"], provide_automatic_options=False)
 @operation("create_user", codec=CORE_CODEC)
 def create_user(call: Call) -> Reply:
-    """Create a user (§1.4): 201, `Location: /users/<id>`, the full object under `users`."""
+    """Create a user (docs/providers/zai.md#users): 201, `Location: /users/<id>`, the full object under `users`."""
     state: ZaiState = call.state
     callbacks.dispatch_pending(call)
     user = state.create_user(call.body or {}, now=call.now, new_id=call.fake.uuid4(), address_id=call.fake.uuid4())
@@ -155,7 +159,8 @@ def create_user(call: Call) -> Reply:
 @bp.route(USER_PATH, methods=["GET"], provide_automatic_options=False)
 @operation("get_user", codec=CORE_CODEC)
 def get_user(call: Call) -> Reply:
-    """Show one user of the marketplace (§1.4); unknown ids as recorded (§1.5)."""
+    """Show one user of the marketplace (docs/providers/zai.md#users); unknown ids as recorded
+    (docs/providers/zai.md#errors)."""
     callbacks.dispatch_pending(call)
     user = call.state.get_user(call.path_args["user_id"], unknown_user_style=call.option("unknown_user_style"))
     return Reply(200, {"users": user.to_wire()})
@@ -181,7 +186,8 @@ def list_users(call: Call) -> Reply:
 @bp.route(TOKEN_AUTHS_PATH, methods=["POST"], provide_automatic_options=False)
 @operation("create_token_auth", codec=CORE_CODEC)
 def create_token_auth(call: Call) -> Reply:
-    """Generate a card or bank token for a user (§1.3): 200, exactly the recorded three fields by default."""
+    """Generate a card or bank token for a user (docs/providers/zai.md#token-auths): 200, exactly the recorded three
+    fields by default."""
     callbacks.dispatch_pending(call)
     body = call.body or {}
     token_type = token_type_for_wire(body.get("token_type"), call.option("token_type_case"))
@@ -198,7 +204,7 @@ def create_token_auth(call: Call) -> Reply:
 @bp.route(SECRET_KEY_PATH, methods=["POST"], provide_automatic_options=False)
 @operation("create_webhook_secret_key", codec=CORE_CODEC)
 def create_webhook_secret_key(call: Call) -> Reply:
-    """Register the secret that signs this marketplace's webhooks (§1.7)."""
+    """Register the secret that signs this marketplace's webhooks (docs/providers/zai.md#webhooks)."""
     callbacks.dispatch_pending(call)
     secret = call.state.set_webhook_secret((call.body or {}).get("secret_key"))
     return Reply(201, {"secret_key": secret})  # (code) the gem's spec stub: 201 echoing the key

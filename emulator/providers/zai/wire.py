@@ -12,7 +12,8 @@ from emulator.core.codecs import JSON_CONTENT_TYPE, DecodeError, FormCodec, Json
 
 
 class TokenRequestCodec:
-    """`POST /tokens` bodies: form-urlencoded (the gem, code) or JSON (the OpenAPI, doc); JSON out (§1.2)."""
+    """`POST /tokens` bodies: form-urlencoded (the gem, code) or JSON (the OpenAPI, doc); JSON out
+    (docs/providers/zai.md#access-tokens)."""
 
     def __init__(self) -> None:
         self._form = FormCodec()

@@ -106,7 +106,7 @@ def test_signed_webhook_scenario_queues_signed_callback(tmp_path):
     assert len(sent) == 1
     delivery = sent[0]
     assert (delivery.url, delivery.body) == ("http://127.0.0.1:9/hook", b'{"event":"status_updated"}')
-    # provider-spec §1.7, the computed vector, byte for byte
+    # docs/providers/zai.md#webhooks, the computed vector, byte for byte
     assert delivery.headers["Webhooks-signature"] == "t=1700000000,v=LYBSvXOvAnqidn9I5f0dgiskvEgHGJMa6QrB4TxtFL0"
     assert delivery.headers["Content-Type"] == "application/json"
     assert ZaiClient.verify_webhook(delivery.body, delivery.headers["Webhooks-signature"], SECRET, now=1_700_000_100)

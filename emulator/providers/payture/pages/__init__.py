@@ -1,7 +1,8 @@
-"""The Payture-hosted card pages (provider-spec §3.5, §3.7): form, emulated 3-DS, result, error.
+"""The Payture-hosted card pages (docs/providers/payture.md#add-page, #pay): form, emulated 3-DS, result, error.
 
 Rendered from `hosted.html` beside this file, through the app's Jinja environment. Field names are the
-C# SDK's `Card` names (`CardNumber`, `EMonth`, `EYear`, `CardHolder`, `SecureCode`), as §3.5 suggests.
+C# SDK's `Card` names (`CardNumber`, `EMonth`, `EYear`, `CardHolder`, `SecureCode`), as
+docs/providers/payture.md#add-page suggests.
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ def result_page(
 
 
 def error_page(err_code: str) -> Reply:
-    """(inferred) §3.5: unknown, used or expired sessions get an error page, not XML."""
+    """(inferred) docs/providers/payture.md#add-page: unknown, used or expired sessions get an error page, not XML."""
     return _page(
         view="error", title="Error", err_code=err_code, message=ERROR_MESSAGES.get(err_code, "The operation failed.")
     )
