@@ -237,6 +237,7 @@ class Call(TenantContext):
         bound to it now applies, so its options reach the rest of authentication (a rotated secret, a
         stricter token rule, the tenant's error style); the pipeline applies it to the call afterwards."""
         self.tenant = tenant
+        self.now = self.runtime.clock.now(self.provider.name, tenant.id)  # the tenant's own clock, if it has one
         if self.scenario_header or not self.runtime.scenarios.may_bind(tenant):
             return
         try:
@@ -339,6 +340,7 @@ def _pipeline(
     path_args: dict[str, Any],
 ) -> Response:
     started = monotonic()
+    runtime.sync()
     call = Call(runtime, provider, name, path_args, req)
     then: Mapping[str, Any] = {}
     try:
@@ -353,8 +355,10 @@ def _pipeline(
             scenario = runtime.scenarios.select(provider.name, None, header)
             call.scenario_options = scenario.options
             call.tenant = authenticate(call)
-            if call.tenant is not None and not header and runtime.scenarios.may_bind(call.tenant):
-                scenario = runtime.scenarios.select(provider.name, call.tenant, None)
+            if call.tenant is not None:
+                call.now = runtime.clock.now(provider.name, call.tenant.id)
+                if not header and runtime.scenarios.may_bind(call.tenant):
+                    scenario = runtime.scenarios.select(provider.name, call.tenant, None)
         except UnknownScenario as unknown:
             # An emulator-only header with a typo: answer loudly, in payemu's own words, not the provider's.
             body = {"payemu_error": str(unknown), "known": sorted(runtime.scenarios.names())}
@@ -368,7 +372,8 @@ def _pipeline(
             call.rule = rule
             call.effects.append(f"rule {rule.index}")
             if "advance_clock" in then:
-                call.now = runtime.clock.advance(then["advance_clock"])
+                runtime.clock.advance(then["advance_clock"])
+                call.now = runtime.clock.now(provider.name, call.tenant.id if call.tenant else None)
             call.callback_effects = dict(then.get("callback") or {})
             early = _scenario_reply(call, then)
             if early is not None:

@@ -58,14 +58,17 @@ class Store(Protocol):
     def get_doc(self, name: str) -> Any | None:
         """A shared document (JSON value), or None."""
 
-    def put_doc(self, name: str, value: Any) -> None:
-        """Replace a shared document and bump the generation."""
+    def update_doc(self, name: str, change: Callable[[Any | None], Any]) -> Any:
+        """Atomically replace a document with `change(current)`, bump the generation, return the new value."""
 
     def incr(self, name: str) -> int:
         """Atomically add one to a counter and return the new value."""
 
-    def clear_counters(self) -> None:
-        """Set every counter back to zero."""
+    def counter(self, name: str) -> int:
+        """A counter's value (0 when never counted)."""
+
+    def clear_counters(self, prefix: str = "") -> None:
+        """Set the counters whose names start with `prefix` (all, by default) back to zero."""
 
     def generation(self) -> int:
         """A number that changes whenever a document changes (in this process or another)."""
@@ -152,19 +155,24 @@ class MemoryStore:
     def get_doc(self, name: str) -> Any | None:
         return self._docs.get(name)
 
-    def put_doc(self, name: str, value: Any) -> None:
+    def update_doc(self, name: str, change: Callable[[Any | None], Any]) -> Any:
         with self._lock:
-            self._docs[name] = value
+            value = self._docs[name] = change(self._docs.get(name))
             self._generation += 1
+            return value
 
     def incr(self, name: str) -> int:
         with self._lock:
             value = self._counters[name] = self._counters.get(name, 0) + 1
             return value
 
-    def clear_counters(self) -> None:
+    def counter(self, name: str) -> int:
+        return self._counters.get(name, 0)
+
+    def clear_counters(self, prefix: str = "") -> None:
         with self._lock:
-            self._counters.clear()
+            for name in [n for n in self._counters if n.startswith(prefix)]:
+                del self._counters[name]
 
     def generation(self) -> int:
         return self._generation

@@ -99,19 +99,30 @@ class RedisStore(PersistentStore):
         return json.loads(raw) if raw is not None else None  # type: ignore[arg-type]
 
     @_reachable
-    def put_doc(self, name: str, value: Any) -> None:
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.set(f"{PREFIX}doc:{name}", json.dumps(value, separators=(",", ":")))
-        pipe.incr(f"{PREFIX}generation")
-        pipe.execute()
+    def update_doc(self, name: str, change: Callable[[Any | None], Any]) -> Any:
+        key = f"{PREFIX}doc:{name}"
+
+        def attempt(pipe: Any) -> Any:  # WATCH/MULTI: redis-py re-runs this when another writer got there first
+            raw = pipe.get(key)
+            value = change(json.loads(raw) if raw is not None else None)
+            pipe.multi()
+            pipe.set(key, json.dumps(value, separators=(",", ":")))
+            pipe.incr(f"{PREFIX}generation")
+            return value
+
+        return self.redis.transaction(attempt, key, value_from_callable=True)
 
     @_reachable
     def incr(self, name: str) -> int:
         return int(self.redis.incr(f"{PREFIX}count:{name}"))  # type: ignore[arg-type]
 
     @_reachable
-    def clear_counters(self) -> None:
-        keys = list(self.redis.scan_iter(f"{PREFIX}count:*", count=500))
+    def counter(self, name: str) -> int:
+        return int(self.redis.get(f"{PREFIX}count:{name}") or 0)  # type: ignore[arg-type]
+
+    @_reachable
+    def clear_counters(self, prefix: str = "") -> None:
+        keys = list(self.redis.scan_iter(f"{PREFIX}count:{prefix}*", count=500))
         if keys:
             self.redis.delete(*keys)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -96,11 +96,12 @@ class SqliteStore(PersistentStore):
         row = self._run("SELECT value FROM doc WHERE name=?", (name,)).fetchone()
         return json.loads(row[0]) if row else None
 
-    def put_doc(self, name: str, value: Any) -> None:
-        text = json.dumps(value, separators=(",", ":"))
+    def update_doc(self, name: str, change: Callable[[Any | None], Any]) -> Any:
         with self._transaction():
-            self._run("INSERT OR REPLACE INTO doc VALUES (?, ?)", (name, text))
+            value = change(self.get_doc(name))
+            self._run("INSERT OR REPLACE INTO doc VALUES (?, ?)", (name, json.dumps(value, separators=(",", ":"))))
             self._run("UPDATE meta SET value = value + 1 WHERE name='generation'")
+        return value
 
     def incr(self, name: str) -> int:
         row = self._run(
@@ -109,8 +110,12 @@ class SqliteStore(PersistentStore):
         ).fetchone()
         return int(row[0])
 
-    def clear_counters(self) -> None:
-        self._run("DELETE FROM counter")
+    def counter(self, name: str) -> int:
+        row = self._run("SELECT value FROM counter WHERE name=?", (name,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def clear_counters(self, prefix: str = "") -> None:
+        self._run("DELETE FROM counter WHERE substr(name, 1, ?) = ?", (len(prefix), prefix))
 
     def generation(self) -> int:
         return int(self._run("SELECT value FROM meta WHERE name='generation'").fetchone()[0])

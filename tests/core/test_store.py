@@ -46,6 +46,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     backend = open_store(url, {"toy": ToyState}, _tenant_of)
     backend.reset()
     backend.clear_counters()
+    backend.update_doc("clock", lambda doc: None)
     yield backend
     backend.reset()
     backend.close()
@@ -109,12 +110,28 @@ def test_reset_scopes_state_and_owners(store: Store):
 def test_documents_counters_and_generation(store: Store):
     before = store.generation()
     assert store.get_doc("clock") is None
-    store.put_doc("clock", {"offset": 60.0, "tenants": {"toy/a": 5.0}})
+    store.update_doc("clock", lambda doc: {"offset": 60.0, "tenants": {"toy/a": 5.0}})
     assert store.get_doc("clock") == {"offset": 60.0, "tenants": {"toy/a": 5.0}}
     assert store.generation() != before
+    assert store.update_doc("clock", lambda doc: {**doc, "offset": doc["offset"] + 1})["offset"] == 61.0
     assert [store.incr("rule:x/1") for _ in range(3)] == [1, 2, 3]
-    store.clear_counters()
-    assert store.incr("rule:x/1") == 1
+    store.incr("other")
+    assert store.counter("rule:x/1") == 3 and store.counter("never") == 0
+    store.clear_counters("rule:")
+    assert store.incr("rule:x/1") == 1 and store.counter("other") == 1
+
+
+def test_document_updates_are_atomic_across_threads(store: Store):
+    def work() -> None:
+        for _ in range(25):
+            store.update_doc("clock", lambda doc: {"offset": (doc or {"offset": 0})["offset"] + 1})
+
+    threads = [threading.Thread(target=work) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert store.get_doc("clock") == {"offset": 150}
 
 
 def test_counters_count_each_call_once_under_concurrency(store: Store):
