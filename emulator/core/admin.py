@@ -26,6 +26,12 @@ def _admin_error(error: AdminError) -> Any:
     return jsonify({"error": error.message}), error.status
 
 
+@admin.before_request
+def _catch_up() -> None:
+    """Admin answers what every replica sees: read the store's changes first."""
+    _runtime().sync()
+
+
 def _runtime() -> Runtime:
     return current_app.extensions["payemu"]
 
@@ -116,15 +122,36 @@ def requests_clear() -> Any:
 # -- clock -----------------------------------------------------------------------------------------
 
 
-def _clock_json() -> dict[str, Any]:
+def _clock_target() -> tuple[str | None, str | None]:
+    """The `provider` and `tenant` of a clock call (both or neither): one tenant's clock, or the server's."""
+    data = _json() if request.method != "GET" else dict(request.args)
+    provider, tenant = data.get("provider"), data.get("tenant")
+    if (provider is None) != (tenant is None):
+        raise AdminError(400, "give both 'provider' and 'tenant' (one tenant's clock) or neither (the server's)")
+    if provider is not None:
+        _provider(str(provider))
+        if _runtime().tenants[str(provider)].get(str(tenant)) is None:
+            raise AdminError(404, f"{provider} has no tenant {tenant!r}")
+        return str(provider), str(tenant)
+    return None, None
+
+
+def _clock_json(provider: str | None = None, tenant: str | None = None) -> dict[str, Any]:
     clock = _runtime().clock
-    now = clock.now()
-    return {"now": now, "iso": iso(now, millis=True), "offset_seconds": round(clock.offset, 3)}
+    now = clock.now(provider, tenant)
+    body: dict[str, Any] = {"now": now, "iso": iso(now, millis=True), "offset_seconds": round(clock.offset, 3)}
+    if tenant is not None:
+        body.update(provider=provider, tenant=tenant)
+    body["tenants"] = {
+        key: {"offset_seconds": round(offset, 3), "iso": iso(clock.now(*key.split("/", 1)), millis=True)}
+        for key, offset in clock.tenant_offsets().items()
+    }
+    return body
 
 
 @admin.get("/clock")
 def clock_get() -> Any:
-    return jsonify(_clock_json())
+    return jsonify(_clock_json(*_clock_target()))
 
 
 @admin.post("/clock/advance")
@@ -132,8 +159,9 @@ def clock_advance() -> Any:
     seconds = _json().get("seconds")
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
         raise AdminError(400, "'seconds' must be a number")
-    _runtime().clock.advance(float(seconds))
-    return jsonify(_clock_json())
+    provider, tenant = _clock_target()
+    _runtime().clock.advance(float(seconds), provider, tenant)
+    return jsonify(_clock_json(provider, tenant))
 
 
 @admin.route("/clock", methods=["PUT", "POST"])
@@ -147,8 +175,9 @@ def clock_set() -> Any:
             raise AdminError(400, f"'now' is not an ISO-8601 time: {exc}") from exc
     if isinstance(target, bool) or not isinstance(target, (int, float)):
         raise AdminError(400, "'now' must be Unix seconds or an ISO-8601 string")
-    _runtime().clock.set(float(target))
-    return jsonify(_clock_json())
+    provider, tenant = _clock_target()
+    _runtime().clock.set(float(target), provider, tenant)
+    return jsonify(_clock_json(provider, tenant))
 
 
 @admin.post("/clock/reset")
@@ -223,7 +252,10 @@ def state_dump(provider: str) -> Any:
     for tenant in runtime.store.tenants(provider):
         if wanted is None or wanted == tenant:
             state = runtime.store.peek(provider, tenant)
-            dump[tenant] = state.to_json() if hasattr(state, "to_json") else repr(state)
+            if state is not None:
+                dump[tenant] = state.to_json() if hasattr(state, "to_json") else repr(state)
+                if isinstance(dump[tenant], dict):
+                    dump[tenant]["now"] = iso(runtime.clock.now(provider, tenant), millis=True)  # its own time
     return jsonify({"provider": provider, "tenants": dump})
 
 
