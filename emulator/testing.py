@@ -213,6 +213,55 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@dataclass
+class ServedProcess:
+    """`payemu serve` in a subprocess on a free loopback port (a replica, a restartable server)."""
+
+    url: str
+    process: Any
+
+    def kill(self) -> None:
+        """SIGKILL: no clean shutdown (what a crash or `kill -9` does)."""
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except Exception:
+                self.process.kill()
+
+
+def spawn_server(*args: str, port: int | None = None, env: dict[str, str] | None = None) -> ServedProcess:
+    """Start `payemu serve ARGS` on 127.0.0.1 and wait (up to 20 s) until its health check answers."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    port = port or free_port()
+    command = [sys.executable, "-m", "emulator", "serve", "--host", "127.0.0.1", "--port", str(port), *args]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, **(env or {})}
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            if requests.get(url + "/__admin/health", timeout=1).status_code == 200:
+                return ServedProcess(url, process)
+        except requests.RequestException:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            output = process.stdout.read() if process.stdout else ""
+            raise RuntimeError(f"payemu serve {' '.join(args)} did not start: {output[-2000:]}")
+        time.sleep(0.05)
+
+
 @pytest.fixture(scope="session")
 def payemu_redis() -> Iterator[str]:
     """Start redis-server on 127.0.0.1 and a free port (no RDB, no AOF); yield `redis://127.0.0.1:<port>/0`."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -9,7 +10,9 @@ from flask import Blueprint, current_app, jsonify, request
 
 from emulator.core.clock import iso, parse_iso
 from emulator.core.runtime import Runtime
+from emulator.core.store import StoreUnavailable
 
+log = logging.getLogger("payemu")
 admin = Blueprint("__admin", __name__, url_prefix="/__admin")
 _STARTED = time.monotonic()
 
@@ -19,6 +22,12 @@ class AdminError(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
+
+
+@admin.errorhandler(StoreUnavailable)
+def _store_unavailable(error: StoreUnavailable) -> Any:
+    log.error("admin: state store unavailable: %s", error)
+    return jsonify({"error": f"state store unavailable: {error}"}), 503
 
 
 @admin.errorhandler(AdminError)

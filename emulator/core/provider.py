@@ -40,6 +40,7 @@ from emulator.core.errors import ContractMismatch, ProviderError, Reply
 from emulator.core.journal import BODY_LIMIT, masked_bytes
 from emulator.core.options import as_bool, as_delays
 from emulator.core.scenarios import SCENARIO_HEADER, Rule, UnknownScenario
+from emulator.core.store import StoreUnavailable
 from emulator.core.tenants import Tenant
 
 if TYPE_CHECKING:
@@ -75,6 +76,7 @@ class Provider:
     response_headers: Callable[[Call, Reply], Mapping[str, str]] | None = None
     on_clock: Callable[[TenantContext, float], None] | None = None
     actions: Mapping[str, Callable[..., Any]] = field(default_factory=dict)  # admin-triggered: (context, **args)
+    unavailable: Callable[[], ProviderError] | None = None  # its server error, when the state store is out of reach
     description: str = ""
 
     @property
@@ -319,14 +321,39 @@ def operation(name: str, *, auth: Authenticator | None = None, codec: Codec | No
             runtime: Runtime = current_app.extensions["payemu"]
             req = request._get_current_object()  # type: ignore[attr-defined]
             provider = runtime.providers[req.blueprint or ""]
-            return _pipeline(
-                req, runtime, provider, name, view, auth or provider.authenticate, codec or provider.codec, path_args
-            )
+            try:
+                return _pipeline(
+                    req,
+                    runtime,
+                    provider,
+                    name,
+                    view,
+                    auth or provider.authenticate,
+                    codec or provider.codec,
+                    path_args,
+                )
+            except StoreUnavailable as lost:
+                return _unavailable(runtime, provider, lost, codec or provider.codec)
 
         endpoint.payemu_operation = name  # type: ignore[attr-defined]
         return endpoint
 
     return decorate
+
+
+def _unavailable(runtime: Runtime, provider: Provider, lost: StoreUnavailable, codec: Codec) -> Response:
+    """The state store is out of reach (Redis down): the provider's own server error, one log line;
+    nothing was changed, and the next request tries the store again."""
+    log.error("%s: state store unavailable: %s", provider.name, lost)
+    if provider.unavailable is not None:
+        reply = provider.unavailable().reply(runtime.clock.now())
+    else:  # a provider with no documented server error: payemu's own words
+        reply = Reply(503, {"payemu_error": "state store unavailable"}, {"X-Payemu-Error": "store-unavailable"})
+        codec = JSON
+    payload, content_type = codec.encode(reply.body) if reply.raw is None else (reply.raw, reply.content_type)
+    response = PipelineResponse(payload, status=reply.status, content_type=content_type or "application/json")
+    response.headers.extend(reply.headers)
+    return response
 
 
 def _pipeline(

@@ -69,6 +69,7 @@ PROVIDER = Provider(
     method_not_allowed=lambda method: errors.MethodNotAllowed(),
     paths=("/security/", "/Installments/", "/capture/", "/orderinfo/", "/accountvalidate/", "/gateway/"),
     folder=Path(__file__).parent,
+    unavailable=errors.CATALOGUE["platform_error"],
     options=OPTIONS,
     hosts=("sandbox-api-pw.izipay.pe", "api-pw.izipay.pe", "testapi-pw.izipay.pe", "qa-api-pw.izipay.pe"),
     response_headers=response_headers,

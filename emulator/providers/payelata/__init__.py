@@ -76,6 +76,7 @@ PROVIDER = Provider(
     method_not_allowed=lambda method: errors.MethodNotAllowed(method),
     paths=("/payment-invoices", "/api/payment-invoices", "/payment/", "/hpp/", "/acs/", "/complete-auth"),
     folder=Path(__file__).parent,
+    unavailable=errors.ServerError,
     codec=CODEC,
     options=OPTIONS,
     hosts=("dashboard.payelata.com", "cardgate.paycore.io", "com.paycore.io"),

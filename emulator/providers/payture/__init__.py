@@ -60,6 +60,7 @@ PROVIDER = Provider(
     method_not_allowed=lambda method: errors.MethodNotAllowed(method),
     paths=("/vwapi/",),
     folder=Path(__file__).parent,
+    unavailable=errors.CATALOGUE["internal_error"],
     codec=PaytureCodec(),
     options=OPTIONS,
     hosts=("sandbox.payture.com", "sandbox3.payture.com", "secure.payture.com"),

@@ -92,6 +92,7 @@ PROVIDER = Provider(
     method_not_allowed=lambda method: errors.MethodNotAllowed(),
     paths=("/tokens", "/users", "/token_auths", "/webhooks"),
     folder=Path(__file__).parent,
+    unavailable=errors.Unavailable,
     codec=CORE_CODEC,
     options=OPTIONS,
     hosts=(
