@@ -227,12 +227,11 @@ class ServedProcess:
         self.process.wait(10)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except Exception:
-                self.process.kill()
+        stop_process(self.process)
+
+    def output(self) -> str:
+        """What the server printed (after it stopped)."""
+        return self.process.stdout.read() if self.process.stdout else ""
 
 
 def spawn_server(*args: str, port: int | None = None, env: dict[str, str] | None = None) -> ServedProcess:
@@ -262,9 +261,8 @@ def spawn_server(*args: str, port: int | None = None, env: dict[str, str] | None
         time.sleep(0.05)
 
 
-@pytest.fixture(scope="session")
-def payemu_redis() -> Iterator[str]:
-    """Start redis-server on 127.0.0.1 and a free port (no RDB, no AOF); yield `redis://127.0.0.1:<port>/0`."""
+def start_redis(port: int | None = None, *extra: str, cwd: str | None = None) -> tuple[str, Any]:
+    """Start redis-server on 127.0.0.1 (persistence off unless `extra` turns it on); return (URL, process)."""
     import shutil
     import socket
     import subprocess
@@ -273,30 +271,45 @@ def payemu_redis() -> Iterator[str]:
     binary = shutil.which("redis-server")
     if binary is None:
         pytest.skip("redis-server is not installed (Debian package redis-server; .ci/run installs it)")
-    port = free_port()
-    args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-    process = subprocess.Popen([*args, "--daemonize", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    port = port or free_port()
+    args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", *extra]
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=cwd)
     deadline = time.monotonic() + 10
     while True:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
                 sock.sendall(b"PING\r\n")
                 if sock.recv(16).startswith(b"+PONG"):
-                    break
+                    return f"redis://127.0.0.1:{port}/0", process
         except OSError:
             pass
         if time.monotonic() > deadline or process.poll() is not None:
             process.kill()
             raise RuntimeError(f"redis-server did not start on port {port}")
         time.sleep(0.02)
-    try:
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
+
+
+def stop_process(process: Any) -> None:
+    """Terminate a child process, killing it if it does not exit within 5 s."""
+    import subprocess
+
+    if process.poll() is None:
         process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def payemu_redis() -> Iterator[str]:
+    """A redis-server on 127.0.0.1 and a free port for the whole session (no RDB, no AOF): its URL."""
+    url, process = start_redis()
+    try:
+        yield url
+    finally:
+        stop_process(process)
 
 
 @pytest.fixture(scope="module")

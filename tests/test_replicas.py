@@ -201,3 +201,30 @@ def test_unreachable_stores_stop_start_up_with_one_line(tmp_path: Path) -> None:
         )
         assert result.returncode == 2 and expected in result.stderr
         assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_redis_lost_mid_run_answers_the_providers_server_error_and_recovers(tmp_path: Path) -> None:
+    from emulator.testing import free_port, start_redis, stop_process
+
+    port = free_port()
+    durable = ("--appendonly", "yes", "--appendfsync", "always", "--dir", str(tmp_path))  # this test's own Redis
+    url, redis_process = start_redis(port, *durable)
+    server = spawn_server("--store", url)
+    try:
+        zai = _zai(server.url)
+        zai.create_user(**_user(1))  # acknowledged before Redis goes away
+        stop_process(redis_process)
+        lost = requests.post(server.url + GENERATE, json=token_body(), headers={"transactionId": TX}, timeout=10)
+        assert lost.status_code == 500 and lost.json()["code"] == "500"  # Izipay's own platform error
+        bearer = {"Authorization": f"Bearer {zai.access_token()}"}
+        down = requests.get(server.url + "/users/buyer-1", headers=bearer, timeout=10)
+        assert down.status_code == 503 and down.json() == {"message": "Service Unavailable"}  # Zai's own 503
+        assert requests.get(server.url + "/__admin/clock", timeout=10).status_code == 503
+        url, redis_process = start_redis(port, *durable)  # Redis is back: service resumes by itself
+        back = requests.get(server.url + "/users/buyer-1", headers=bearer, timeout=10)
+        assert back.status_code == 200 and back.json()["users"]["id"] == "buyer-1"  # and nothing acknowledged was lost
+    finally:
+        server.stop()
+        stop_process(redis_process)
+    log = server.output()
+    assert "state store unavailable" in log and "Traceback" not in log
