@@ -2,7 +2,10 @@
 
 Fixtures:
   payemu_config   — keyword overrides for create_app (override it in your conftest; default strict).
-  payemu_server   — the live server (`.url`, `.app`, `.runtime`), reset before each test.
+  payemu_server   — the live server (`.url`, `.app`, `.runtime`), reset before each test. Under pytest-xdist
+                    each worker starts its own. With PAYEMU_URL set, every worker uses that shared server
+                    instead and it is never reset as a whole: give each worker its own tenants and move
+                    their clocks only (`payemu_admin.advance_clock(s, provider=..., tenant=...)`).
   payemu_admin    — the admin API of that server: clock, scenarios, journal, callbacks, state.
   payemu_receiver — a local HTTP endpoint that records the callbacks it receives.
   payemu_redis    — a real redis-server on a free loopback port, persistence off (its URL); skips when
@@ -40,6 +43,16 @@ class PayemuServer:
 
     def reset(self) -> None:
         self.runtime.reset()
+
+
+@dataclass
+class SharedServer:
+    """An emulator this session did not start (PAYEMU_URL): other workers use it at the same time."""
+
+    url: str
+
+    def reset(self) -> None:
+        """Nothing: a shared server is reset per tenant by the test that owns the tenant."""
 
 
 def start_server(**overrides: Any) -> tuple[PayemuServer, threading.Thread]:
@@ -86,11 +99,14 @@ class AdminClient:
     def clock(self) -> float:
         return self._call("GET", "/clock")["now"]
 
-    def advance_clock(self, seconds: float) -> float:
-        return self._call("POST", "/clock/advance", json={"seconds": seconds})["now"]
+    def advance_clock(self, seconds: float, *, provider: str | None = None, tenant: str | None = None) -> float:
+        """Move the server's clock, or with provider and tenant that tenant's clock only."""
+        target = {"provider": provider, "tenant": tenant} if tenant is not None else {}
+        return self._call("POST", "/clock/advance", json={"seconds": seconds, **target})["now"]
 
-    def set_clock(self, now: float | str) -> float:
-        return self._call("PUT", "/clock", json={"now": now})["now"]
+    def set_clock(self, now: float | str, *, provider: str | None = None, tenant: str | None = None) -> float:
+        target = {"provider": provider, "tenant": tenant} if tenant is not None else {}
+        return self._call("PUT", "/clock", json={"now": now, **target})["now"]
 
     def activate(self, name: str, tenant: str | None = None) -> None:
         self._call("PUT", "/scenarios/active", json={"name": name, **({"tenant": tenant} if tenant else {})})
@@ -346,14 +362,20 @@ def payemu_config() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def _payemu_live(payemu_config: dict[str, Any]) -> Iterator[PayemuServer]:
+def _payemu_live(payemu_config: dict[str, Any]) -> Iterator[PayemuServer | SharedServer]:
+    import os
+
+    shared = os.environ.get("PAYEMU_URL")
+    if shared:
+        yield SharedServer(shared.rstrip("/"))
+        return
     live, thread = start_server(**payemu_config)
     yield live
     stop_server(live, thread)
 
 
 @pytest.fixture
-def payemu_server(_payemu_live: PayemuServer) -> PayemuServer:
+def payemu_server(_payemu_live: PayemuServer | SharedServer) -> PayemuServer | SharedServer:
     """The session's live emulator, reset (state, journal, clock, scenarios) before each test."""
     _payemu_live.reset()
     return _payemu_live
