@@ -216,6 +216,14 @@ class PersistentStore:
     def _save(self, provider: str, tenant: str, data: bytes) -> None:
         raise NotImplementedError
 
+    def _load_held(self, handle: Any, provider: str, tenant: str) -> bytes | None:
+        """Read a state whose lock `handle` holds (a backend may have read it with the lock)."""
+        return self._load(provider, tenant)
+
+    def _save_held(self, handle: Any, provider: str, tenant: str, data: bytes) -> None:
+        """Write a state whose lock `handle` holds (a backend may write it as it releases the lock)."""
+        self._save(provider, tenant, data)
+
     # -- the Store interface ---------------------------------------------------------------------
 
     def open(self, provider: str, tenant: str) -> _Held:
@@ -253,7 +261,7 @@ class _Held:
         provider, tenant_id = self.key
         handle = self.store._lock(provider, tenant_id)
         try:
-            data = self.store._load(provider, tenant_id)
+            data = self.store._load_held(handle, provider, tenant_id)
             state_class = self.store.state_classes[provider]
             tenant = _known(self.store.tenant_of, provider, tenant_id)
             state = state_class(tenant) if data is None else decode_state(state_class, data, tenant)  # type: ignore[arg-type]
@@ -277,7 +285,7 @@ class _Held:
             # changed, exactly as in memory (models validate before they change anything).
             data = encode_state(state)
             if data != before:
-                self.store._save(*self.key, data)
+                self.store._save_held(handle, *self.key, data)
             committed = True
         finally:
             self.store._unlock(handle, commit=committed)

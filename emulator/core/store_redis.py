@@ -8,14 +8,15 @@ and written back in Python without the tenant's lock held.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
+import secrets
+import time
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import redis
-from redis.exceptions import LockError, RedisError
+from redis.exceptions import RedisError
 
 from emulator.core.errors import ConfigError
 from emulator.core.store import PersistentStore, StateClass, StoreUnavailable, TenantOf
@@ -24,6 +25,36 @@ PREFIX = "payemu:"
 LOCK_SECONDS = 30.0  # a replica killed while holding a lock frees it after this long
 LOCK_WAIT_SECONDS = 10.0
 T = TypeVar("T")
+
+# KEYS: lock, state. ARGV: token, ttl ms. -> {1, state} when taken, {0, false} when another holds the lock.
+TAKE = """
+if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  return {1, redis.call('get', KEYS[2])}
+end
+return {0, false}
+"""
+# KEYS: lock, state, tenants. ARGV: token, new state ('' = unchanged), tenant. Writes only while still the holder.
+GIVE = """
+if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[2] ~= '' then
+  redis.call('set', KEYS[2], ARGV[2])
+  redis.call('sadd', KEYS[3], ARGV[3])
+end
+redis.call('del', KEYS[1])
+return 1
+"""
+
+
+class _Handle:
+    """A held tenant lock: its token, the state read with it, the state to write when it is given back."""
+
+    __slots__ = ("data", "keys", "pending", "token")
+
+    def __init__(self, token: str, data: bytes | None) -> None:
+        self.token = token
+        self.data = data
+        self.keys: tuple[str, ...] = ()
+        self.pending: tuple[str, str, bytes] | None = None
 
 
 def _reachable(method: Callable[..., T]) -> Callable[..., T]:
@@ -50,33 +81,45 @@ class RedisStore(PersistentStore):
             self.redis.ping()
         except (RedisError, OSError) as exc:
             raise ConfigError(f"--store {url}: cannot reach Redis: {exc}") from None
+        self._take = self.redis.register_script(TAKE)
+        self._give = self.redis.register_script(GIVE)
 
     # -- provider states -------------------------------------------------------------------------
 
     @_reachable
     def _lock(self, provider: str, tenant: str) -> Any:
-        lock = self.redis.lock(
-            f"{PREFIX}lock:{provider}:{tenant}", timeout=LOCK_SECONDS, sleep=0.001, blocking_timeout=LOCK_WAIT_SECONDS
-        )
-        if not lock.acquire():
-            raise StoreUnavailable(f"redis {self.url}: {provider}/{tenant} stayed locked for {LOCK_WAIT_SECONDS} s")
-        return lock
+        """Take the tenant's lock and read its state in one round trip (TAKE); poll while another holds it."""
+        token = secrets.token_hex(8)
+        lock, state = f"{PREFIX}lock:{provider}:{tenant}", f"{PREFIX}state:{provider}:{tenant}"
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        while True:
+            taken, data = self._take(keys=(lock, state), args=(token, int(LOCK_SECONDS * 1000)))
+            if taken:
+                handle = _Handle(token, data)
+                handle.keys = (lock, state, f"{PREFIX}tenants:{provider}")
+                return handle
+            if time.monotonic() > deadline:
+                raise StoreUnavailable(f"redis {self.url}: {provider}/{tenant} stayed locked for {LOCK_WAIT_SECONDS} s")
+            time.sleep(0.0005)
 
     @_reachable
     def _unlock(self, handle: Any, *, commit: bool) -> None:
-        with contextlib.suppress(LockError):  # held past LOCK_SECONDS: another replica may have taken it
-            handle.release()
+        if handle.pending is None:  # nothing changed, or the handler failed before the write: just free it
+            self._give(keys=handle.keys, args=(handle.token, "", ""))
+            return
+        provider, tenant, data = handle.pending
+        if not self._give(keys=handle.keys, args=(handle.token, data, tenant)):
+            raise StoreUnavailable(f"redis {self.url}: {provider}/{tenant} was held past {LOCK_SECONDS} s; not written")
 
     @_reachable
     def _load(self, provider: str, tenant: str) -> bytes | None:
         return self.redis.get(f"{PREFIX}state:{provider}:{tenant}")  # type: ignore[return-value]
 
-    @_reachable
-    def _save(self, provider: str, tenant: str, data: bytes) -> None:
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.set(f"{PREFIX}state:{provider}:{tenant}", data)
-        pipe.sadd(f"{PREFIX}tenants:{provider}", tenant)
-        pipe.execute()
+    def _load_held(self, handle: Any, provider: str, tenant: str) -> bytes | None:
+        return handle.data  # read as the lock was taken (TAKE)
+
+    def _save_held(self, handle: Any, provider: str, tenant: str, data: bytes) -> None:
+        handle.pending = (provider, tenant, data)  # written as the lock is given back (GIVE)
 
     @_reachable
     def tenants(self, provider: str) -> list[str]:
