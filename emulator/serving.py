@@ -195,8 +195,15 @@ def tune_gc() -> None:
 def serve(config: Config) -> None:
     """Run the emulator in the foreground (the `payemu serve` command)."""
     from emulator import create_app
+    from emulator.core.admin import is_loopback
     from emulator.core.errors import ConfigError
 
+    if not is_loopback(config.host) and not config.admin_token and not config.insecure_admin:
+        raise ConfigError(
+            f"refusing to serve on {config.host} without an admin token: anyone who reaches the port could "
+            "rewrite every tenant through /__admin; set --admin-token (or PAYEMU_ADMIN_TOKEN), bind 127.0.0.1, "
+            "or pass --insecure-admin"
+        )
     app = create_app(config)
     try:  # granian would abort with a Rust panic on a busy port: say it plainly instead
         socket.create_server((config.host, config.port)).close()

@@ -1,7 +1,8 @@
 """The pytest plugin (entry point `payemu`): a live emulator per test session and admin helpers.
 
 Fixtures:
-  payemu_config   — keyword overrides for create_app (override it in your conftest; default strict).
+  payemu_config   — keyword overrides for create_app (override it in your conftest; default strict);
+                    `admin_token` there (or PAYEMU_ADMIN_TOKEN) locks the admin API, and payemu_admin sends it.
   payemu_server   — the live server (`.url`, `.app`, `.runtime`), reset before each test.
   payemu_admin    — the admin API of that server: clock, scenarios, journal, callbacks, state.
   payemu_receiver — a local HTTP endpoint that records the callbacks it receives.
@@ -12,6 +13,7 @@ Fixtures:
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -62,11 +64,17 @@ def stop_server(live: PayemuServer, thread: threading.Thread) -> None:
 
 
 class AdminClient:
-    """The /__admin API over HTTP, with assertions that explain themselves."""
+    """The /__admin API over HTTP, with assertions that explain themselves.
 
-    def __init__(self, base_url: str) -> None:
+    `token` is the server's admin token (default: PAYEMU_ADMIN_TOKEN), sent as a bearer token.
+    """
+
+    def __init__(self, base_url: str, token: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.session = requests.Session()
+        token = token or os.environ.get("PAYEMU_ADMIN_TOKEN")
+        if token:
+            self.session.headers["Authorization"] = f"Bearer {token}"
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         response = self.session.request(method, f"{self.base_url}/__admin{path}", timeout=30, **kwargs)
@@ -251,5 +259,5 @@ def payemu_server(_payemu_live: PayemuServer) -> PayemuServer:
 
 @pytest.fixture
 def payemu_admin(payemu_server: PayemuServer) -> AdminClient:
-    """Admin helpers for the live emulator."""
-    return AdminClient(payemu_server.url)
+    """Admin helpers for the live emulator (with its admin token, when it has one)."""
+    return AdminClient(payemu_server.url, payemu_server.runtime.config.admin_token)

@@ -1,9 +1,18 @@
-"""The admin API under /__admin: health, reset, journal, clock, scenarios, state, callbacks, tenants."""
+"""The admin API under /__admin: health, reset, journal, clock, scenarios, state, callbacks, tenants.
+
+Whoever reaches the admin API owns every tenant, so it is guarded before any view runs: browser
+requests from another origin are refused (an Origin or Sec-Fetch-Site that is not this server's, and,
+without a token, a Host that is not a loopback or configured name: DNS rebinding), and with
+`--admin-token` every call needs `Authorization: Bearer <token>`.
+"""
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, jsonify, request
 
@@ -28,6 +37,69 @@ def _admin_error(error: AdminError) -> Any:
 
 def _runtime() -> Runtime:
     return current_app.extensions["payemu"]
+
+
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+SAME_ORIGIN_FETCH = frozenset({"same-origin", "none"})  # Sec-Fetch-Site values of a non-cross-site request
+
+
+def is_loopback(host: str) -> bool:
+    """True for `localhost` and loopback IP addresses (what `payemu serve` may bind without a token)."""
+    host = host.strip("[]").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _hostname(netloc: str) -> str:
+    return (urlsplit(f"//{netloc}").hostname or "").lower()
+
+
+def _known_host(hostname: str) -> bool:
+    """A Host a DNS-rebinding page cannot forge: an IP literal, localhost, the bind or external name."""
+    config = _runtime().config
+    if hostname in LOOPBACK_NAMES or hostname == config.host.lower():
+        return True
+    if config.external_url and hostname == (urlsplit(config.external_url).hostname or "").lower():
+        return True
+    try:
+        ipaddress.ip_address(hostname)
+    except ValueError:
+        return False
+    return True
+
+
+def _cross_origin() -> str | None:
+    """Why this request comes from another site's page (None when it does not)."""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None and site.lower() not in SAME_ORIGIN_FETCH:
+        return f"Sec-Fetch-Site: {site}"
+    origin = request.headers.get("Origin")
+    if origin is not None and (origin == "null" or urlsplit(origin).netloc.lower() != request.host.lower()):
+        return f"Origin {origin} is not {request.host}"
+    config = _runtime().config
+    if not config.admin_token and not config.insecure_admin and not _known_host(_hostname(request.host)):
+        return f"Host {request.host} is not this server's (set --admin-token to reach it by that name)"
+    return None
+
+
+@admin.before_request
+def _guard() -> Any:
+    """Refuse cross-origin browser requests, then check the bearer token when one is configured."""
+    refused = _cross_origin()
+    if refused is not None:
+        return jsonify({"error": f"cross-origin admin request refused: {refused}"}), 403
+    token = _runtime().config.admin_token
+    if token:
+        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+            response = jsonify({"error": "the admin API needs Authorization: Bearer <admin token>"})
+            response.headers["WWW-Authenticate"] = 'Bearer realm="payemu-admin"'
+            return response, 401
+    return None
 
 
 def _json() -> dict[str, Any]:

@@ -28,6 +28,7 @@ import requests
 from emulator.core.errors import ConfigError
 from emulator.core.scenarios import _MISSING, Condition, FileSchema, _lookup, read_yaml
 
+ADMIN_PREFIX = "/__admin"
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -47,22 +48,32 @@ class Answer:
 Transport = Callable[[str, str, dict[str, str], bytes], Answer]
 
 
+def _with_admin_token(path: str, headers: dict[str, str], token: str | None) -> dict[str, str]:
+    """Add the bearer token to admin calls only: a provider's own Authorization must pass untouched."""
+    if token and path.startswith(ADMIN_PREFIX) and "Authorization" not in headers:
+        return {**headers, "Authorization": f"Bearer {token}"}
+    return headers
+
+
 def in_process(app: Any) -> Transport:
-    """Send requests through the Flask test client of `app`."""
+    """Send requests through the Flask test client of `app` (with its admin token, if it has one)."""
     client = app.test_client()
+    token = app.extensions["payemu"].config.admin_token
 
     def send(method: str, path: str, headers: dict[str, str], body: bytes) -> Answer:
+        headers = _with_admin_token(path, headers, token)
         response = client.open(path, method=method, headers=headers, data=body)
         return Answer(response.status_code, response.headers, response.get_data())
 
     return send
 
 
-def over_http(base_url: str, timeout: float = 30.0) -> Transport:
-    """Send requests to a live emulator at `base_url`."""
+def over_http(base_url: str, timeout: float = 30.0, admin_token: str | None = None) -> Transport:
+    """Send requests to a live emulator at `base_url`; `admin_token` goes with /__admin calls."""
     session = requests.Session()
 
     def send(method: str, path: str, headers: dict[str, str], body: bytes) -> Answer:
+        headers = _with_admin_token(path, headers, admin_token)
         response = session.request(method, base_url.rstrip("/") + path, headers=headers, data=body, timeout=timeout)
         return Answer(response.status_code, response.headers, response.content)
 
@@ -134,7 +145,9 @@ class Replay:
             spec = dict(step["journal"])
             expected = spec.pop("count")
             answer = self.send("GET", "/__admin/requests/count?" + urlencode(spec), {}, b"")
-            count = answer.data().get("count") if answer.status == 200 else None
+            if answer.status != 200:
+                return f"admin GET /__admin/requests/count answered {answer.status}: {answer.body[:200]!r}"
+            count = answer.data().get("count")
             return "" if count == expected else f"journal count {count}, expected {expected} ({spec})"
         if "callbacks" in step:
             return self._callbacks(step["callbacks"])
@@ -151,6 +164,8 @@ class Replay:
                 return problem
         query = {k: spec[k] for k in ("provider", "tenant", "status") if k in spec}
         answer = self.send("GET", "/__admin/callbacks?" + urlencode(query), {}, b"")
+        if answer.status != 200:
+            return f"admin GET /__admin/callbacks answered {answer.status}: {answer.body[:200]!r}"
         count = answer.data().get("count")
         if "count" in spec and count != spec["count"]:
             return f"callbacks: {count}, expected {spec['count']} ({query})"
