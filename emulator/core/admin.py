@@ -18,6 +18,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from emulator.core.clock import iso, parse_iso
 from emulator.core.runtime import Runtime
+from emulator.core.serialize import dump_state
 
 admin = Blueprint("__admin", __name__, url_prefix="/__admin")
 _STARTED = time.monotonic()
@@ -294,8 +295,7 @@ def state_dump(provider: str) -> Any:
     dump = {}
     for tenant in runtime.store.tenants(provider):
         if wanted is None or wanted == tenant:
-            state = runtime.store.peek(provider, tenant)
-            dump[tenant] = state.to_json() if hasattr(state, "to_json") else repr(state)
+            dump[tenant] = dump_state(runtime.store.peek(provider, tenant))
     return jsonify({"provider": provider, "tenants": dump})
 
 

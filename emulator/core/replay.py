@@ -8,7 +8,8 @@ A step is one of:
   reset:         true (all) or {provider, tenant}
   callbacks:     {flush: true, count, status, provider} — flush the outbox and assert on it
 `expect` holds `status`, `headers` (name → condition) and `body` (dotted path → condition, as in
-scenario rules: a value, or {regex | in | exists | equals}); `body_contains` lists substrings of the
+scenario rules: a value, or {regex | in | exists | equals}; a number also picks the n-th entry of an
+object, as the state dump keys records by id); `body_contains` lists substrings of the
 raw body. `save` stores body values by dotted path, or the first group of `{regex: …}` searched in the
 raw body (XML, HTML), for later `${name}` substitution.
 """
@@ -26,7 +27,7 @@ from urllib.parse import urlencode
 import requests
 
 from emulator.core.errors import ConfigError
-from emulator.core.scenarios import _MISSING, Condition, FileSchema, _lookup, read_yaml
+from emulator.core.scenarios import _MISSING, Condition, FileSchema, read_yaml
 
 ADMIN_PREFIX = "/__admin"
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -208,6 +209,19 @@ class Replay:
         return value
 
 
+def _path_value(data: Any, dotted: str) -> Any:
+    """A value by dotted path; a number picks a list item, or the n-th entry of an object it is not a key of."""
+    current = data
+    for part in dotted.split("."):
+        if isinstance(current, Mapping) and part in current:
+            current = current[part]
+        elif isinstance(current, (Mapping, list)) and part.isdigit() and int(part) < len(current):
+            current = list(current.values())[int(part)] if isinstance(current, Mapping) else current[int(part)]
+        else:
+            return _MISSING
+    return current
+
+
 def _saved(answer: Answer, data: Any, source: Any) -> Any:
     """A JSON body value by dotted path, or `{regex: …}`'s first group in the raw body (XML, HTML, forms)."""
     if isinstance(source, Mapping):
@@ -215,7 +229,7 @@ def _saved(answer: Answer, data: Any, source: Any) -> Any:
         if match is None:
             return _MISSING
         return match.group(1) if match.groups() else match.group(0)
-    return _lookup(data, source) if data is not _MISSING else _MISSING
+    return _path_value(data, source) if data is not _MISSING else _MISSING
 
 
 def _check(answer: Answer, expect: Mapping[str, Any]) -> list[str]:
@@ -229,7 +243,7 @@ def _check(answer: Answer, expect: Mapping[str, Any]) -> list[str]:
     if expect.get("body"):
         data = answer.data()
         for dotted, spec in expect["body"].items():
-            value = _lookup(data, dotted) if data is not _MISSING else _MISSING
+            value = _path_value(data, dotted) if data is not _MISSING else _MISSING
             if not Condition(spec).test(value):
                 shown = "missing" if value is _MISSING else repr(value)
                 problems.append(f"body {dotted}: {shown} does not match {spec!r}")

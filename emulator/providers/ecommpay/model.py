@@ -11,7 +11,7 @@ import hmac
 import itertools
 import secrets
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -51,11 +51,6 @@ class CardToken:
     def expiry(self) -> str:
         """`MM/YY`, as in the published `account.additional.card.expiry` (doc, §4.4)."""
         return f"{self.month:02d}/{self.year % 100:02d}"
-
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data.pop("fingerprint")
-        return data
 
 
 def card_expires_at(year: int, month: int) -> float:
@@ -221,13 +216,6 @@ class EcommpayState:
     def scenario_set_callback_url(self, *, now: float, url: str | None = None) -> None:
         """Override the project's callback URL at run time (None restores the configured one)."""
         self.callback_url = url
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "project_id": self.tenant.id,
-            "callback_url": self.callback_url,
-            "tokens": [record.to_json() for record in self.tokens.values()],
-        }
 
 
 def created_at_text(epoch: float, style: str) -> str:
