@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, jsonify, request
 
 from emulator.core.clock import iso, parse_iso
+from emulator.core.codecs import DecodeError, parse_json
 from emulator.core.runtime import Runtime
 from emulator.core.serialize import dump_state
 
@@ -104,9 +105,13 @@ def _guard() -> Any:
 
 
 def _json() -> dict[str, Any]:
-    if not request.get_data():
+    body = request.get_data()
+    if not body:
         return {}
-    data = request.get_json(force=True, silent=True)  # curl -d sends form content type; accept JSON anyway
+    try:  # curl -d sends a form content type: read JSON whatever the header says
+        data = parse_json(body)
+    except DecodeError as exc:
+        raise AdminError(400, f"the body must be a JSON object: {exc.message}") from exc
     if not isinstance(data, dict):
         raise AdminError(400, "the body must be a JSON object")
     return data

@@ -72,6 +72,13 @@ class Provider:
     on_clock: Callable[[TenantContext, float], None] | None = None
     actions: Mapping[str, Callable[..., Any]] = field(default_factory=dict)  # admin-triggered: (context, **args)
     description: str = ""
+    internal_error: Callable[[], ProviderError] | None = None  # the provider's 500, for a genuine emulator bug
+
+    def server_error(self) -> ProviderError:
+        """The error a crash answers with: the provider's own 500 envelope (a plain JSON one if it has none)."""
+        if self.internal_error is not None:
+            return self.internal_error()
+        return ProviderError("internal error", status=500)
 
     def state_actions(self) -> frozenset[str]:
         """Names a scenario's `set_state` may use: the state class's `scenario_*` methods."""

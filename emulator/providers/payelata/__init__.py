@@ -66,6 +66,7 @@ PROVIDER = Provider(
     contract_error=contract_error,
     not_found=lambda path: errors.NotFound(),
     method_not_allowed=lambda method: errors.MethodNotAllowed(method),
+    internal_error=errors.ServerError,
     paths=("/payment-invoices", "/api/payment-invoices", "/payment/", "/hpp/", "/acs/", "/complete-auth"),
     tenants_file=Path(__file__).with_name("tenants.yaml"),
     codec=CODEC,

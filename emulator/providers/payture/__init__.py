@@ -53,6 +53,7 @@ PROVIDER = Provider(
     contract_error=contract_error,
     not_found=lambda path: errors.NotFound(path),
     method_not_allowed=lambda method: errors.MethodNotAllowed(method),
+    internal_error=lambda: errors.PaytureError("INTERNAL_ERROR", status=500),  # (inferred) §3.10 code
     paths=("/vwapi/",),
     tenants_file=Path(__file__).with_name("tenants.yaml"),
     codec=PaytureCodec(),

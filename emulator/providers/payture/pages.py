@@ -13,6 +13,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, Template, select_autoescape
 
 from emulator.core.cards import TEST_CARDS
+from emulator.core.codecs import is_web_url
 from emulator.core.errors import Reply
 
 HTML_CONTENT_TYPE = "text/html; charset=utf-8"
@@ -96,8 +97,8 @@ def result_page(
         add=add,
         card_name=card_name,
         err_code=err_code,
-        redirect_url=redirect_url or None,
-        redirect_delay=redirect_delay if redirect_url else None,
+        redirect_url=redirect_url if is_web_url(redirect_url) else None,  # never a javascript: link
+        redirect_delay=redirect_delay if is_web_url(redirect_url) else None,
     )
 
 

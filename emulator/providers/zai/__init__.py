@@ -85,6 +85,7 @@ PROVIDER = Provider(
     contract_error=contract_error,
     not_found=lambda path: errors.RouteNotFound(),
     method_not_allowed=lambda method: errors.MethodNotAllowed(),
+    internal_error=errors.server_error,
     paths=("/tokens", "/users", "/token_auths", "/webhooks"),
     tenants_file=Path(__file__).with_name("tenants.yaml"),
     codec=CORE_CODEC,

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from typing import Any
 from urllib.parse import parse_qsl
 
 from flask import Blueprint, Request
 
 from emulator.core import tokens
-from emulator.core.codecs import JSON_CONTENT_TYPE, DecodeError, FormCodec, JsonCodec, request_bytes
+from emulator.core.codecs import JSON_CONTENT_TYPE, DecodeError, FormCodec, JsonCodec, parse_json, request_bytes
 from emulator.core.errors import Reply
 from emulator.core.provider import Call, operation
 from emulator.core.scenarios import SCENARIO_HEADER
@@ -80,8 +79,8 @@ class CoreCodec:
         if not data.strip():
             return None
         try:
-            return json.loads(data)
-        except ValueError:
+            return parse_json(data)
+        except DecodeError:
             return data.decode("utf-8", "replace")
 
     def encode(self, body: Any) -> tuple[bytes, str]:
