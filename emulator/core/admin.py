@@ -359,17 +359,35 @@ def callbacks_list() -> Any:
     return jsonify({"callbacks": [d.to_json() for d in items], "count": len(items)})
 
 
+MAX_WAIT_SECONDS = 60.0
+
+
+def _wait(default: float) -> float:
+    """`{"wait": seconds}` (or `?wait=`): how long flush or redeliver waits for attempts (0: not at all)."""
+    raw = {**request.args.to_dict(), **_json()}.get("wait", default)
+    try:
+        wait = float(raw)
+    except (TypeError, ValueError):
+        raise AdminError(400, "'wait' must be a number of seconds") from None
+    if not 0 <= wait <= MAX_WAIT_SECONDS:
+        raise AdminError(400, f"'wait' must be between 0 and {MAX_WAIT_SECONDS:g} seconds")
+    return wait
+
+
 @admin.post("/callbacks/flush")
 def callbacks_flush() -> Any:
-    count = _runtime().callbacks.flush()
-    return jsonify({"status": "ok", "flushed": count})
+    """Deliver everything pending now; the answer lists what was delivered, failed, or is still pending.
+
+    It waits (up to `wait`, default 10 s) for one attempt of each; served off the event loop
+    (emulator/serving.py), so a slow receiver never holds other requests."""
+    report = _runtime().callbacks.flush(_wait(10.0))
+    return jsonify({"status": "ok", **report})
 
 
 @admin.post("/callbacks/<delivery_id>/redeliver")
 def callbacks_redeliver(delivery_id: str) -> Any:
+    """Send one callback again and answer with it after that attempt (or after `wait`, default 10 s)."""
     callbacks = _runtime().callbacks
     if callbacks.get(delivery_id) is None:
         raise AdminError(404, f"unknown callback {delivery_id!r}")
-    delivery = callbacks.redeliver(delivery_id)
-    callbacks.wait_idle(10.0)
-    return jsonify(delivery.to_json())
+    return jsonify(callbacks.redeliver(delivery_id, _wait(10.0)).to_json())
