@@ -97,7 +97,10 @@ def cmd_replay(args: argparse.Namespace) -> int:
         document = load_replay(path, config.scenarios_dir / "replay.schema.json")
         if args.url:
             send = over_http(args.url, admin_token=config.admin_token)
-            send("POST", "/__admin/reset", {}, b"")
+            reset = send("POST", "/__admin/reset", {}, b"")
+            if reset.status != 200:  # a locked admin API without the right --admin-token, most likely
+                print(f"payemu: {args.url} refused POST /__admin/reset ({reset.status}): {reset.body[:200]!r}")
+                return 1
         else:
             send = in_process(create_app(config))
         print(f"replay {path}: {document['description']}")

@@ -218,12 +218,13 @@ def test_payture_init_refuses_a_bad_return_url_before_any_state(client, runtime,
     assert to_data(runtime.store.peek("payture", "DemoMerchant")) == before
 
 
-def test_payture_result_page_never_links_a_javascript_url():
+def test_payture_result_page_never_links_a_javascript_url(app):
     from emulator.providers.payture import pages
 
-    page = pages.result_page(
-        success=True, add=True, card_name="", err_code="", redirect_url="javascript:alert(1)", redirect_delay=3
-    ).raw
+    with app.app_context():
+        page = pages.result_page(
+            success=True, add=True, card_name="", err_code="", redirect_url="javascript:alert(1)", redirect_delay=3
+        ).raw
     assert b"javascript:" not in page and b'id="continue"' not in page and b"http-equiv" not in page
 
 
