@@ -55,9 +55,16 @@ BODIES: tuple[tuple[str, str, str], ...] = (
 SEGMENTS = ("a%0D%0Ab", "javascript:alert(1)", "x" * 5_000, "%00", "a%20b%22%3C")
 
 
-@pytest.fixture
-def app():
+@pytest.fixture(scope="module")
+def _shared_app():
     return create_app(strict=True, seed=5)
+
+
+@pytest.fixture
+def app(_shared_app):
+    """One app for the module (contracts compile once), fully reset before each test."""
+    _shared_app.extensions["payemu"].reset()
+    return _shared_app
 
 
 def _provider_routes(app: Any) -> Iterator[tuple[str, str, str | None]]:
@@ -101,20 +108,22 @@ def test_structural_corpus_on_every_route(app, caplog):
     for method, rule, operation in _provider_routes(app):
         for segment in ("x", *SEGMENTS) if "<" in rule else ("",):
             path = _path(rule, segment) if segment else rule
-            for name, content_type, body in BODIES if method != "GET" else BODIES[:1]:
+            # every body on the plain path; each odd path segment with the first body only
+            bodies = BODIES if method != "GET" and segment in ("", "x") else BODIES[:1]
+            for name, content_type, body in bodies:
                 before = runtime.journal.total
                 headers = {"Content-Type": content_type, "Authorization": f"Bearer {deep_jwt}"}
                 data = body.encode("utf-8", "surrogateescape")
                 response = client.open(path, method=method, headers=headers, data=data)
                 _check(app, response, method, path, operation, before, name)
                 checked += 1
-            for value in (CRLF, "javascript:alert(1)", "y" * 5_000):
+            for value in (CRLF, "javascript:alert(1)", "y" * 5_000) if segment in ("", "x") else ():
                 before = runtime.journal.total
                 query = urlencode({"DATA": f"Url={value};", "SessionId": value, "VWID": value})
                 response = client.open(f"{path}?{query}", method=method)
                 _check(app, response, method, path, operation, before, f"query {value[:20]!r}")
                 checked += 1
-    assert checked > 500
+    assert checked > 400
     _no_crash_in_the_log(caplog)
 
 
@@ -153,9 +162,8 @@ def _form_variants(body: bytes) -> Iterator[tuple[str, bytes]]:
 
 
 @pytest.mark.parametrize("path", REPLAYS, ids=lambda p: f"{p.parent.name}/{p.name}")
-def test_field_corpus_on_every_replayed_request(path, caplog):
+def test_field_corpus_on_every_replayed_request(app, path, caplog):
     caplog.set_level(logging.WARNING)
-    app = create_app(strict=True, seed=5)
     client = app.test_client()
     runtime = app.extensions["payemu"]
     operations = {(m, r): op for m, r, op in _provider_routes(app)}

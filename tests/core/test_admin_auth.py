@@ -15,9 +15,29 @@ TOKEN = "s3cret-admin"
 ZAI_TENANT = "/__admin/tenants/zai/marketplace-a"
 
 
+@pytest.fixture(scope="module")
+def _shared_app():
+    return create_app(strict=True)
+
+
 @pytest.fixture
-def locked():
-    return create_app(strict=True, admin_token=TOKEN).test_client()
+def admin_app(_shared_app):
+    """One app for the module (contracts compile once), reset; the test may change its admin settings."""
+    config = _shared_app.extensions["payemu"].config
+    saved = (config.admin_token, config.external_url)
+    _shared_app.extensions["payemu"].reset()
+    yield _shared_app
+    config.admin_token, config.external_url = saved
+
+
+def _lock(app, token: str | None) -> None:
+    app.extensions["payemu"].config.admin_token = token
+
+
+@pytest.fixture
+def locked(admin_app):
+    _lock(admin_app, TOKEN)
+    return admin_app.test_client()
 
 
 def _admin_routes(app) -> list[tuple[str, str]]:
@@ -71,8 +91,9 @@ def test_without_a_token_the_admin_api_stays_open_to_same_origin_tools(client):
     ids=["foreign-origin", "null-origin", "other-port", "cross-site", "same-site"],
 )
 @pytest.mark.parametrize("token", [None, TOKEN], ids=["open", "locked"])
-def test_cross_origin_browser_requests_are_refused(headers, token):
-    app = create_app(strict=True, admin_token=token)
+def test_cross_origin_browser_requests_are_refused(admin_app, headers, token):
+    app = admin_app
+    _lock(app, token)
     client = app.test_client()
     auth = {"Authorization": f"Bearer {TOKEN}"} if token else {}
     response = client.put(ZAI_TENANT, data='{"client_secret":"attacker"}', headers={**headers, **auth})
@@ -81,18 +102,18 @@ def test_cross_origin_browser_requests_are_refused(headers, token):
     assert app.extensions["payemu"].tenants["zai"].get("marketplace-a").get("client_secret") != "attacker"
 
 
-def test_dns_rebinding_host_is_refused_without_a_token():
-    open_app = create_app(strict=True).test_client()
+def test_dns_rebinding_host_is_refused_without_a_token(admin_app):
+    open_app = admin_app.test_client()
     refused = open_app.get("/__admin/health", headers={"Host": "attacker.example:8080"})
     assert refused.status_code == 403
     assert "Host attacker.example:8080 is not this server's" in refused.get_json()["error"]
     for host in ("127.0.0.1:8080", "localhost", "[::1]:8080", "10.0.0.7:8080"):
         assert open_app.get("/__admin/health", headers={"Host": host}).status_code == 200, host
-    behind = create_app(strict=True, external_url="https://payemu.internal").test_client()
-    assert behind.get("/__admin/health", headers={"Host": "payemu.internal"}).status_code == 200
-    locked = create_app(strict=True, admin_token=TOKEN).test_client()  # a token makes any name safe
+    admin_app.extensions["payemu"].config.external_url = "https://payemu.internal"
+    assert open_app.get("/__admin/health", headers={"Host": "payemu.internal"}).status_code == 200
+    _lock(admin_app, TOKEN)  # a token makes any name safe
     auth = {"Host": "payemu.ci:8080", "Authorization": f"Bearer {TOKEN}"}
-    assert locked.get("/__admin/health", headers=auth).status_code == 200
+    assert open_app.get("/__admin/health", headers=auth).status_code == 200
 
 
 def test_provider_routes_ignore_the_admin_token(locked):

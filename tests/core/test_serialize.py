@@ -91,10 +91,16 @@ def _secrets(runtime) -> set[str]:
     }
 
 
+@pytest.fixture(scope="module")
+def replay_app():
+    return create_app(strict=True, seed=3)
+
+
 @pytest.mark.parametrize("path", REPLAYS, ids=lambda p: f"{p.parent.name}/{p.name}")
-def test_every_provider_state_dumps_as_json_without_secrets(path):
-    app = create_app(strict=True, seed=3)
+def test_every_provider_state_dumps_as_json_without_secrets(replay_app, path):
+    app = replay_app
     runtime = app.extensions["payemu"]
+    runtime.reset()
     results = Replay(load_replay(path, data_dir("scenarios") / "replay.schema.json"), in_process(app)).run()
     assert all(r.passed for r in results), [r.line() for r in results if not r.passed]
     client = app.test_client()
