@@ -259,17 +259,30 @@ def test_zai_user_id_with_crlf_is_a_validation_error(client, runtime):
     assert not any(state.users for state in (runtime.store.peek("zai", t) for t in runtime.store.tenants("zai")))
 
 
-def test_a_genuine_internal_error_is_the_providers_500_with_one_log_line(app, caplog, monkeypatch):
-    from emulator.providers.izipay.model import IzipayState
-    from tests.providers.izipay.helpers import GENERATE, TX, token_body
-
-    def broken(self, *args, **kwargs):
+@pytest.mark.parametrize(
+    ("endpoint", "method", "path", "envelope"),
+    [
+        ("izipay.deposit", "POST", "/capture/v1/Transaction/Deposit", b'{"code":"500","errorMessage":'),
+        ("zai.list_users", "GET", "/users", b'{"error":"something went wrong"}'),
+        ("payture.register", "POST", "/vwapi/Register", b'<Register Success="False"'),
+        ("ecommpay.tokenize_card", "POST", "/v2/customer/card/tokenize", b'{"status":"error"'),
+        ("payelata.sale", "POST", "/payment/sale", b'{"errors":[{"status":"500"'),
+        ("__admin.health", "GET", "/__admin/health", b'{"error": "Internal Server Error", "status": 500}'),
+    ],
+)
+def test_a_genuine_internal_error_is_the_providers_500_with_one_log_line(
+    app, caplog, monkeypatch, endpoint, method, path, envelope
+):
+    def broken(**path_args: Any) -> Any:
         raise KeyError("boom")
 
-    monkeypatch.setattr(IzipayState, "issue_token", broken)
-    response = app.test_client().post(GENERATE, json=token_body(), headers={"transactionId": TX})
-    assert response.status_code == 500
-    assert response.get_json()["code"] == "500"  # Izipay's own recorded 500 body
+    monkeypatch.setitem(app.view_functions, endpoint, broken)
+    response = app.test_client().open(path, method=method)
+    assert response.status_code == 500 and response.get_data().startswith(envelope)
     [record] = [r for r in caplog.records if r.levelno >= logging.ERROR]
-    assert record.getMessage().startswith(f"internal error on POST {GENERATE}: KeyError: 'boom' at test_bad_input.py:")
-    assert record.exc_info is None and "\n" not in record.getMessage()
+    line = broken.__code__.co_firstlineno + 1
+    assert (
+        record.getMessage()
+        == f"internal error on {method} {path}: KeyError: 'boom' at test_bad_input.py:{line} in broken"
+    )
+    assert record.exc_info is None
