@@ -1,7 +1,8 @@
 """The pytest plugin (entry point `payemu`): a live emulator per test session and admin helpers.
 
 Fixtures:
-  payemu_config   — keyword overrides for create_app (override it in your conftest; default strict).
+  payemu_config   — keyword overrides for create_app (override it in your conftest; default strict);
+                    `admin_token` there (or PAYEMU_ADMIN_TOKEN) locks the admin API, and payemu_admin sends it.
   payemu_server   — the live server (`.url`, `.app`, `.runtime`), reset before each test. Under pytest-xdist
                     each worker starts its own. With PAYEMU_URL set, every worker uses that shared server
                     instead and it is never reset as a whole: give each worker its own tenants and move
@@ -17,6 +18,7 @@ Fixtures:
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -50,6 +52,7 @@ class SharedServer:
     """An emulator this session did not start (PAYEMU_URL): other workers use it at the same time."""
 
     url: str
+    admin_token: str | None = None  # PAYEMU_ADMIN_TOKEN, when the shared server's admin API is locked
 
     def reset(self) -> None:
         """Nothing: a shared server is reset per tenant by the test that owns the tenant."""
@@ -77,11 +80,17 @@ def stop_server(live: PayemuServer, thread: threading.Thread) -> None:
 
 
 class AdminClient:
-    """The /__admin API over HTTP, with assertions that explain themselves."""
+    """The /__admin API over HTTP, with assertions that explain themselves.
 
-    def __init__(self, base_url: str) -> None:
+    `token` is the server's admin token (default: PAYEMU_ADMIN_TOKEN), sent as a bearer token.
+    """
+
+    def __init__(self, base_url: str, token: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.session = requests.Session()
+        token = token or os.environ.get("PAYEMU_ADMIN_TOKEN")
+        if token:
+            self.session.headers["Authorization"] = f"Bearer {token}"
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         response = self.session.request(method, f"{self.base_url}/__admin{path}", timeout=30, **kwargs)
@@ -367,7 +376,7 @@ def _payemu_live(payemu_config: dict[str, Any]) -> Iterator[PayemuServer | Share
 
     shared = os.environ.get("PAYEMU_URL")
     if shared:
-        yield SharedServer(shared.rstrip("/"))
+        yield SharedServer(shared.rstrip("/"), os.environ.get("PAYEMU_ADMIN_TOKEN") or None)
         return
     live, thread = start_server(**payemu_config)
     yield live
@@ -382,6 +391,8 @@ def payemu_server(_payemu_live: PayemuServer | SharedServer) -> PayemuServer | S
 
 
 @pytest.fixture
-def payemu_admin(payemu_server: PayemuServer) -> AdminClient:
-    """Admin helpers for the live emulator."""
-    return AdminClient(payemu_server.url)
+def payemu_admin(payemu_server: PayemuServer | SharedServer) -> AdminClient:
+    """Admin helpers for the live emulator (with its admin token, when it has one)."""
+    if isinstance(payemu_server, SharedServer):
+        return AdminClient(payemu_server.url, payemu_server.admin_token)
+    return AdminClient(payemu_server.url, payemu_server.runtime.config.admin_token)

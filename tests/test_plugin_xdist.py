@@ -13,7 +13,7 @@ from emulator.testing import spawn_server
 
 pytest.importorskip("xdist", reason="pytest-xdist is a test extra")
 
-OWN_SERVERS = '''
+OWN_SERVERS = """
 import pytest
 
 @pytest.mark.parametrize("seconds", [1000, 2000, 3000, 4000])
@@ -22,9 +22,9 @@ def test_my_clock_is_mine(payemu_admin, seconds):
     payemu_admin.advance_clock(seconds)
     assert before == 0  # reset before each test, and no other worker moved it
     assert payemu_admin._call("GET", "/clock")["offset_seconds"] == seconds
-'''
+"""
 
-SHARED_SERVER = '''
+SHARED_SERVER = """
 import os
 import pytest
 
@@ -38,7 +38,7 @@ def test_my_tenants_clock_is_mine(payemu_admin, index):
     after = payemu_admin._call("GET", f"/clock?provider=izipay&tenant={merchant}")
     assert after["now"] - clock["now"] == pytest.approx(60, abs=5)
     assert after["offset_seconds"] == 0  # the server's clock never moved
-'''
+"""
 
 
 def _run_inner(tmp_path: Path, source: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -11,7 +11,7 @@ import pytest
 from emulator import create_app
 from emulator.config import data_dir
 from emulator.core.replay import Replay, in_process, load_replay
-from emulator.core.store import decode_state, encode_state
+from emulator.core.serialize import decode_state, encode_state
 
 SCENARIOS = data_dir("scenarios")
 REPLAYS = sorted(SCENARIOS.glob("*/replay-*.yaml"))

@@ -76,8 +76,15 @@ class Provider:
     response_headers: Callable[[Call, Reply], Mapping[str, str]] | None = None
     on_clock: Callable[[TenantContext, float], None] | None = None
     actions: Mapping[str, Callable[..., Any]] = field(default_factory=dict)  # admin-triggered: (context, **args)
-    unavailable: Callable[[], ProviderError] | None = None  # its server error, when the state store is out of reach
+    unavailable: Callable[[], ProviderError] | None = None  # its 503 when the state store is gone (else its 500)
     description: str = ""
+    internal_error: Callable[[], ProviderError] | None = None  # the provider's 500, for a genuine emulator bug
+
+    def server_error(self) -> ProviderError:
+        """The error a crash answers with: the provider's own 500 envelope (a plain JSON one if it has none)."""
+        if self.internal_error is not None:
+            return self.internal_error()
+        return ProviderError("internal error", status=500)
 
     @property
     def tenants_file(self) -> Path:
@@ -345,11 +352,8 @@ def _unavailable(runtime: Runtime, provider: Provider, lost: StoreUnavailable, c
     """The state store is out of reach (Redis down): the provider's own server error, one log line;
     nothing was changed, and the next request tries the store again."""
     log.error("%s: state store unavailable: %s", provider.name, lost)
-    if provider.unavailable is not None:
-        reply = provider.unavailable().reply(runtime.clock.now())
-    else:  # a provider with no documented server error: payemu's own words
-        reply = Reply(503, {"payemu_error": "state store unavailable"}, {"X-Payemu-Error": "store-unavailable"})
-        codec = JSON
+    error = provider.unavailable() if provider.unavailable is not None else provider.server_error()
+    reply = error.reply(runtime.clock.now())
     payload, content_type = codec.encode(reply.body) if reply.raw is None else (reply.raw, reply.content_type)
     response = PipelineResponse(payload, status=reply.status, content_type=content_type or "application/json")
     response.headers.extend(reply.headers)

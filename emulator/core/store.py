@@ -13,7 +13,7 @@ What a backend keeps:
   - a generation number, bumped with every document change, so a replica knows when to re-read.
 
 Provider states are dataclasses; the persistent backends serialize them with `encode_state` /
-`decode_state` (msgspec), the one serialization mechanism every provider's state goes through.
+`decode_state` (core/serialize.py), the one serialization every provider's state goes through.
 """
 
 from __future__ import annotations
@@ -22,9 +22,8 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-import msgspec
-
 from emulator.core.errors import ConfigError
+from emulator.core.serialize import decode_state, encode_state
 from emulator.core.tenants import Tenant
 
 StateClass = Callable[[Tenant], Any]
@@ -78,20 +77,6 @@ class Store(Protocol):
 
     def close(self) -> None:
         """Release connections."""
-
-
-def encode_state(state: Any) -> bytes:
-    """A provider state as JSON, without its `tenant` (re-attached from the tenant directory on load)."""
-    data = msgspec.to_builtins(state)
-    data.pop("tenant", None)
-    return msgspec.json.encode(data)
-
-
-def decode_state(state_class: type, data: bytes, tenant: Tenant) -> Any:
-    """Rebuild a state that `encode_state` wrote, for `tenant`."""
-    fields = msgspec.json.decode(data)
-    fields["tenant"] = tenant
-    return msgspec.convert(fields, type=state_class)
 
 
 class _Slot:

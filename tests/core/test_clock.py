@@ -42,5 +42,3 @@ def test_iso_round_trip():
     assert iso(0) == "1970-01-01T00:00:00Z"
     assert iso(1.5, millis=True) == "1970-01-01T00:00:01.500Z"
     assert parse_iso("2030-01-01T00:00:00Z") == 1893456000
-
-

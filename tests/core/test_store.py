@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from emulator.core.store import MemoryStore, Store, decode_state, encode_state, open_store
+from emulator.core.serialize import decode_state, encode_state
+from emulator.core.store import MemoryStore, Store, open_store
 from emulator.core.tenants import Tenant
 
 TENANTS = {("toy", t): Tenant("toy", t, {"secret": f"s-{t}"}) for t in ("a", "b", "c")}

@@ -10,7 +10,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -52,11 +52,6 @@ class CardToken:
         """`MM/YY`, as in the published `account.additional.card.expiry` (doc,
         docs/providers/ecommpay.md#card-by-token)."""
         return f"{self.month:02d}/{self.year % 100:02d}"
-
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data.pop("fingerprint")
-        return data
 
 
 def card_expires_at(year: int, month: int) -> float:
@@ -132,6 +127,7 @@ class EcommpayState:
     def _take_account_id(self) -> int:
         number, self.next_account_id = self.next_account_id, self.next_account_id + 1
         return number
+
     callback_url: str | None = None  # a runtime override of the project's callback URL (set_state)
 
     def tokenize(
@@ -232,13 +228,6 @@ class EcommpayState:
     def scenario_set_callback_url(self, *, now: float, url: str | None = None) -> None:
         """Override the project's callback URL at run time (None restores the configured one)."""
         self.callback_url = url
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "project_id": self.tenant.id,
-            "callback_url": self.callback_url,
-            "tokens": [record.to_json() for record in self.tokens.values()],
-        }
 
 
 def created_at_text(epoch: float, style: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from emulator.core import tokens
@@ -152,17 +152,6 @@ class IzipayState:
     def scenario_revoke_tokens(self, *, now: float) -> None:
         """Refuse every token issued so far (the platform forgets its sessions)."""
         self.revoked_before = int(now) + 1
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "merchantCode": self.tenant.id,
-            "tokens_issued": self.issued,
-            "tokens_valid_from": self.valid_from,
-            "single_use_tokens_used": sorted(self.used),
-            "expired_before": self.expired_before,
-            "revoked_before": self.revoked_before,
-            "deposits": [asdict(d) for d in self.deposits.values()],
-        }
 
 
 def read_claims(token: str) -> dict[str, Any]:

@@ -58,9 +58,9 @@ PROVIDER = Provider(
     contract_error=contract_error,
     not_found=lambda path: errors.NotFound(path),
     method_not_allowed=lambda method: errors.MethodNotAllowed(method),
+    internal_error=lambda: errors.PaytureError("INTERNAL_ERROR", status=500),  # (inferred) no 5xx is recorded
     paths=("/vwapi/",),
     folder=Path(__file__).parent,
-    unavailable=errors.CATALOGUE["internal_error"],
     codec=PaytureCodec(),
     options=OPTIONS,
     hosts=("sandbox.payture.com", "sandbox3.payture.com", "secure.payture.com"),

@@ -90,6 +90,7 @@ PROVIDER = Provider(
     contract_error=contract_error,
     not_found=lambda path: errors.RouteNotFound(),
     method_not_allowed=lambda method: errors.MethodNotAllowed(),
+    internal_error=errors.server_error,
     paths=("/tokens", "/users", "/token_auths", "/webhooks"),
     folder=Path(__file__).parent,
     unavailable=errors.Unavailable,

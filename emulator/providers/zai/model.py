@@ -316,12 +316,3 @@ class ZaiState:
         """Make every issued token auth expire now (matters in strict mode)."""
         for issued in self.token_auths.values():
             issued.expires_at = min(issued.expires_at, now)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "tenant": self.tenant.id,
-            "users": [u.to_wire() for u in self.users.values()],
-            "token_auths": [{**t.to_wire(timestamps=True), "uses": t.uses} for t in self.token_auths.values()],
-            "webhook_secret_set": self.webhook_secret is not None,
-            "access_tokens_issued": self.access_tokens_issued,
-        }
