@@ -193,7 +193,9 @@ class Callbacks:
 
     def wait_settled(self, timeout: float = 10.0) -> bool:
         """Wait until nothing is in flight or due now (later retries and delays may stay queued)."""
-        return self._wait(lambda: not self._inflight and not (self._queue and self._queue[0][0] <= self._now()), timeout)
+        return self._wait(
+            lambda: not self._inflight and not (self._queue and self._queue[0][0] <= self._now()), timeout
+        )
 
     def _wait(self, done: Any, timeout: float) -> bool:
         deadline = time.monotonic() + timeout

@@ -17,7 +17,7 @@ class ToyState:
     tenant: Tenant
     issued: dict[str, float] = field(default_factory=dict)  # token id -> expiry
     used: set[str] = field(default_factory=set)
-    expired_before: float = 0.0  # tokens issued before this instant are expired (scenario action)
+    expired_before: float = 0.0  # tokens issued up to this instant are expired (scenario action)
     announced: set[str] = field(default_factory=set)  # tokens whose expiry was called back
 
     def issue(self, token_id: str, *, now: float) -> str:
@@ -29,7 +29,7 @@ class ToyState:
         token_id = str(claims.get("jti"))
         if token_id not in self.issued:
             raise errors.TokenRejected()
-        if now >= self.issued[token_id] or claims["iat"] < self.expired_before:
+        if now >= self.issued[token_id] or claims["iat"] <= self.expired_before:
             raise errors.TokenExpired()
         if single_use and token_id in self.used:
             raise errors.TokenUsed()
@@ -43,7 +43,7 @@ class ToyState:
         return due
 
     def scenario_expire_tokens(self, *, now: float) -> None:
-        self.expired_before = now + 1
+        self.expired_before = now
 
     def to_json(self) -> dict[str, Any]:
         return {"merchant": self.tenant.id, "tokens_issued": len(self.issued), "tokens_used": sorted(self.used)}
