@@ -329,11 +329,21 @@ def test_deposit_bad_order_is_400_and_records_nothing(client, runtime):
 
 
 def test_tenants_are_isolated(client, runtime):
-    token(client)
-    token(client, merchantCode=OTHER_MERCHANT, publicKey=OTHER_KEY)
-    mine, theirs = _state(runtime), _state(runtime, OTHER_MERCHANT)
-    assert mine.issued == 1 and theirs.issued == 1
-    assert mine is not theirs
+    """A merchant's token, key and state serve that merchant only."""
+    mine = token(client)
+    theirs = token(client, merchantCode=OTHER_MERCHANT, publicKey=OTHER_KEY)
+    assert (_state(runtime).issued, _state(runtime, OTHER_MERCHANT).issued) == (1, 1)
+    assert (
+        search(client, mine).status_code == 200 and search(client, theirs, merchant=OTHER_MERCHANT).status_code == 200
+    )
+    assert search(client, mine, merchant=OTHER_MERCHANT).status_code == 401  # my token, their merchantCode
+    assert generate(client, merchantCode=MERCHANT, publicKey=OTHER_KEY).status_code == 401  # their key, my code
+    claims = jwt.decode(mine, options={"verify_signature": False})
+    forged = jwt.encode({**claims, "merchantCode": OTHER_MERCHANT}, "payemu-izipay-4007701-token-signing-secret")
+    assert search(client, forged, merchant=OTHER_MERCHANT).status_code == 401  # signed with my secret, not theirs
+    runtime.scenarios.activate("izipay/token-expires-mid-flow", tenant=MERCHANT)
+    assert search(client, mine).status_code == 401  # my tokens expire...
+    assert search(client, theirs, merchant=OTHER_MERCHANT).status_code == 200  # ...theirs do not
 
 
 def test_open_tenants_admit_new_merchant_but_check_its_key():
