@@ -777,14 +777,13 @@ def test_pay_page_blocks_order(client):
 # -- notifications (§3.11) -----------------------------------------------------------------------
 
 
-def test_notifications_customer_add_success_and_fail(runtime):
-    app = create_app(strict=True, seed=1, callbacks=False, options={"payture.notification_url": "http://127.0.0.1:9/n"})
-    client = app.test_client()
+def test_notifications_customer_add_success_and_fail(client, runtime):
+    runtime.tenants["payture"].update("DemoMerchant", {"notification_url": "http://127.0.0.1:9/n"})  # outbox only
     register(client)
     session_id = init_add(client)
     client.post("/vwapi/Add/Submit", data={"SessionId": session_id, **GOOD_CARD, "CardNumber": "4000000000000002"})
     client.post("/vwapi/Add/Submit", data={"SessionId": session_id, **GOOD_CARD})
-    deliveries = app.extensions["payemu"].callbacks.list(provider="payture")
+    deliveries = runtime.callbacks.list(provider="payture")
     assert [d.event for d in deliveries] == ["CustomerAddFail", "CustomerAddSuccess"]
     fail = {k: v[0] for k, v in parse_qs(deliveries[0].body.decode()).items()}
     assert fail["Success"] == "False" and fail["ErrCode"] == "ISSUER_FAIL" and fail["VWUserLgn"] == LOGIN
@@ -800,21 +799,22 @@ def test_notifications_customer_add_success_and_fail(runtime):
     assert "4111111111111111" not in deliveries[1].body.decode()
 
 
-def test_notifications_delivered_to_tenant_url(receiver):
-    app = create_app(strict=True, seed=1, options={"payture.notification_url": receiver.url})
-    client = app.test_client()
+def test_notifications_delivered_to_tenant_url(client, runtime, payemu_receiver):
+    runtime.callbacks.enabled = True  # this test's notifications leave the process, to the receiver
+    runtime.tenants["payture"].update("DemoMerchant", {"notification_url": payemu_receiver.url + "/notify"})
     register(client)
     card_id = add_card(client)
     pay(client, card_id, SecureCode="123")
     vw(client, "Refund", {"Password": MERCHANT_PASSWORD, "OrderId": "order123", "Amount": "10000"}, vwid=PAY)
-    assert app.extensions["payemu"].callbacks.wait_idle(5)
-    events = [parse_qs(r["body"])["Notification"][0] for r in receiver.received]
+    received = payemu_receiver.wait_for(3)
+    assert {r.path for r in received} == {"/notify"}
+    assert all(r.headers["content-type"] == "application/x-www-form-urlencoded" for r in received)
+    events = [parse_qs(r.text)["Notification"][0] for r in received]
     assert sorted(events) == ["CustomerAddSuccess", "CustomerPaySuccess", "CustomerRefundSuccess"]
-    refund = next(parse_qs(r["body"]) for r in receiver.received if "CustomerRefundSuccess" in r["body"])
+    refund = next(parse_qs(r.text) for r in received if "CustomerRefundSuccess" in r.text)
     assert refund["NewAmount"] == ["0"] and re.fullmatch(
         r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}:\d{2}", refund["TransactionDate"][0]
     )
-    app.extensions["payemu"].callbacks.close()
 
 
 # -- the V21 wrapper (§3.12) ---------------------------------------------------------------------
