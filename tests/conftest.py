@@ -43,3 +43,14 @@ def client(app: Flask) -> Any:
 @pytest.fixture
 def runtime(app: Flask) -> Any:
     return app.extensions["payemu"]
+
+
+def retry_on_clock(runtime: Any, step: float, limit: int = 100) -> None:
+    """Deliver every queued callback, moving the virtual clock `step` seconds between rounds so that
+    each retry falls due (retries wait on the virtual clock; nothing here waits them out in real time)."""
+    for _ in range(limit):
+        assert runtime.callbacks.wait_settled(5), "a callback delivery hangs"
+        if not runtime.callbacks.list(status="pending"):
+            return
+        runtime.clock.advance(step)
+    raise AssertionError(f"callbacks still pending after {limit} steps of {step} s")
