@@ -90,6 +90,9 @@ def test_tokenize_card_natural_order_signature_accepted(client: Any, runtime: An
     assert client.post(TOKENIZE, json=body).status_code == 200
     body["customer"]["signature"] = signature_of(body, "secret", natural=False)
     assert client.post(TOKENIZE, json=body).status_code == 200
+    body["customer"]["signature"] = signature_of(body, "not-the-secret", natural=True)
+    response = client.post(TOKENIZE, json=body)
+    assert (response.status_code, response.json) == (400, error("3261", "Invalid signature"))
 
 
 def test_card_by_token_calls_back_with_masked_account(client: Any, runtime: Any, receiver: CallbackReceiver) -> None:

@@ -369,9 +369,11 @@ def test_proxy_cors_prefix_routes_to_the_inner_path(client):
     assert "transactionId" in preflight.headers["Access-Control-Allow-Headers"]
 
 
-def test_proxy_cors_refuses_non_izipay_targets(client):
+def test_proxy_cors_refuses_non_izipay_targets(client, runtime):
+    token(client)
     response = client.post("/gateway/api/v1/proxy-cors/https://x.example/__admin/reset")
     assert response.status_code == 404
+    assert _state(runtime).issued == 1  # the admin reset behind the prefix never ran
 
 
 def test_journal_masks_and_records_every_call(client, runtime):

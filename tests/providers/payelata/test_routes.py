@@ -105,6 +105,10 @@ def test_create_payment_invoice_on_the_api_prefix_and_json_api_content_type(clie
         headers={**basic(), "Content-Type": "application/vnd.api+json"},
     )
     assert response.status_code == 201
+    created = response.get_json()["data"]
+    assert created["attributes"]["reference_id"] == "ORDER-1"
+    got = client.get("/api/payment-invoices/" + created["id"], headers=basic())
+    assert got.status_code == 200 and got.get_json()["data"] == created
 
 
 def test_create_payment_invoice_callback_url_inside_or_beside_attributes(client: Any) -> None:

@@ -98,6 +98,14 @@ def test_create_token_basic_auth_credentials(client):
         headers={"Authorization": f"Basic {basic}"},
     )
     assert response.status_code == 200
+    assert client.get("/users", headers=bearer(response.json["access_token"])).status_code == 200
+    wrong = base64.b64encode(f"{creds['client_id']}:not-the-secret".encode()).decode()
+    refused = client.post(
+        "/tokens",
+        data={"grant_type": "client_credentials", "scope": creds["scope"]},
+        headers={"Authorization": f"Basic {wrong}"},
+    )
+    assert refused.status_code == 401 and "access_token" not in (refused.json or {})
 
 
 @pytest.mark.parametrize("missing", ["grant_type", "client_id", "client_secret", "scope"])
