@@ -126,8 +126,10 @@ def test_generate_token_oversize_body_is_400(client, runtime):
     assert _state(runtime) is None
 
 
-def test_generate_token_doc_error_style_option(app, client):
-    app.extensions["payemu"].config.options["izipay.token_error_style"] = "doc"
+def test_generate_token_doc_error_style_option(app, monkeypatch, client):
+    monkeypatch.setitem(
+        app.extensions["payemu"].config.options, "izipay.token_error_style", "doc"
+    )  # undone after the test
     response = generate(client, amount=None)
     assert response.status_code == 400
     assert response.get_json() == {"code": "400", "message": "Parámetro requerido faltante: amount", "response": None}
@@ -167,11 +169,11 @@ def test_search_installments_recorded_sandbox_body(client):
     }
 
 
-def test_search_installments_english_and_dev_messages(app, client):
+def test_search_installments_english_and_dev_messages(app, monkeypatch, client):
     tok = token(client)
     body = search(client, tok, language="ENG").get_json()
     assert (body["message"], body["response"]["result"]["messageFriendly"]) == ("Approved", "Approved")
-    app.extensions["payemu"].config.options["izipay.environment"] = "dev"
+    monkeypatch.setitem(app.extensions["payemu"].config.options, "izipay.environment", "dev")  # undone after the test
     body = search(client, tok, language="ESP").get_json()
     assert (body["message"], body["response"]["result"]["messageFriendly"]) == ("OK", "Operación exitosa")
 
@@ -266,8 +268,10 @@ def test_search_installments_failed_call_does_not_use_single_use_token(client):
     assert search(client, tok, merchant="4000011").status_code == 200
 
 
-def test_search_installments_check_transaction_id_option(app, client):
-    app.extensions["payemu"].config.options["izipay.check_transaction_id"] = True
+def test_search_installments_check_transaction_id_option(app, monkeypatch, client):
+    monkeypatch.setitem(
+        app.extensions["payemu"].config.options, "izipay.check_transaction_id", True
+    )  # undone after the test
     tok = token(client)
     response = client.post(SEARCH, json={"bin": "545545", "merchantCode": MERCHANT}, headers=bearer(tok, "OTHER-TX-1"))
     assert response.status_code == 401
