@@ -20,7 +20,7 @@ from tests.core.toy.model import ToyState
 from tests.core.toy.routes import authenticate_bearer, bp, on_clock
 
 HERE = Path(__file__).resolve().parent
-CONTRACTS, SCENARIOS, TENANTS = HERE / "contracts", HERE / "scenarios", HERE / "tenants.yaml"
+CONTRACTS, SCENARIOS = HERE / "contracts", HERE / "scenarios"
 OPTIONS = {"single_use_tokens": False, "greeting": "hello"}
 
 
@@ -40,7 +40,7 @@ PROVIDER = Provider(
     not_found=lambda path: errors.NotFound(),
     method_not_allowed=lambda method: errors.MethodNotAllowed(),
     paths=("/toy/",),
-    tenants_file=TENANTS,
+    folder=HERE,
     options=OPTIONS,
     on_clock=on_clock,
     actions={"ping": lambda context, **args: {"pong": context.tenant.id, **args}},

@@ -18,7 +18,10 @@ bp = Blueprint("toy", __name__)
 def authenticate_merchant(call: Call) -> Tenant:
     call.validate()
     tenant = call.runtime.tenants["toy"].admit(call.body["merchant"], lambda: {"key": call.body["key"], "secret": "s"})
-    if tenant is None or tenant.get("key") != call.body["key"]:
+    if tenant is None:
+        raise errors.BadCredentials()
+    call.name_tenant(tenant)
+    if tenant.get("key") != call.body["key"]:
         raise errors.BadCredentials()
     return tenant
 
@@ -31,6 +34,7 @@ def authenticate_bearer(call: Call) -> Tenant:
         tenant = call.runtime.tenants["toy"].get(str(claims.get("merchant")))
         if tenant is None:
             raise errors.TokenRejected()
+        call.name_tenant(tenant)
         call.auth = tokens.decode(token, tenant["secret"])
     except tokens.TokenError as exc:
         raise errors.TokenRejected() from exc
@@ -59,13 +63,15 @@ def notify(call: Call) -> Reply:
 
 def send(context: TenantContext, event: str, data: dict) -> object | None:
     """Queue a callback to the tenant's `callback_url`, if it has one."""
-    url = context.tenant.get("callback_url") if context.tenant else None
+    url = context.callback_url()
     if not url:
         return None
     body = json.dumps({"event": event, "merchant": context.tenant.id, **data}).encode()
     signature = tokens.encode({"event": event}, context.tenant["secret"])
     headers = {"Content-Type": "application/json", "X-Toy-Signature": signature}
-    return context.send_callback(url=url, body=body, headers=headers, event=event, retry_delays=(60.0, 120.0))
+    return context.send_callback(
+        url=url, body=body, headers=headers, event=event, retry_delays=context.callback_retry_delays((60.0, 120.0))
+    )
 
 
 def on_clock(context: TenantContext, now: float) -> None:
