@@ -774,6 +774,22 @@ def test_pay_page_blocks_order(client):
     assert 'Status="Authorized"' in text(vw(client, "PayStatus", {"OrderId": "o-page"}, vwid=PAY))
 
 
+def test_merchants_are_isolated(client, state_of):
+    """One login at two merchants: two customers; a card registered at one is unknown to the other."""
+    register(client)
+    shop_add, shop_pay = "ShopMerchantAdd", "ShopMerchantPay"
+    unknown = f'<GetList Success="False" VWUserLgn="{LOGIN}" ErrCode="WRONG_USER_PARAMS" />'
+    assert text(vw(client, "GetList", CUSTOMER, vwid=shop_add)) == unknown
+    at_shop = {**CUSTOMER, "PhoneNumber": "79265351604"}
+    assert attr(text(vw(client, "Register", at_shop, vwid=shop_add)), "Success") == "True"
+    card_id = add_card(client)
+    assert text(vw(client, "GetList", CUSTOMER, vwid=shop_add)) == f'<GetList Success="True" VWUserLgn="{LOGIN}" />'
+    order = {**CUSTOMER, "CardId": card_id, "OrderId": "o1", "Amount": "100", "SecureCode": "123"}
+    assert attr(text(vw(client, "Pay", order, vwid=shop_pay)), "ErrCode") == "WRONG_CARD"
+    assert attr(text(vw(client, "Pay", order, vwid=PAY)), "Success") == "True"
+    assert "o1" not in str(state_of("ShopMerchant").to_json()) and "o1" in str(state_of("DemoMerchant").to_json())
+
+
 # -- notifications (docs/providers/payture.md#notifications) -----------------------------------------------------------
 
 
