@@ -55,8 +55,8 @@ def test_server_error_then_recovery_creates_nothing_on_failure(client, runtime, 
     assert client.post("/token_auths", json={"user_id": "b1"}, headers=headers).status_code == 200
 
 
-def test_slow_token_auths_delays_only_token_auths(client, runtime, token):
-    runtime.deferred_effects = True  # the serving layer would sleep; here the delay is only recorded
+def test_slow_token_auths_delays_only_token_auths(client, runtime, token, monkeypatch):
+    monkeypatch.setattr(runtime, "deferred_effects", True)  # the serving layer would sleep; here it is only recorded
     user_id = client.post("/users", json=BUYER, headers=bearer(token, **_scenario("slow-token-auths"))).json
     client.get("/users", headers=bearer(token, **_scenario("slow-token-auths")))
     assert runtime.journal.query(operation="list_users")[0].effects == []
