@@ -150,6 +150,14 @@ class Contracts:
         compiled = self._requests.get((provider, operation))
         return compiled.locations if compiled else frozenset()
 
+    def validator(self, provider: str, operation: str, status: int | None = None) -> Any:
+        """The listing (jsonschema) validator of a request contract, or of one response status; None
+        when there is none (drift reports list every violation, not only the first)."""
+        compiled = self._requests.get((provider, operation)) if status is None else None
+        if status is not None:
+            compiled = self._responses.get((provider, operation, status))
+        return compiled.slow(self._slow_registry) if compiled is not None else None
+
     # -- checks ----------------------------------------------------------------------------------
 
     def check_request(self, provider: str, operation: str, instance: dict[str, Any]) -> list[Violation]:

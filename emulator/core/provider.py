@@ -343,6 +343,7 @@ def operation(name: str, *, auth: Authenticator | None = None, codec: Codec | No
                 return _unavailable(runtime, provider, lost, codec or provider.codec)
 
         endpoint.payemu_operation = name  # type: ignore[attr-defined]
+        endpoint.payemu_codec = codec  # type: ignore[attr-defined]  # None: the provider's (drift decodes with it)
         return endpoint
 
     return decorate
