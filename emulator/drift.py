@@ -1,13 +1,14 @@
 """`payemu drift`: recorded exchanges checked against the contracts, per provider and operation.
 
 Each exchange's operation is found the way the emulator routes it (the url_map of a `create_app()`
-app); its request is decoded by that operation's codec and checked against the request contract, its
-response against the schema of its status (`$defs/<status>`). Reported: request fields the contract
-rejects, response fields of another type or format, fields a closed schema (`additionalProperties:
-false`) does not know, required fields missing, statuses the contract lacks, operations it lacks, and a
-content type of another family (JSON, XML, HTML) than the emulator's. Never reported (drift is shape,
-not values): values the recording masked or redacted, and value constraints (pattern, format, length,
-enum, const) on noise fields — ids, timestamps, tokens, signatures, hashes, URLs.
+app); its request is decoded by that operation's codec and checked against the request contract when
+the upstream accepted it (a request both refuse is agreement), its response against the schema of its
+status (`$defs/<status>`). Reported: request fields the contract rejects, response fields of another
+type or format, fields a closed schema (`additionalProperties: false`) does not know, required fields
+missing, statuses the contract lacks, operations it lacks, and a content type of another family (JSON,
+XML, HTML) than the emulator's. Never reported (drift is shape, not values): values the recording
+masked or redacted, and value constraints (pattern, format, length, enum, const) on noise fields —
+ids, timestamps, tokens, signatures, hashes, URLs.
 """
 
 from __future__ import annotations
@@ -242,10 +243,9 @@ class DriftChecker:
         if exchange.get("error"):
             bucket.upstream_errors += 1
             return
-        for difference in self._request(operation, req):
-            difference.first_seq = seq
-            bucket.add(difference)
-        for difference in self._response(operation, status, resp):
+        # A request the contract rejects is drift when the upstream accepted it; rejected by both, they agree.
+        found = (self._request(operation, req) if status < 400 else []) + self._response(operation, status, resp)
+        for difference in {(d.kind, d.where, d.detail): d for d in found}.values():  # once per exchange
             difference.first_seq = seq
             bucket.add(difference)
 

@@ -22,6 +22,7 @@ from typing import Any
 
 import requests
 from flask import Flask
+from werkzeug.wsgi import get_input_stream
 
 from emulator.core.clock import Clock, iso, monotonic
 from emulator.recording import Recorder, Redactor
@@ -129,8 +130,7 @@ class RecordingProxy:
         method = environ["REQUEST_METHOD"]
         path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace")
         query = environ.get("QUERY_STRING", "")
-        length = environ.get("CONTENT_LENGTH")
-        body = environ["wsgi.input"].read(int(length)) if length and length.isdigit() else environ["wsgi.input"].read()
+        body = get_input_stream(environ).read()  # bounded by Content-Length (or the chunked end): never hangs
         sent = [(k, v) for k, v in _request_headers(environ) if k.lower() not in _HOP_BY_HOP | {"content-length"}]
         upstream = self.upstreams[provider]
         url = upstream + path + (f"?{query}" if query else "")

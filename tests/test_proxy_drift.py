@@ -315,7 +315,7 @@ def test_added_field_inside_a_closed_object_is_named(tmp_path: Path) -> None:
     assert ("unknown-field", "200 response.refreshToken") in _kinds(report)
 
 
-def test_unknown_operation_and_rejected_request_are_drift(tmp_path: Path) -> None:
+def test_unknown_operation_and_a_rejected_request_the_upstream_accepted_are_drift(tmp_path: Path) -> None:
     line = {
         "seq": 1,
         "provider": "izipay",
@@ -329,8 +329,14 @@ def test_unknown_operation_and_rejected_request_are_drift(tmp_path: Path) -> Non
         "response": {"status": 200, "headers": {"Content-Type": "text/plain"}, "body": "ok"},
     }
     other = {**line, "seq": 2, "request": {**line["request"], "path": "/security/v9/New"}}
-    (tmp_path / "izipay.jsonl").write_text("\n".join(json.dumps(x) for x in (line, other)) + "\n")
-    kinds = _kinds(_drift(tmp_path))
+    refused = {**line, "seq": 3, "request": {**line["request"], "body": json.dumps({"amount": 1})}}
+    refused["response"] = {"status": 400, "headers": {"Content-Type": "application/json"}, "body": "{}"}
+    (tmp_path / "izipay.jsonl").write_text("\n".join(json.dumps(x) for x in (line, other, refused)) + "\n")
+    report = _drift(tmp_path)
+    kinds = _kinds(report)
+    differences = [d for op in report["providers"]["izipay"].values() for d in op["differences"]]
+    assert not [d for d in differences if d["kind"] == "request" and d["first_seq"] == 3]  # refused by both: agreed
+    assert all(d["count"] == 1 for d in differences if d["kind"] == "request")  # counted once per exchange
     assert ("request", "body.merchantCode") in kinds and ("content-type", "200 Content-Type") in kinds
     assert ("unknown-operation", "POST /security/v9/New") in kinds
 
