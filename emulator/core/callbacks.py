@@ -164,6 +164,14 @@ class Callbacks:
             and (status is None or d.status == status)
         ]
 
+    def next_attempts(self) -> dict[str, float]:
+        """When each queued delivery's next attempt is due (virtual time), by id."""
+        with self._cond:
+            due: dict[str, float] = {}
+            for at, _seq, delivery_id in self._queue:
+                due[delivery_id] = min(at, due.get(delivery_id, at))
+            return due
+
     def get(self, delivery_id: str) -> Delivery | None:
         return self._outbox.get(delivery_id)
 

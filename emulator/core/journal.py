@@ -32,6 +32,8 @@ class Entry:
     duration_ms: float = 0.0
     scenario: str | None = None
     effects: list[str] = field(default_factory=list)
+    response_headers: dict[str, str] = field(default_factory=dict)
+    violations: list[dict[str, str]] = field(default_factory=list)  # the contract rules the call broke
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -68,6 +70,8 @@ def _entry(record: Record) -> Entry:
         fields[index] = _text(fields[index])
     fields[8] = dict(fields[8])  # request headers, kept as pairs
     fields[14] = list(fields[14])  # effects
+    fields[15] = dict(fields[15])  # response headers, kept as pairs
+    fields[16] = [v.to_json() for v in fields[16]]  # contract violations
     return Entry(*fields)
 
 

@@ -225,6 +225,7 @@ class Call(TenantContext):
         self.scenario_name: str | None = None
         self.scenario_header: str | None = self.request.environ.get(SCENARIO_ENVIRON)
         self.effects: list[str] = []
+        self.violations: tuple[Violation, ...] = ()  # the contract rules the request (or reply) broke
 
     @property
     def headers(self) -> Any:
@@ -281,6 +282,7 @@ class Call(TenantContext):
             return
         violations = self.runtime.contracts.check_request(self.provider.name, self.operation, self.contract_instance())
         if violations:
+            self.violations = tuple(violations)
             raise self.provider.contract_error(self, violations)
         self.validated = True
 
@@ -378,7 +380,8 @@ def _pipeline(
         try:
             call.body = codec.decode(req)
         except DecodeError as exc:
-            raise provider.contract_error(call, [Violation("body", "", exc.keyword, exc.message)]) from exc
+            call.violations = (Violation("body", "", exc.keyword, exc.message),)
+            raise provider.contract_error(call, list(call.violations)) from exc
         header = call.scenario_header
         try:
             # Chosen before authentication too, so a scenario's options reach the authenticator
@@ -454,6 +457,7 @@ def _finish(
                 runtime.contracts.check_response(provider.name, call.operation, reply.status, reply.body)
             except ContractMismatch as mismatch:
                 log.error("contract violation: %s", mismatch)
+                call.violations += (Violation("response", mismatch.path, "contract", mismatch.detail),)
                 reply = Reply(
                     500,
                     {
@@ -484,7 +488,7 @@ def _finish(
         call.effects.append(f"fault {fault}")
     if delay_ms:
         call.effects.append(f"delay {delay_ms}ms")
-    _journal(runtime, call, reply.status, payload, started, pre_encoded=reply.raw is not None)
+    _journal(runtime, call, response, payload, started, pre_encoded=reply.raw is not None)
     if delay_ms:
         if runtime.deferred_effects:
             call.request.environ[DELAY_ENVIRON] = delay_ms
@@ -509,7 +513,9 @@ def _is_payemu_error(reply: Reply) -> bool:
     return isinstance(reply.body, dict) and "payemu_error" in reply.body
 
 
-def _journal(runtime: Runtime, call: Call, status: int, payload: bytes, started: float, *, pre_encoded: bool) -> None:
+def _journal(
+    runtime: Runtime, call: Call, response: Response, payload: bytes, started: float, *, pre_encoded: bool
+) -> None:
     req = call.request
     environ = req.environ
     query = environ.get("QUERY_STRING", "")
@@ -525,11 +531,13 @@ def _journal(runtime: Runtime, call: Call, status: int, payload: bytes, started:
         masked_bytes(query.encode("latin-1")) if carries_card else query.encode("latin-1"),
         tuple(call.header_map.items()),  # atoms only: the collector can stop tracking the record
         masked_bytes(body) if carries_card else body[:BODY_LIMIT],
-        status,
+        response.status_code,
         # An encoded reply can only hold a full PAN if the request brought one (the emulator stores
         # masked PANs only; tests/test_card_data.py); pages and scenario bodies are always masked.
         masked_bytes(payload) if carries_card or pre_encoded or call.rule is not None else payload[:BODY_LIMIT],
         round((monotonic() - started) * 1000, 3),
         call.scenario_name,
         tuple(call.effects),
+        tuple(response.headers.items()),
+        call.violations,
     )
