@@ -109,11 +109,19 @@ function isPlainObject(value) {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
-function scalar(value) {
+const TIME_FIELD = /(^|_)(at|time|created|updated|expires?|expiry|issued|deadline)$/;
+const LONG_TEXT = 48;
+
+/** One value as text: times (Unix seconds in a time-named field) as ISO, long strings shortened. */
+function scalar(value, name = "") {
   if (value === null || value === undefined) return el("span", { class: "muted" }, "—");
   if (typeof value === "boolean") return el("span", { class: value ? "yes" : "no" }, value ? "yes" : "no");
   if (typeof value === "object") return JSON.stringify(value);
-  return String(value);
+  if (typeof value === "number" && TIME_FIELD.test(name) && value > 1e9 && value < 1e10) {
+    return el("span", { title: String(value) }, iso(value));
+  }
+  const text = String(value);
+  return text.length > LONG_TEXT ? el("span", { title: text }, `${text.slice(0, LONG_TEXT - 1)}…`) : text;
 }
 
 function prettyBody(text) {
@@ -132,39 +140,39 @@ function statusClass(status) {
 // -- generic tables (state, rules) ------------------------------------------------------------------
 
 /** A value as a person reads it: records as tables, maps as key/value rows, lists as rows. */
-function render(value, depth = 0) {
+function render(value, depth = 0, name = "") {
   if (value instanceof Node) return value;
   if (Array.isArray(value)) {
     if (!value.length) return el("span", { class: "muted" }, "(none)");
     if (value.every(isPlainObject)) return recordTable(value.map((v, i) => [String(i + 1), v]), "#", depth);
-    if (value.every((v) => !isPlainObject(v) && !Array.isArray(v))) return value.map(scalar).join(", ");
+    if (value.every((v) => !isPlainObject(v) && !Array.isArray(v))) return value.map((v) => String(v)).join(", ");
     return el("ol", {}, value.map((v) => el("li", {}, render(v, depth + 1))));
   }
   if (isPlainObject(value)) {
     const entries = Object.entries(value);
     if (!entries.length) return el("span", { class: "muted" }, "(none)");
-    if (depth < 3 && entries.length > 1 && entries.every(([, v]) => isPlainObject(v))) {
+    if (depth < 3 && entries.every(([, v]) => isPlainObject(v))) {
       return recordTable(entries, "key", depth);
     }
     if (depth >= 3) return JSON.stringify(value);
     return keyValueTable(entries, depth);
   }
-  return scalar(value);
+  return scalar(value, name);
 }
 
 function keyValueTable(entries, depth = 0) {
   return el("table", { class: "kv" }, el("tbody", {}, entries.map(([k, v]) =>
-    el("tr", {}, el("th", {}, k), el("td", {}, render(v, depth + 1))))));
+    el("tr", {}, el("th", {}, k), el("td", {}, render(v, depth + 1, k))))));
 }
 
 function recordTable(rows, keyName, depth) {
   const columns = [];
   for (const [, record] of rows) for (const name of Object.keys(record)) if (!columns.includes(name)) columns.push(name);
-  return el("table", { class: "records" },
+  return el("div", { class: "scroll" }, el("table", { class: "records" },
     el("thead", {}, el("tr", {}, el("th", {}, keyName), columns.map((c) => el("th", {}, c)))),
-    el("tbody", {}, rows.map(([key, record]) => el("tr", {}, el("th", {}, key),
-      columns.map((c) => el("td", {}, c in record ? render(record[c], depth + 1) : "")))))
-  );
+    el("tbody", {}, rows.map(([key, record]) => el("tr", {}, el("th", {}, scalar(key)),
+      columns.map((c) => el("td", {}, c in record ? render(record[c], depth + 1, c) : "")))))
+  ));
 }
 
 // -- journal ----------------------------------------------------------------------------------------
