@@ -17,6 +17,7 @@ const ui = {
   scenarioRules: {}, // scenario name -> its rules (fetched once per entry shown)
   signatures: {}, // what each panel last rendered, to skip identical re-renders
   polling: false,
+  generation: 0, // bumped by every refresh: an older answer arriving late is dropped, never rendered
 };
 
 const $ = (selector) => document.querySelector(selector);
@@ -192,9 +193,10 @@ function statusMatches(status, wanted) {
   return String(status)[0] === wanted;
 }
 
-async function loadJournal(force) {
+async function loadJournal(force, stale) {
   const filters = journalFilters();
   const data = await api(`/requests${query({ ...filters, status: "", limit: JOURNAL_LIMIT })}`);
+  if (stale()) return;
   const entries = data.requests.filter((e) => statusMatches(e.status, filters.status));
   ui.entries = entries;
   const signature = JSON.stringify([filters, entries.map((e) => e.id), ui.selected && ui.selected.id]);
@@ -217,6 +219,10 @@ function ruleOf(entry) {
   return effect ? Number(effect.slice(5)) : null;
 }
 
+function target(entry) {
+  return `${entry.method} ${entry.path}${entry.query ? `?${entry.query}` : ""}`;
+}
+
 function journalRow(entry) {
   const rule = ruleOf(entry);
   return el("tr", {
@@ -227,9 +233,9 @@ function journalRow(entry) {
     el("td", {}, entry.id),
     el("td", { title: iso(entry.time) }, shortTime(entry.time)),
     el("td", {}, entry.provider || ""),
-    el("td", {}, entry.tenant || el("span", { class: "muted" }, "—")),
+    el("td", { class: "tenant", title: entry.tenant || "" }, entry.tenant || el("span", { class: "muted" }, "—")),
     el("td", {}, entry.operation || ""),
-    el("td", { class: "mono" }, `${entry.method} ${entry.path}${entry.query ? `?${entry.query}` : ""}`),
+    el("td", { class: "mono", title: target(entry) }, target(entry)),
     el("td", {}, el("span", { class: statusClass(entry.status) }, entry.status)),
     el("td", { class: "num" }, entry.duration_ms.toFixed(1)),
     el("td", {}, rule ? `${entry.scenario} · rule ${rule}`
@@ -316,10 +322,11 @@ function closeEntry() {
 
 // -- state ------------------------------------------------------------------------------------------
 
-async function loadState(force) {
+async function loadState(force, stale) {
   const chosen = $("#state-provider").value;
   const tenant = chosen ? $("#state-tenant").value : "";
   const dumps = await Promise.all((chosen ? [chosen] : ui.providers).map((p) => api(`/state/${p}${query({ tenant })}`)));
+  if (stale()) return;
   const signature = JSON.stringify(dumps);
   if (!force && signature === ui.signatures.state) return;
   ui.signatures.state = signature;
@@ -340,8 +347,9 @@ async function loadState(force) {
 
 // -- callbacks --------------------------------------------------------------------------------------
 
-async function loadCallbacks(force) {
+async function loadCallbacks(force, stale) {
   const data = await api("/callbacks");
+  if (stale()) return;
   const signature = JSON.stringify(data.callbacks);
   $("#callbacks-count").textContent = `${data.count} in the outbox`;
   if (!force && signature === ui.signatures.callbacks) return;
@@ -377,8 +385,9 @@ function callbackRow(delivery, now) {
 
 // -- clock ------------------------------------------------------------------------------------------
 
-async function loadClock() {
+async function loadClock(stale) {
   const data = await api("/clock");
+  if (stale()) return;
   $("#server-clock").textContent = `clock ${iso(data.now).slice(0, 19)}${data.offset_seconds
     ? ` (${data.offset_seconds > 0 ? "+" : ""}${data.offset_seconds} s)` : ""}`;
   if (ui.tab !== "clock") return;
@@ -399,8 +408,9 @@ function advance(seconds) {
 
 // -- scenarios --------------------------------------------------------------------------------------
 
-async function loadScenarios(force) {
+async function loadScenarios(force, stale) {
   const data = await api("/scenarios");
+  if (stale()) return;
   const signature = JSON.stringify([data, ui.tenants, $("#scenarios-provider").value]);
   if (!force && signature === ui.signatures.scenarios) return;
   ui.signatures.scenarios = signature;
@@ -447,10 +457,12 @@ const LOADERS = { journal: loadJournal, state: loadState, callbacks: loadCallbac
 async function refresh(force = false) {
   if (ui.polling && !force) return;
   ui.polling = true;
+  const generation = ++ui.generation;
+  const stale = () => generation !== ui.generation;
   try {
-    await loadClock();
+    await loadClock(stale);
     const loader = LOADERS[ui.tab];
-    if (loader) await loader(force);
+    if (loader && !stale()) await loader(force, stale);
     document.body.dataset.refreshed = String(Date.now());
     showError(null);
   } catch (error) {
