@@ -84,8 +84,16 @@ def payelata_sale(server: Any, receiver: CallbackReceiver) -> None:
 
 
 def test_login_with_the_admin_token(browser: Any, payemu_server: Any) -> None:
+    config = payemu_server.runtime.config
     browser.get(payemu_server.url + "/__admin/ui")
     browser.execute_script("sessionStorage.clear()")
+    config.admin_token = None  # an unlocked admin API: no login form
+    try:
+        browser.refresh()
+        until(browser, lambda b: b.find_element(By.ID, "app").is_displayed(), "the dashboard without a token")
+        assert not browser.find_element(By.ID, "login").is_displayed()
+    finally:
+        config.admin_token = LIVE_ADMIN_TOKEN
     browser.refresh()
     until(browser, lambda b: b.find_element(By.ID, "login").is_displayed(), "the login form")
     assert not browser.find_element(By.ID, "app").is_displayed()

@@ -110,7 +110,7 @@ function isPlainObject(value) {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
-const TIME_FIELD = /(^|_)(at|time|created|updated|expires?|expiry|issued|deadline)$/;
+const TIME_FIELD = /(^|_)(at|time|created|updated|expires?|expiry|issued|deadline|from|until|since)$/;
 const LONG_TEXT = 48;
 
 /** One value as text: times (Unix seconds in a time-named field) as ISO, long strings shortened. */
