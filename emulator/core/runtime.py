@@ -61,7 +61,9 @@ class Runtime:
             )
             for p in providers
         }
-        self.callbacks = Callbacks(self.clock.now, enabled=config.callbacks)
+        self.callbacks = Callbacks(
+            self.clock.now, store=self.store, enabled=config.callbacks, timeout=config.callback_timeout
+        )
         self.deferred_effects = False  # set by the serving adapter: latency and faults happen there
         self._check_scenario_names()
         if config.scenario:

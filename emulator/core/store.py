@@ -57,8 +57,15 @@ class Store(Protocol):
     def get_doc(self, name: str) -> Any | None:
         """A shared document (JSON value), or None."""
 
-    def update_doc(self, name: str, change: Callable[[Any | None], Any]) -> Any:
-        """Atomically replace a document with `change(current)`, bump the generation, return the new value."""
+    def update_doc(self, name: str, change: Callable[[Any | None], Any], *, quiet: bool = False) -> Any:
+        """Atomically replace a document with `change(current)` and return the new value; the generation
+        moves too unless `quiet` (data no replica caches, such as the callback outbox)."""
+
+    def get_docs(self, names: list[str]) -> list[Any | None]:
+        """Several documents in one read (None for a missing one)."""
+
+    def delete_docs(self, names: list[str]) -> None:
+        """Forget documents (quietly)."""
 
     def incr(self, name: str) -> int:
         """Atomically add one to a counter and return the new value."""
@@ -140,11 +147,21 @@ class MemoryStore:
     def get_doc(self, name: str) -> Any | None:
         return self._docs.get(name)
 
-    def update_doc(self, name: str, change: Callable[[Any | None], Any]) -> Any:
+    def update_doc(self, name: str, change: Callable[[Any | None], Any], *, quiet: bool = False) -> Any:
         with self._lock:
             value = self._docs[name] = change(self._docs.get(name))
-            self._generation += 1
+            if not quiet:
+                self._generation += 1
             return value
+
+    def get_docs(self, names: list[str]) -> list[Any | None]:
+        docs = self._docs
+        return [docs.get(name) for name in names]
+
+    def delete_docs(self, names: list[str]) -> None:
+        with self._lock:
+            for name in names:
+                self._docs.pop(name, None)
 
     def incr(self, name: str) -> int:
         with self._lock:

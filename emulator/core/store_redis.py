@@ -142,7 +142,7 @@ class RedisStore(PersistentStore):
         return json.loads(raw) if raw is not None else None  # type: ignore[arg-type]
 
     @_reachable
-    def update_doc(self, name: str, change: Callable[[Any | None], Any]) -> Any:
+    def update_doc(self, name: str, change: Callable[[Any | None], Any], *, quiet: bool = False) -> Any:
         key = f"{PREFIX}doc:{name}"
 
         def attempt(pipe: Any) -> Any:  # WATCH/MULTI: redis-py re-runs this when another writer got there first
@@ -150,10 +150,23 @@ class RedisStore(PersistentStore):
             value = change(json.loads(raw) if raw is not None else None)
             pipe.multi()
             pipe.set(key, json.dumps(value, separators=(",", ":")))
-            pipe.incr(f"{PREFIX}generation")
+            if not quiet:
+                pipe.incr(f"{PREFIX}generation")
             return value
 
         return self.redis.transaction(attempt, key, value_from_callable=True)
+
+    @_reachable
+    def get_docs(self, names: list[str]) -> list[Any | None]:
+        if not names:
+            return []
+        raws = self.redis.mget([f"{PREFIX}doc:{name}" for name in names])
+        return [json.loads(raw) if raw is not None else None for raw in raws]  # type: ignore[union-attr]
+
+    @_reachable
+    def delete_docs(self, names: list[str]) -> None:
+        if names:
+            self.redis.delete(*(f"{PREFIX}doc:{name}" for name in names))
 
     @_reachable
     def incr(self, name: str) -> int:

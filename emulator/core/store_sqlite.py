@@ -96,12 +96,27 @@ class SqliteStore(PersistentStore):
         row = self._run("SELECT value FROM doc WHERE name=?", (name,)).fetchone()
         return json.loads(row[0]) if row else None
 
-    def update_doc(self, name: str, change: Callable[[Any | None], Any]) -> Any:
+    def update_doc(self, name: str, change: Callable[[Any | None], Any], *, quiet: bool = False) -> Any:
         with self._transaction():
             value = change(self.get_doc(name))
             self._run("INSERT OR REPLACE INTO doc VALUES (?, ?)", (name, json.dumps(value, separators=(",", ":"))))
-            self._run("UPDATE meta SET value = value + 1 WHERE name='generation'")
+            if not quiet:
+                self._run("UPDATE meta SET value = value + 1 WHERE name='generation'")
         return value
+
+    def get_docs(self, names: list[str]) -> list[Any | None]:
+        found: dict[str, Any] = {}
+        for start in range(0, len(names), 500):  # SQLite caps the parameters of one statement
+            chunk = names[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for name, value in self._run(f"SELECT name, value FROM doc WHERE name IN ({marks})", tuple(chunk)):
+                found[name] = json.loads(value)
+        return [found.get(name) for name in names]
+
+    def delete_docs(self, names: list[str]) -> None:
+        with self._transaction():
+            for name in names:
+                self._run("DELETE FROM doc WHERE name=?", (name,))
 
     def incr(self, name: str) -> int:
         row = self._run(
