@@ -302,3 +302,14 @@ def test_sqlite_delivers_what_was_pending_before_a_restart(tmp_path: Path, payem
         assert sorted(r.json()["users"]["id"] for r in delivered) == ["buyer-1", "buyer-2"]
     finally:
         second.stop()
+
+
+def test_the_journal_of_either_replica_shows_every_request(ab: tuple[str, str]) -> None:
+    a, b = ab
+    for url in (a, b, a):
+        requests.post(url + GENERATE, json=token_body(), headers={"transactionId": TX}, timeout=5)
+    for url in (a, b):
+        entries = requests.get(url + "/__admin/requests?operation=generate_token", timeout=5).json()["requests"]
+        assert len(entries) == 3 and len({e["id"] for e in entries}) == 3
+    requests.post(b + "/__admin/reset", timeout=5)
+    assert requests.get(a + "/__admin/requests", timeout=5).json()["requests"] == []

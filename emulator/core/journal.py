@@ -8,6 +8,8 @@ from collections import deque
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import msgspec
+
 from emulator.core.cards import mask_text, may_hold_card_data
 
 BODY_LIMIT = 4096  # characters kept of each body: enough to debug, bounded in memory
@@ -126,3 +128,64 @@ class Journal:
 
     def __len__(self) -> int:
         return len(self._records)
+
+
+class StoredJournal(Journal):
+    """The journal of a shared store (SQLite, Redis): every replica appends to one bounded log, so the
+    admin API of any replica shows every request. Entries are stored as their JSON (masked already)."""
+
+    LOG = "journal"
+
+    def __init__(self, limit: int, store: Any) -> None:
+        super().__init__(limit)
+        self.limit = max(1, limit)
+        self._store = store
+
+    def record(self, *fields: Any) -> None:
+        data = asdict(_entry((0, *fields)))
+        del data["id"]  # the store numbers entries across replicas
+        self._store.log_append(self.LOG, msgspec.json.encode(data), self.limit)
+
+    def _entries(self) -> list[Entry]:
+        items = self._store.log_read(self.LOG)[: self.limit]
+        return [Entry(id=number, **msgspec.json.decode(item)) for number, item in items]
+
+    @property
+    def total(self) -> int:  # type: ignore[override]
+        return self._store.log_total(self.LOG)
+
+    @total.setter
+    def total(self, value: int) -> None:
+        pass  # counted by the store
+
+    def query(
+        self,
+        *,
+        provider: str | None = None,
+        operation: str | None = None,
+        tenant: str | None = None,
+        path: str | None = None,
+        limit: int | None = None,
+    ) -> list[Entry]:
+        found = [
+            e
+            for e in self._entries()
+            if (provider is None or e.provider == provider)
+            and (operation is None or e.operation == operation)
+            and (tenant is None or e.tenant == tenant)
+            and (path is None or e.path == path)
+        ]
+        return found[:limit] if limit else found
+
+    def clear(self, *, provider: str | None = None, tenant: str | None = None) -> int:
+        items = self._store.log_read(self.LOG)[: self.limit]
+        kept = [(number, item) for number, item in items if not _in_scope(msgspec.json.decode(item), provider, tenant)]
+        self._store.log_replace(self.LOG, kept)
+        return len(items) - len(kept)
+
+    def __len__(self) -> int:
+        return len(self._store.log_read(self.LOG)[: self.limit])
+
+
+def _in_scope(data: dict[str, Any], provider: str | None, tenant: str | None) -> bool:
+    return (provider is None or data["provider"] == provider) and (tenant is None or data["tenant"] == tenant)

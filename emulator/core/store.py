@@ -70,6 +70,18 @@ class Store(Protocol):
     def incr(self, name: str) -> int:
         """Atomically add one to a counter and return the new value."""
 
+    def log_append(self, name: str, item: bytes, limit: int) -> int:
+        """Add `item` to a bounded log (the oldest beyond `limit` fall off); return its id (1, 2, …)."""
+
+    def log_read(self, name: str) -> list[tuple[int, bytes]]:
+        """A log's items, newest first, with their ids."""
+
+    def log_replace(self, name: str, items: list[tuple[int, bytes]]) -> None:
+        """Replace a log's items (newest first), keeping its id sequence."""
+
+    def log_total(self, name: str) -> int:
+        """How many items were ever appended to a log."""
+
     def counter(self, name: str) -> int:
         """A counter's value (0 when never counted)."""
 
@@ -170,6 +182,25 @@ class MemoryStore:
 
     def counter(self, name: str) -> int:
         return self._counters.get(name, 0)
+
+    def log_append(self, name: str, item: bytes, limit: int) -> int:
+        with self._lock:
+            number = self._counters[f"log:{name}"] = self._counters.get(f"log:{name}", 0) + 1
+            log = self._docs.setdefault(f"log:{name}", [])
+            log.insert(0, (number, item))
+            del log[limit:]
+            return number
+
+    def log_read(self, name: str) -> list[tuple[int, bytes]]:
+        with self._lock:
+            return list(self._docs.get(f"log:{name}", []))
+
+    def log_replace(self, name: str, items: list[tuple[int, bytes]]) -> None:
+        with self._lock:
+            self._docs[f"log:{name}"] = list(items)
+
+    def log_total(self, name: str) -> int:
+        return self._counters.get(f"log:{name}", 0)
 
     def clear_counters(self, prefix: str = "") -> None:
         with self._lock:

@@ -45,6 +45,15 @@ return 1
 """
 
 
+# KEYS: log, id counter. ARGV: item, limit. Appends newest first, trims, returns the item's id.
+APPEND = """
+local number = redis.call('incr', KEYS[2])
+redis.call('lpush', KEYS[1], number .. ' ' .. ARGV[1])
+redis.call('ltrim', KEYS[1], 0, tonumber(ARGV[2]) - 1)
+return number
+"""
+
+
 class _Handle:
     """A held tenant lock: its token, the state read with it, the state to write when it is given back."""
 
@@ -82,6 +91,7 @@ class RedisStore(PersistentStore):
         except (RedisError, OSError) as exc:
             raise ConfigError(f"--store {url}: cannot reach Redis: {exc}") from None
         self._take = self.redis.register_script(TAKE)
+        self._append = self.redis.register_script(APPEND)
         self._give = self.redis.register_script(GIVE)
 
     # -- provider states -------------------------------------------------------------------------
@@ -175,6 +185,30 @@ class RedisStore(PersistentStore):
     @_reachable
     def counter(self, name: str) -> int:
         return int(self.redis.get(f"{PREFIX}count:{name}") or 0)  # type: ignore[arg-type]
+
+    @_reachable
+    def log_append(self, name: str, item: bytes, limit: int) -> int:
+        return int(self._append(keys=(f"{PREFIX}log:{name}", f"{PREFIX}count:log:{name}"), args=(item, limit)))
+
+    @_reachable
+    def log_read(self, name: str) -> list[tuple[int, bytes]]:
+        items = []
+        for raw in self.redis.lrange(f"{PREFIX}log:{name}", 0, -1):  # type: ignore[union-attr]
+            number, _, item = raw.partition(b" ")
+            items.append((int(number), item))
+        return items
+
+    @_reachable
+    def log_replace(self, name: str, items: list[tuple[int, bytes]]) -> None:
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.delete(f"{PREFIX}log:{name}")
+        if items:
+            pipe.rpush(f"{PREFIX}log:{name}", *(str(number).encode() + b" " + item for number, item in items))
+        pipe.execute()
+
+    @_reachable
+    def log_total(self, name: str) -> int:
+        return self.counter(f"log:{name}")
 
     @_reachable
     def clear_counters(self, prefix: str = "") -> None:

@@ -24,6 +24,7 @@ CREATE TABLE IF NOT EXISTS owner (provider TEXT, key TEXT, tenant TEXT NOT NULL,
 CREATE TABLE IF NOT EXISTS doc (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS counter (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS log (name TEXT, id INTEGER, item BLOB NOT NULL, PRIMARY KEY (name, id));
 INSERT OR IGNORE INTO meta VALUES ('generation', 0);
 """
 BUSY_TIMEOUT_MS = 10_000
@@ -128,6 +129,27 @@ class SqliteStore(PersistentStore):
     def counter(self, name: str) -> int:
         row = self._run("SELECT value FROM counter WHERE name=?", (name,)).fetchone()
         return int(row[0]) if row else 0
+
+    def log_append(self, name: str, item: bytes, limit: int) -> int:
+        with self._transaction():
+            number = self.incr(f"log:{name}")
+            self._run("INSERT INTO log VALUES (?, ?, ?)", (name, number, item))
+            if number % 64 == 0:  # trimmed now and then, not on every append
+                self._run("DELETE FROM log WHERE name=? AND id <= ?", (name, number - limit))
+        return number
+
+    def log_read(self, name: str) -> list[tuple[int, bytes]]:
+        rows = self._run("SELECT id, item FROM log WHERE name=? ORDER BY id DESC", (name,)).fetchall()
+        return [(int(number), bytes(item)) for number, item in rows]  # may run past the limit until trimmed
+
+    def log_replace(self, name: str, items: list[tuple[int, bytes]]) -> None:
+        with self._transaction():
+            self._run("DELETE FROM log WHERE name=?", (name,))
+            for number, item in items:
+                self._run("INSERT INTO log VALUES (?, ?, ?)", (name, number, item))
+
+    def log_total(self, name: str) -> int:
+        return self.counter(f"log:{name}")
 
     def clear_counters(self, prefix: str = "") -> None:
         self._run("DELETE FROM counter WHERE substr(name, 1, ?) = ?", (len(prefix), prefix))
