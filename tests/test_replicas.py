@@ -309,7 +309,12 @@ def test_the_journal_of_either_replica_shows_every_request(ab: tuple[str, str]) 
     for url in (a, b, a):
         requests.post(url + GENERATE, json=token_body(), headers={"transactionId": TX}, timeout=5)
     for url in (a, b):
-        entries = requests.get(url + "/__admin/requests?operation=generate_token", timeout=5).json()["requests"]
+        deadline = time.monotonic() + 2  # the other replica's entries are written behind (20 ms)
+        while True:
+            entries = requests.get(url + "/__admin/requests?operation=generate_token", timeout=5).json()["requests"]
+            if len(entries) >= 3 or time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
         assert len(entries) == 3 and len({e["id"] for e in entries}) == 3
     requests.post(b + "/__admin/reset", timeout=5)
     assert requests.get(a + "/__admin/requests", timeout=5).json()["requests"] == []

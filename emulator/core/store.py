@@ -70,8 +70,8 @@ class Store(Protocol):
     def incr(self, name: str) -> int:
         """Atomically add one to a counter and return the new value."""
 
-    def log_append(self, name: str, item: bytes, limit: int) -> int:
-        """Add `item` to a bounded log (the oldest beyond `limit` fall off); return its id (1, 2, …)."""
+    def log_append(self, name: str, items: list[bytes], limit: int) -> None:
+        """Add items (oldest first) to a bounded log, numbering them 1, 2, …; the oldest beyond `limit` fall off."""
 
     def log_read(self, name: str) -> list[tuple[int, bytes]]:
         """A log's items, newest first, with their ids."""
@@ -183,13 +183,13 @@ class MemoryStore:
     def counter(self, name: str) -> int:
         return self._counters.get(name, 0)
 
-    def log_append(self, name: str, item: bytes, limit: int) -> int:
+    def log_append(self, name: str, items: list[bytes], limit: int) -> None:
         with self._lock:
-            number = self._counters[f"log:{name}"] = self._counters.get(f"log:{name}", 0) + 1
             log = self._docs.setdefault(f"log:{name}", [])
-            log.insert(0, (number, item))
+            for item in items:
+                number = self._counters[f"log:{name}"] = self._counters.get(f"log:{name}", 0) + 1
+                log.insert(0, (number, item))
             del log[limit:]
-            return number
 
     def log_read(self, name: str) -> list[tuple[int, bytes]]:
         with self._lock:

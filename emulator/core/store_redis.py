@@ -45,12 +45,14 @@ return 1
 """
 
 
-# KEYS: log, id counter. ARGV: item, limit. Appends newest first, trims, returns the item's id.
+# KEYS: log, id counter. ARGV: limit, items oldest first. Numbers and prepends each, then trims.
 APPEND = """
-local number = redis.call('incr', KEYS[2])
-redis.call('lpush', KEYS[1], number .. ' ' .. ARGV[1])
-redis.call('ltrim', KEYS[1], 0, tonumber(ARGV[2]) - 1)
-return number
+for i = 2, #ARGV do
+  local number = redis.call('incr', KEYS[2])
+  redis.call('lpush', KEYS[1], number .. ' ' .. ARGV[i])
+end
+redis.call('ltrim', KEYS[1], 0, tonumber(ARGV[1]) - 1)
+return 1
 """
 
 
@@ -187,8 +189,9 @@ class RedisStore(PersistentStore):
         return int(self.redis.get(f"{PREFIX}count:{name}") or 0)  # type: ignore[arg-type]
 
     @_reachable
-    def log_append(self, name: str, item: bytes, limit: int) -> int:
-        return int(self._append(keys=(f"{PREFIX}log:{name}", f"{PREFIX}count:log:{name}"), args=(item, limit)))
+    def log_append(self, name: str, items: list[bytes], limit: int) -> None:
+        if items:
+            self._append(keys=(f"{PREFIX}log:{name}", f"{PREFIX}count:log:{name}"), args=(limit, *items))
 
     @_reachable
     def log_read(self, name: str) -> list[tuple[int, bytes]]:

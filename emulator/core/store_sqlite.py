@@ -130,13 +130,12 @@ class SqliteStore(PersistentStore):
         row = self._run("SELECT value FROM counter WHERE name=?", (name,)).fetchone()
         return int(row[0]) if row else 0
 
-    def log_append(self, name: str, item: bytes, limit: int) -> int:
+    def log_append(self, name: str, items: list[bytes], limit: int) -> None:
         with self._transaction():
-            number = self.incr(f"log:{name}")
-            self._run("INSERT INTO log VALUES (?, ?, ?)", (name, number, item))
-            if number % 64 == 0:  # trimmed now and then, not on every append
-                self._run("DELETE FROM log WHERE name=? AND id <= ?", (name, number - limit))
-        return number
+            for item in items:
+                number = self.incr(f"log:{name}")
+                self._run("INSERT INTO log VALUES (?, ?, ?)", (name, number, item))
+            self._run("DELETE FROM log WHERE name=? AND id <= ?", (name, number - limit))
 
     def log_read(self, name: str) -> list[tuple[int, bytes]]:
         rows = self._run("SELECT id, item FROM log WHERE name=? ORDER BY id DESC", (name,)).fetchall()
