@@ -260,7 +260,8 @@ def test_each_callback_is_delivered_once_though_every_replica_dispatches(ab: tup
 
 def test_a_replica_killed_mid_delivery_leaves_the_callback_to_another(payemu_redis: str, payemu_receiver) -> None:
     settings = {"PAYEMU_CALLBACK_TIMEOUT": "1"}  # a claim's lease: 2 s
-    sender = spawn_server("--store", payemu_redis, env=settings)
+    store = payemu_redis.rsplit("/", 1)[0] + "/1"  # a database of its own: the module's replicas use /0
+    sender = spawn_server("--store", store, env=settings)
     other = None
     try:
         requests.post(sender.url + "/__admin/reset", timeout=5)
@@ -269,7 +270,7 @@ def test_a_replica_killed_mid_delivery_leaves_the_callback_to_another(payemu_red
         zai.create_user(**_user(1))
         payemu_receiver.wait_for(1)
         sender.kill()  # SIGKILL while its attempt is under way
-        other = spawn_server("--store", payemu_redis, env=settings)
+        other = spawn_server("--store", store, env=settings)
         payemu_receiver.wait_for(2, timeout=15)  # the other replica takes it once the lease ran out
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
