@@ -52,6 +52,22 @@ Authenticator = Callable[["Call"], Tenant | None]
 
 
 @dataclass(frozen=True)
+class Auth:
+    """How some of a provider's operations prove who calls; `payemu openapi` exports it.
+
+    `scheme` is an OpenAPI Security Scheme object, or None where no standard one fits (a signature or
+    credentials inside the body); `credentials` says in words where they travel. `operations` names the
+    operations it guards (empty: every operation no other Auth names); `optional` adds "no scheme" as an
+    alternative (the credentials may come in the body instead).
+    """
+
+    scheme: Mapping[str, Any] | None = None
+    credentials: str = ""
+    operations: tuple[str, ...] = ()
+    optional: bool = False
+
+
+@dataclass(frozen=True)
 class Provider:
     """Everything the core knows about one provider; built in `providers/<p>/__init__.py`."""
 
@@ -72,6 +88,13 @@ class Provider:
     on_clock: Callable[[TenantContext, float], None] | None = None
     actions: Mapping[str, Callable[..., Any]] = field(default_factory=dict)  # admin-triggered: (context, **args)
     description: str = ""
+    auth: Mapping[str, Auth] = field(default_factory=dict)  # by scheme name; see Auth
+    proxies: tuple[str, ...] = ()  # path prefixes the provider's operations are also served under (browser proxies)
+
+    def auth_of(self, operation: str) -> list[tuple[str, Auth]]:
+        """The Auth entries guarding `operation`: those naming it, else those naming no operation."""
+        named = [(name, a) for name, a in self.auth.items() if operation in a.operations]
+        return named or [(name, a) for name, a in self.auth.items() if not a.operations]
 
     def state_actions(self) -> frozenset[str]:
         """Names a scenario's `set_state` may use: the state class's `scenario_*` methods."""
@@ -248,6 +271,7 @@ def operation(name: str, *, auth: Authenticator | None = None, codec: Codec | No
             )
 
         endpoint.payemu_operation = name  # type: ignore[attr-defined]
+        endpoint.payemu_codec = codec  # type: ignore[attr-defined]  # None: the provider's (read by openapi.py)
         return endpoint
 
     return decorate
