@@ -27,6 +27,10 @@ _CONVERTER = re.compile(r"<(?:[a-z]+:)?([A-Za-z_][A-Za-z0-9_]*)>")
 _IGNORED_HEADERS = frozenset({"accept", "content-type", "authorization"})  # OpenAPI 3.1 §4.8.12.1: not parameters
 _NO_BODY = frozenset({"GET", "DELETE"})
 _MAX_DEPTH = 32
+_CORS_HEADERS = {
+    name: {"schema": {"type": "string"}, "required": True}
+    for name in ("Access-Control-Allow-Origin", "Access-Control-Allow-Headers", "Access-Control-Allow-Methods")
+}
 
 
 def _schema_key(provider: str, file_name: str) -> str:
@@ -284,9 +288,15 @@ def build_openapi(app: Flask) -> dict[str, Any]:
             taken.add(entry["operationId"])
             paths.setdefault(path, {})[method.lower()] = entry
             for prefix in provider.proxies:
-                proxied = {**entry, "operationId": f"{entry['operationId']}.proxy", "tags": [provider.name]}
-                taken.add(proxied["operationId"])
-                paths.setdefault(prefix.rstrip("/") + path, {})[method.lower()] = proxied
+                proxied_path = prefix.rstrip("/") + path
+                proxied = {**entry, "operationId": f"{entry['operationId']}.proxy"}
+                paths.setdefault(proxied_path, {})[method.lower()] = proxied
+                paths[proxied_path]["options"] = {
+                    "operationId": f"{entry['operationId']}.proxy.preflight",
+                    "tags": [provider.name],
+                    "responses": {"204": {"description": "CORS preflight", "headers": _CORS_HEADERS}},
+                }
+                taken.update((proxied["operationId"], paths[proxied_path]["options"]["operationId"]))
     return {
         "openapi": "3.1.0",
         "info": {"title": "payemu — emulated payment-provider APIs", "version": __version__},

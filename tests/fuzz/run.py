@@ -28,6 +28,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 # Response conformance, and no 5xx: what "a client cannot tell payemu from the provider" needs of a fuzzer.
+PHASES = "examples,coverage,fuzzing,stateful"
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
 
 
@@ -73,7 +74,9 @@ def _wait_until_up(url: str, server: subprocess.Popen, timeout: float = 30.0) ->
     raise RuntimeError("payemu serve did not come up")
 
 
-def run(max_examples: int = 20, max_time: int = 120, seed: int = 1, workers: int = 1) -> Summary:
+def run(
+    max_examples: int = 20, max_time: int = 120, seed: int = 1, workers: int = 1, phases: str = PHASES
+) -> Summary:
     """One bounded fuzz run; the server it starts is stopped before it returns."""
     from emulator import create_app
     from emulator.core.openapi import build_openapi
@@ -91,11 +94,13 @@ def run(max_examples: int = 20, max_time: int = 120, seed: int = 1, workers: int
             _wait_until_up(url, server)
             command = [
                 str(BIN / "schemathesis"), "run", str(spec), "--url", url,
-                "--checks", CHECKS, "--max-examples", str(max_examples), "--max-time", str(max_time),
-                "--seed", str(seed), "--workers", str(workers), "--max-redirects", "0",
+                "--checks", CHECKS, "--max-examples", str(max_examples),
+                "--seed", str(seed), "--workers", str(workers), "--phases", phases, "--max-redirects", "0",
                 "--generation-with-security-parameters", "false", "--request-timeout", "10",
                 "--no-color", "--suppress-health-check", "all", "--generation-database", "none",
             ]  # fmt: skip
+            if max_time:  # fuzzing and stateful repeat until the budget is spent; 0: each phase runs once
+                command += ["--max-time", str(max_time)]
             env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.fuzz.hooks", "PAYEMU_FUZZ_URL": url}
             env["PAYEMU_FUZZ_LOG"] = str(log)
             done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
@@ -125,12 +130,13 @@ def run(max_examples: int = 20, max_time: int = 120, seed: int = 1, workers: int
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--max-examples", type=int, default=50, help="cases per operation and phase")
-    parser.add_argument("--max-time", type=int, default=300, help="time budget of the run, seconds")
+    parser.add_argument("--max-time", type=int, default=300, help="time budget of the run, seconds (0: none)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--phases", default=PHASES, help="schemathesis phases, comma-separated")
     parser.add_argument("--verbose", action="store_true", help="print schemathesis' own report")
     args = parser.parse_args(argv)
-    summary = run(args.max_examples, args.max_time, args.seed, args.workers)
+    summary = run(args.max_examples, args.max_time, args.seed, args.workers, args.phases)
     if args.verbose or not summary.ok:
         print(summary.output)
     print(summary.line())
