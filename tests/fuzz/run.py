@@ -74,9 +74,7 @@ def _wait_until_up(url: str, server: subprocess.Popen, timeout: float = 30.0) ->
     raise RuntimeError("payemu serve did not come up")
 
 
-def run(
-    max_examples: int = 20, max_time: int = 120, seed: int = 1, workers: int = 1, phases: str = PHASES
-) -> Summary:
+def run(max_examples: int = 20, max_time: int = 120, seed: int = 1, workers: int = 1, phases: str = PHASES) -> Summary:
     """One bounded fuzz run; the server it starts is stopped before it returns."""
     from emulator import create_app
     from emulator.core.openapi import build_openapi
