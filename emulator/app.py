@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from flask import Flask, Response, request
+from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
 from werkzeug.exceptions import HTTPException
 
 from emulator.config import Config
@@ -26,6 +27,10 @@ def create_app(config: Config | None = None, providers: Sequence[Provider] | Non
     app.json.sort_keys = False  # type: ignore[attr-defined]
     for provider in providers:
         app.register_blueprint(provider.blueprint)
+    # Hosted pages: every provider's `pages/` folder, addressed as `<provider>/<template>` in Flask's
+    # own Jinja environment (autoescaped .html), so two providers' templates never shadow each other.
+    pages = {p.name: FileSystemLoader(str(p.pages_dir)) for p in providers if p.pages_dir.is_dir()}
+    app.jinja_loader = ChoiceLoader([PrefixLoader(pages)])  # type: ignore[assignment]
     app.register_blueprint(admin)
     operations: dict[str, set[str]] = {}
     for endpoint, view in app.view_functions.items():

@@ -1,4 +1,4 @@
-"""The `payemu` command: serve | check | openapi | replay."""
+"""The `payemu` command: serve | check | openapi | replay | docs | new-provider."""
 
 from __future__ import annotations
 
@@ -106,6 +106,34 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_docs(args: argparse.Namespace) -> int:
+    from emulator.docs import DOCS_DIR, sync_all
+    from emulator.providers import PROVIDERS
+
+    problems = sync_all(PROVIDERS, Path(args.docs_dir) if args.docs_dir else DOCS_DIR, check=args.check)
+    for problem in problems:
+        print(("" if args.check else "updated: ") + problem)
+    if not problems:
+        print("ok: every provider page's options table matches its OPTIONS")
+    return 1 if problems and args.check else 0
+
+
+def cmd_new_provider(args: argparse.Namespace) -> int:
+    from emulator.scaffold import new_provider
+
+    root = Path(args.root)
+    if not (root / "emulator" / "providers").is_dir():
+        raise ConfigError(f"{root}: not a payemu checkout (no emulator/providers/)")
+    try:
+        written = new_provider(root, args.name)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    for path in written:
+        print(f"wrote {path.relative_to(root)}")
+    print(f"registered {args.name} in emulator/providers/__init__.py; next: docs/architecture.md#adding-a-provider")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="payemu", description="Sandbox emulator of payment-provider APIs.")
     commands = root.add_subparsers(dest="command", required=True)
@@ -139,6 +167,16 @@ def parser() -> argparse.ArgumentParser:
     replay.add_argument("--url", help="run against a live emulator instead of an in-process app")
     common(replay)
     replay.set_defaults(run=cmd_replay)
+
+    docs = commands.add_parser("docs", help="regenerate the options tables of docs/providers/*.md from the code")
+    docs.add_argument("--check", action="store_true", help="only report differences; non-zero when there are any")
+    docs.add_argument("--docs-dir", help="the docs/ folder (default: the repository's)")
+    docs.set_defaults(run=cmd_docs)
+
+    scaffold = commands.add_parser("new-provider", help="write a new provider folder with the fixed file roles")
+    scaffold.add_argument("name", help="the provider's name: lower-case letters, digits and _")
+    scaffold.add_argument("--root", default=".", help="the repository checkout to write into (default: .)")
+    scaffold.set_defaults(run=cmd_new_provider)
     return root
 
 

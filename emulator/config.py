@@ -7,6 +7,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from emulator.core.options import as_bool
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
@@ -52,7 +54,7 @@ class Config:
 
 def _coerce(name: str, current: Any, raw: str) -> Any:
     if isinstance(current, bool) or name in ("strict", "open_tenants", "callbacks"):
-        return raw.strip().lower() in ("1", "true", "yes", "on")
+        return as_bool(raw)
     if isinstance(current, int) or name in ("seed", "port", "journal_size", "max_body_bytes"):
         return int(raw)
     if name.endswith("_file") or name.endswith("_dir"):

@@ -1,6 +1,6 @@
 """Serving: granian's Rust HTTP core in front of the Flask app, through an inline RSGI adapter.
 
-Why this shape (measured, see README "Serving"): granian gives the best throughput and p99 of the
+Why this shape (measured, see docs/serving.md): granian gives the best throughput and p99 of the
 servers we tried, and the app is single-process, stateful and GIL-bound, so one Python thread serving
 requests back to back is both fastest and fairest. Running the WSGI app inline on granian's event
 loop keeps that speed while letting scenario latency be an `asyncio.sleep`: a slow response no longer

@@ -71,7 +71,7 @@ def iso(epoch_seconds: float, *, millis: bool = False) -> str:
 
 
 def to_datetime(epoch_seconds: float) -> datetime:
-    """Return Unix seconds as an aware UTC datetime (for provider-specific formats)."""
+    """Return Unix seconds as an aware UTC datetime (for per-provider formats)."""
     return datetime.fromtimestamp(epoch_seconds, UTC)
 
 

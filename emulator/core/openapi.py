@@ -24,7 +24,7 @@ from emulator.core.provider import Provider
 from emulator.core.runtime import Runtime
 
 _CONVERTER = re.compile(r"<(?:[a-z]+:)?([A-Za-z_][A-Za-z0-9_]*)>")
-_IGNORED_HEADERS = frozenset({"accept", "content-type", "authorization"})  # OpenAPI 3.1 §4.8.12.1: not parameters
+_IGNORED_HEADERS = frozenset({"accept", "content-type", "authorization"})  # OpenAPI 3.1 Parameter Object: ignored
 _NO_BODY = frozenset({"GET", "DELETE"})
 _MAX_DEPTH = 32
 _CORS_HEADERS = {

@@ -3,7 +3,7 @@
 A rule is `when` (operation, method, path, tenant, headers, query, body fields by dotted path, and
 call counts `nth` / `times` / `after`) and `then` (respond, error, fault, delay_ms, advance_clock,
 set_state, callback). Rules are tried in order; the first whose conditions and count match acts;
-unmatched calls behave normally. See scenarios/README.md.
+unmatched calls behave normally. See docs/scenarios.md.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 
 class Store(Protocol):
-    """What the core needs of a state backend; a persistent one implements the same four calls."""
+    """What the core needs of a state backend; a persistent one implements the same calls."""
 
     def open(self, provider: str, tenant: str, factory: Callable[[], Any]) -> Any:
         """Context manager: the tenant's state, created by `factory` on first use, held under its lock."""
@@ -18,6 +18,12 @@ class Store(Protocol):
 
     def tenants(self, provider: str) -> list[str]:
         """Return the tenants of a provider that have state."""
+
+    def claim(self, provider: str, key: str, tenant: str) -> None:
+        """Record that `key` (a session, token or invoice id the tenant issued) belongs to `tenant`."""
+
+    def owner(self, provider: str, key: str) -> str | None:
+        """The tenant that claimed `key`, or None (how a hosted page reached by its id alone finds its merchant)."""
 
     def reset(self, provider: str | None = None, tenant: str | None = None) -> None:
         """Forget all state, one provider's, or one tenant's."""
@@ -45,6 +51,7 @@ class MemoryStore:
 
     def __init__(self) -> None:
         self._slots: dict[tuple[str, str], _Slot] = {}
+        self._owners: dict[tuple[str, str], str] = {}  # (provider, key) -> tenant
         self._lock = threading.Lock()
 
     def _slot(self, provider: str, tenant: str, factory: Callable[[], Any]) -> _Slot:
@@ -68,8 +75,19 @@ class MemoryStore:
     def tenants(self, provider: str) -> list[str]:
         return sorted(t for (p, t) in list(self._slots) if p == provider)
 
+    def claim(self, provider: str, key: str, tenant: str) -> None:
+        with self._lock:
+            self._owners[(provider, key)] = tenant
+
+    def owner(self, provider: str, key: str) -> str | None:
+        with self._lock:
+            return self._owners.get((provider, key))
+
     def reset(self, provider: str | None = None, tenant: str | None = None) -> None:
         with self._lock:
             for key in list(self._slots):
                 if (provider is None or key[0] == provider) and (tenant is None or key[1] == tenant):
                     del self._slots[key]
+            for key, owner in list(self._owners.items()):
+                if (provider is None or key[0] == provider) and (tenant is None or owner == tenant):
+                    del self._owners[key]

@@ -63,3 +63,33 @@ def test_iso_round_trip():
     assert iso(0) == "1970-01-01T00:00:00Z"
     assert iso(1.5, millis=True) == "1970-01-01T00:00:01.500Z"
     assert parse_iso("2030-01-01T00:00:00Z") == 1893456000
+
+
+def test_store_owner_index_claims_and_resets_by_scope():
+    store = MemoryStore()
+    store.claim("p", "session-1", "a")
+    store.claim("p", "session-2", "b")
+    store.claim("q", "session-1", "c")  # keys are per provider
+    assert store.owner("p", "session-1") == "a" and store.owner("q", "session-1") == "c"
+    assert store.owner("p", "unknown") is None
+    store.reset("p", "a")
+    assert store.owner("p", "session-1") is None and store.owner("p", "session-2") == "b"
+    store.reset("q")
+    assert store.owner("q", "session-1") is None and store.owner("p", "session-2") == "b"
+    store.reset()
+    assert store.owner("p", "session-2") is None
+
+
+def test_store_owner_index_under_concurrent_claims():
+    store = MemoryStore()
+
+    def claim(tenant: str) -> None:
+        for n in range(500):
+            store.claim("p", f"{tenant}-{n}", tenant)
+
+    threads = [threading.Thread(target=claim, args=(t,)) for t in ("a", "b", "c", "d")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(store.owner("p", f"{t}-{n}") == t for t in ("a", "b", "c", "d") for n in range(500))

@@ -1,4 +1,4 @@
-"""Izipay's rules in plain Python: session tokens, installments by BIN, deposits (provider-spec §2.2–§2.6)."""
+"""Izipay's rules in plain Python: session tokens, installments by BIN, deposits (docs/providers/izipay.md)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from emulator.core import tokens
 from emulator.core.tenants import Tenant
 from emulator.providers.izipay import errors
 
-TOKEN_LIFETIME = 900  # (code, recorded) §2.2: exp = iat + 900
-USER_ORG = "1snn5n9w"  # (code, recorded) §2.2: the same in DEV, QA and SANDBOX
+TOKEN_LIFETIME = 900  # (code, recorded) docs/providers/izipay.md#token-generate: exp = iat + 900
+USER_ORG = "1snn5n9w"  # (code, recorded) docs/providers/izipay.md#token-generate: the same in DEV, QA and SANDBOX
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class BinInfo:
 _COUNTS = tuple(str(n) for n in range(100))
 
 
-# (code, recorded) §2.3: sample BIN data. SANDBOX values where both were seen.
+# (code, recorded) docs/providers/izipay.md#installments-search: sample BIN data. SANDBOX values where both were seen.
 BINS: dict[str, BinInfo] = {
     "545545": BinInfo("SCOTIABANK ", 35, "0"),  # trailing space as recorded
     "400917": BinInfo("SCOTIABANK VISA", 36, "0"),
@@ -107,7 +107,8 @@ class IzipayState:
         if now >= expires_at or issued_at < self.expired_before:
             raise errors.TokenRejected(errors.MSG_TOKEN_EXPIRED)
         if single_use and token_id in self.used:
-            raise errors.TokenMissing()  # (code, recorded) §2.6: SANDBOX answered TN on a second use
+            # (code, recorded) docs/providers/izipay.md#token-lifetime: SANDBOX answered TN on a second use
+            raise errors.TokenMissing()
         return token_id
 
     def consume(self, token_id: str, *, single_use: bool) -> None:

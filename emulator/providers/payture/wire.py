@@ -1,4 +1,5 @@
-"""Payture wire format (provider-spec §3.1): the `DATA` parameter in its three encodings, and XML replies.
+"""Payture wire format (docs/providers/payture.md#transport): the `DATA` parameter in its three encodings, and XML
+replies.
 
 Reply data has the shape `{"tag": "Init", "attrs": {...}, "children": [{"tag": "Item", "attrs": {...}}]}`;
 contracts validate that data, then `XmlEncoder` renders it. Attribute order is kept as given (recorded
@@ -15,7 +16,7 @@ from flask import Request, has_request_context, request
 
 from emulator.core.codecs import FormCodec
 
-XML_CONTENT_TYPE = "text/xml; charset=utf-8"  # (code, recorded) §3.1
+XML_CONTENT_TYPE = "text/xml; charset=utf-8"  # (code, recorded) docs/providers/payture.md#transport
 PATH_PREFIX = "/vwapi/"
 UNSET = "None"  # some clients (Python str(None)) send the literal for fields they did not set
 _ESCAPED = re.compile(r"%[0-9A-Fa-f]{2}")
@@ -26,7 +27,8 @@ _XML_INVALID = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def decode_data(raw: str) -> dict[str, str]:
-    """Decode a form-decoded `DATA` value into its keys (the (inferred) algorithm of §3.1).
+    """Decode a form-decoded `DATA` value into its keys (the (inferred) algorithm of
+    docs/providers/payture.md#transport).
 
     Accepts the plain form (C# SDK), per-value URL-encoding joined with `;` (Necronru's
     `http_build_query`), and the whole string URL-encoded twice (droff, recorded); keys in any
@@ -113,7 +115,8 @@ class XmlEncoder:
 
 
 class PaytureCodec(FormCodec):
-    """Query + form merged (§3.1: GET, POST form, and POST with an empty body all occur), `DATA` decoded."""
+    """Query + form merged (docs/providers/payture.md#transport: GET, POST form, and POST with an empty body all occur),
+    `DATA` decoded."""
 
     def __init__(self) -> None:
         super().__init__(encoder=XmlEncoder())
@@ -142,7 +145,8 @@ def _data_string(data: dict[str, Any], fields: str) -> dict[str, Any]:
     schema: dict[str, Any] = {
         "type": "string",
         "pattern": "^([A-Za-z0-9]+=[^;]*;)*([A-Za-z0-9]+=[^;]*)?$",
-        "description": f"Key=Value pairs joined by ';' (§3.1), values URL-encoded or not: {fields}",
+        # docs/providers/payture.md#wire
+        "description": f"Key=Value pairs joined by ';', values URL-encoded or not: {fields}",
     }
     if data.get("examples"):
         schema["examples"] = [";".join(f"{k}={v}" for k, v in example.items()) for example in data["examples"]]

@@ -1,4 +1,5 @@
-"""Ecommpay rules without HTTP: the §4.2 signature, token uniqueness and lifecycle (§4.8), card checks."""
+"""Ecommpay rules without HTTP: the signature (docs/providers/ecommpay.md#signature), token uniqueness and lifecycle
+(docs/providers/ecommpay.md#tokens), card checks."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ NOW = 1_800_000_000.0  # 2027-01-15
 TENANT = Tenant("ecommpay", "11", {"id": "11", "project_id": 11, "secret": "secret"})
 
 
-# -- signature (§4.2) -----------------------------------------------------------------------------
+# -- signature (docs/providers/ecommpay.md#signature) ------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("order", signing.ORDERS)
@@ -96,7 +97,7 @@ def test_colon_in_key_escaped_by_php_variant_and_both_verify() -> None:
         assert signing.verify(params, signing.sign(params, "k", order=order), "k")
 
 
-# -- tokens (§4.8) ---------------------------------------------------------------------------------
+# -- tokens (docs/providers/ecommpay.md#tokens) ------------------------------------------------------------------------
 
 
 def _card(pan: str = "4314220000000056", year: int = 2030, month: int = 5) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Ecommpay Gate over HTTP: acknowledgements, every rejection code, callbacks on a real receiver (§4.3–§4.9)."""
+"""Ecommpay Gate over HTTP: acknowledgements, every rejection code, callbacks on a real receiver
+(docs/providers/ecommpay.md)."""
 
 from __future__ import annotations
 
@@ -251,7 +252,7 @@ def test_unknown_path_and_wrong_method_answer_in_the_gate_envelope(client: Any) 
     assert (response.status_code, response.json) == (405, error("702", "Malformed request", None))
 
 
-# -- options for the open questions (§4.10) ------------------------------------------------------
+# -- options for the open questions (docs/providers/ecommpay.md#open-questions) ----------------------------------------
 
 
 def test_tokenize_card_error_status_200_option(receiver: Receiver, fresh_app: Any) -> None:
@@ -301,7 +302,7 @@ def test_tokenize_card_without_payment_id_option(receiver: Receiver, fresh_app: 
     assert response.json == {"status": "success", "project_id": 11, "request_id": RequestId()}
 
 
-# -- expiry on the virtual clock (§4.8) ----------------------------------------------------------
+# -- expiry on the virtual clock (docs/providers/ecommpay.md#tokens) ---------------------------------------------------
 
 
 def test_clock_past_card_expiry_sends_actionless_callback(client: Any, runtime: Any, receiver: Receiver) -> None:

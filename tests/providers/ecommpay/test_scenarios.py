@@ -145,7 +145,6 @@ def test_admin_api_overrides_a_projects_callback_url():
     """PUT /__admin/tenants/ecommpay/<project> changes where callbacks go, until a reset."""
     from emulator import create_app
     from emulator.core.provider import TenantContext
-    from emulator.providers.ecommpay import callbacks as ecommpay_callbacks
 
     app = create_app(strict=True, seed=1)
     runtime = app.extensions["payemu"]
@@ -156,7 +155,7 @@ def test_admin_api_overrides_a_projects_callback_url():
     assert response.status_code == 200 and response.get_json()["callback_url"] == "http://127.0.0.1:9/override"
     provider = runtime.providers["ecommpay"]
     context = TenantContext(runtime, provider, runtime.tenants["ecommpay"].get(tenant.id), runtime.clock.now())
-    assert ecommpay_callbacks.callback_url(context) == "http://127.0.0.1:9/override"
+    assert context.callback_url() == "http://127.0.0.1:9/override"
     runtime.reset()
     context = TenantContext(runtime, provider, runtime.tenants["ecommpay"].get(tenant.id), runtime.clock.now())
-    assert ecommpay_callbacks.callback_url(context) == tenant.get("callback_url")
+    assert context.callback_url() == tenant.get("callback_url")

@@ -35,7 +35,7 @@ def snapshot(state) -> dict:
     return copy.deepcopy(state.to_json()) if state is not None else {}
 
 
-# -- transport (§3.1) ----------------------------------------------------------------------------
+# -- transport (docs/providers/payture.md#transport) -------------------------------------------------------------------
 
 
 def test_register_success_xml_headers(client):
@@ -153,7 +153,7 @@ def test_register_open_tenants_admits_terminal():
     assert app.extensions["payemu"].store.tenants("payture") == ["AnyMerchantAdd"]
 
 
-# -- customers (§3.2, §3.3) ----------------------------------------------------------------------
+# -- customers (docs/providers/payture.md#register, #check-update-delete) ----------------------------------------------
 
 
 def test_register_duplicate_user(client, state_of):
@@ -231,7 +231,7 @@ def test_delete_unknown_user(client):
     assert text(response) == '<Delete Success="False" VWUserLgn="nobody" ErrCode="USER_NOT_FOUND" />'
 
 
-# -- Init (§3.4) ---------------------------------------------------------------------------------
+# -- Init (docs/providers/payture.md#init) -----------------------------------------------------------------------------
 
 
 def test_init_add_shape(client):
@@ -316,7 +316,7 @@ def test_init_concurrent_no_duplicate_session_or_order(app):
     assert failed == ['<Init Success="False" ErrCode="DUPLICATE_ORDER_ID" SessionId="" />'] * 11
 
 
-# -- the hosted Add page (§3.5) ------------------------------------------------------------------
+# -- the hosted Add page (docs/providers/payture.md#add-page) ----------------------------------------------------------
 
 
 def test_add_page_form(client):
@@ -448,7 +448,7 @@ def test_submit_card_3ds(client, answer, success):
         assert "THREE_DS_FAIL" in page
 
 
-# -- GetList, Remove (§3.6, §3.8) ----------------------------------------------------------------
+# -- GetList, Remove (docs/providers/payture.md#getlist, #remove) ------------------------------------------------------
 
 
 def test_get_list_wrong_user_params(client, state_of):
@@ -501,7 +501,7 @@ def test_remove_unknown_card(client, state_of):
     assert snapshot(state_of()) == before
 
 
-# -- Pay and the order commands (§3.7, §3.9) -----------------------------------------------------
+# -- Pay and the order commands (docs/providers/payture.md#pay, #order-level-commands) ---------------------------------
 
 
 def pay(client, card_id, order="order123", amount="10000", **extra):
@@ -751,7 +751,7 @@ def test_refund_not_charged(client):
     assert text(response) == '<Refund VWUserLgn="" OrderId="order123" Success="False" ErrCode="ILLEGAL_ORDER_STATE" />'
 
 
-# -- the hosted Pay page (§3.7) ------------------------------------------------------------------
+# -- the hosted Pay page (docs/providers/payture.md#pay) ---------------------------------------------------------------
 
 
 def test_pay_page_blocks_order(client):
@@ -774,7 +774,7 @@ def test_pay_page_blocks_order(client):
     assert 'Status="Authorized"' in text(vw(client, "PayStatus", {"OrderId": "o-page"}, vwid=PAY))
 
 
-# -- notifications (§3.11) -----------------------------------------------------------------------
+# -- notifications (docs/providers/payture.md#notifications) -----------------------------------------------------------
 
 
 def test_notifications_customer_add_success_and_fail(runtime):
@@ -817,7 +817,7 @@ def test_notifications_delivered_to_tenant_url(receiver):
     app.extensions["payemu"].callbacks.close()
 
 
-# -- the V21 wrapper (§3.12) ---------------------------------------------------------------------
+# -- the V21 wrapper (docs/providers/payture.md#behind-api-wrapper) ----------------------------------------------------
 
 V21 = "/api/payments/21/payture"
 

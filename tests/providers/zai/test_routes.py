@@ -672,8 +672,9 @@ def test_create_user_and_token_auth_match_the_recording(client, token):
     assert text == RECORDED_USER
     response = client.post("/token_auths", json={"token_type": "card", "user_id": RECORDED_ID}, headers=bearer(token))
     assert response.status_code == 200
-    # The recorded body is 128 bytes although the recording's Content-Length header says 136 (spec §1.3);
-    # the 8 bytes are unexplained (gzip would give 125). The body is what clients parse: 128.
+    # The recorded body is 128 bytes although the recording's Content-Length header says 136
+    # (docs/providers/zai.md#token-auths); the 8 bytes are unexplained (gzip would give 125). The body is what clients
+    # parse: 128.
     assert response.headers["Content-Length"] == "128"
     assert re.fullmatch(
         r'\{"token_auth":\{"token_type":"card","token":"[0-9a-f]{32}","user_id":"' + RECORDED_ID + r'"\}\}',

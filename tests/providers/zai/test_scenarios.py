@@ -106,7 +106,7 @@ def test_signed_webhook_scenario_queues_signed_callback(tmp_path):
     assert len(sent) == 1
     delivery = sent[0]
     assert (delivery.url, delivery.body) == ("http://127.0.0.1:9/hook", b'{"event":"status_updated"}')
-    # provider-spec §1.7, the computed vector, byte for byte
+    # docs/providers/zai.md#webhooks, the computed vector, byte for byte
     assert delivery.headers["Webhooks-signature"] == "t=1700000000,v=LYBSvXOvAnqidn9I5f0dgiskvEgHGJMa6QrB4TxtFL0"
     assert delivery.headers["Content-Type"] == "application/json"
     assert ZaiClient.verify_webhook(delivery.body, delivery.headers["Webhooks-signature"], SECRET, now=1_700_000_100)
@@ -144,7 +144,7 @@ def test_replay_files_exist():
 def test_admin_action_sends_a_signed_webhook_now(payemu_receiver):
     """POST /__admin/actions/zai/<tenant>/send_webhook signs with the stored secret and delivers at once."""
     from emulator import create_app
-    from emulator.providers.zai import webhooks
+    from emulator.providers.zai import callbacks
 
     app = create_app(strict=True, seed=1)
     client = app.test_client()
@@ -160,6 +160,6 @@ def test_admin_action_sends_a_signed_webhook_now(payemu_receiver):
     assert got.path == "/zai" and got.body == b'{"event":"status_updated"}'
     header = got.headers["Webhooks-signature"]
     timestamp = int(header.split(",")[0][2:])
-    assert header == webhooks.signature_header("s" * 40, timestamp, got.body)
+    assert header == callbacks.signature_header("s" * 40, timestamp, got.body)
     assert client.post(f"/__admin/actions/zai/{tenant.id}/nope").status_code == 404
     runtime.callbacks.close()
