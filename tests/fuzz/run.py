@@ -101,7 +101,9 @@ def run(max_examples: int = 20, max_time: int = 120, seed: int = 1, workers: int
                 command += ["--max-time", str(max_time)]
             env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.fuzz.hooks", "PAYEMU_FUZZ_URL": url}
             env["PAYEMU_FUZZ_LOG"] = str(log)
-            done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+            # run in the temporary directory: schemathesis keeps its caches in the working directory
+            done = subprocess.run(command, cwd=tmp, env=env, capture_output=True, text=True, check=False)
         finally:
             server.terminate()
             try:
