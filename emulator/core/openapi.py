@@ -118,8 +118,6 @@ class _Schemas:
         doc_key, pointer, node = self.follow(doc_key, pointer)
         if not isinstance(node, dict):
             return
-        if "$ref" in node:  # a $ref with siblings: the siblings only annotate it
-            node = {**self.follow(*self.follow(doc_key, pointer)[:2])[2], **node}
         if "contentMediaType" in node:
             yield node
             return
@@ -159,7 +157,7 @@ def _parameters(
     for part in [body, *body.get("anyOf", ()), *body.get("oneOf", ())]:
         fields.update(part.get("properties") or {})
     for name, schema in fields.items():
-        if ("query", name) not in seen and (name, "query") not in seen:
+        if (name, "query") not in seen:
             seen.add((name, "query"))
             # required in the body, but a GET may carry none of it: the provider answers its own error
             parameters.append({"name": name, "in": "query", "required": False, "schema": schema})
@@ -206,9 +204,10 @@ def _responses(schemas: _Schemas, provider: str, operation: str, statuses: list[
                 content.setdefault(media_type, {"schema": {"type": "string"}})
             else:
                 content.setdefault(data_type, {"schema": schemas.ref(doc_key, pointer)})
-        node = schemas.follow(doc_key, pointer)[2]
-        description = (node.get("description") or node.get("title") or "") if isinstance(node, dict) else ""
-        responses[str(status)] = {"description": description or f"{status} response", "content": content}
+        described = [schemas.node(doc_key, pointer), schemas.follow(doc_key, pointer)[2]]
+        texts = [n.get("description") or n.get("title") for n in described if isinstance(n, dict)]
+        description = next((text for text in texts if text), f"{status} response")
+        responses[str(status)] = {"description": description, "content": content}
     return responses
 
 
