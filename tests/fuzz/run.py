@@ -37,6 +37,7 @@ class Summary:
     cases: int = 0
     server_errors: int = 0
     failures: int = 0  # schemathesis' failed checks (unique failures it reports)
+    errors: int = 0  # schemathesis' own errors (a case it could not generate or run)
     exit_code: int = 0
     without_2xx: list[str] = field(default_factory=list)
     operations: int = 0
@@ -50,7 +51,7 @@ class Summary:
     def line(self) -> str:
         return (
             f"fuzz: {self.cases} cases over {self.operations} operations, {self.server_errors} server errors, "
-            f"{self.failures} failures, {len(self.without_2xx)} operations without a 2xx"
+            f"{self.failures} failures, {self.errors} fuzzer errors, {len(self.without_2xx)} operations without a 2xx"
             + "".join(f"\n  {op}: {dict(self.statuses.get(op, {}))}" for op in self.without_2xx)
         )
 
@@ -122,8 +123,10 @@ def run(max_examples: int = 20, max_time: int = 120, seed: int = 1, workers: int
         summary.cases = sum(sum(c.values()) for c in statuses.values())
         summary.server_errors = sum(n for c in statuses.values() for s, n in c.items() if s >= 500)
         summary.without_2xx = [op for op in operations if not any(200 <= s < 300 for s in statuses[op])]
-        found = re.search(r"(\d+) (?:unique )?failures?", summary.output)
-        summary.failures = int(found.group(1)) if found else (0 if done.returncode == 0 else -1)
+        # the closing line: "== 11 failures, 2 warnings in 60.09s ==", "== 1 error, … ==", "== 3 warnings … =="
+        closing = next((ln for ln in reversed(summary.output.splitlines()) if ln.startswith("==")), "")
+        counts = {kind.rstrip("s"): int(n) for n, kind in re.findall(r"(\d+) (failures?|errors?)", closing)}
+        summary.failures, summary.errors = counts.get("failure", 0), counts.get("error", 0)
         return summary
 
 
@@ -132,7 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-examples", type=int, default=50, help="cases per operation and phase")
     parser.add_argument("--max-time", type=int, default=300, help="time budget of the run, seconds (0: none)")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--workers", type=int, default=2)
+    # one worker: hypothesis' lambda descriptions call ast.parse, which CPython 3.11 does not make thread-safe
+    parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--phases", default=PHASES, help="schemathesis phases, comma-separated")
     parser.add_argument("--verbose", action="store_true", help="print schemathesis' own report")
     args = parser.parse_args(argv)
