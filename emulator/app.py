@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import json
+import logging
+import traceback
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, request
 from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, InternalServerError
 
 from emulator.config import Config
 from emulator.core.admin import admin
 from emulator.core.contracts import Violation
 from emulator.core.provider import Call, Provider
 from emulator.core.runtime import Runtime
+
+log = logging.getLogger("payemu")
 
 
 def create_app(config: Config | None = None, providers: Sequence[Provider] | None = None, **overrides: Any) -> Flask:
@@ -40,6 +46,7 @@ def create_app(config: Config | None = None, providers: Sequence[Provider] | Non
     runtime = Runtime(config, providers, operations)
     app.extensions["payemu"] = runtime
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _crash)
     return app
 
 
@@ -50,25 +57,38 @@ def _owner(runtime: Runtime, path: str) -> Provider | None:
     return None
 
 
+def _crash(error: Exception) -> Any:
+    """A genuine emulator bug: one log line (no traceback in the log) and a 500, never a 404."""
+    frame = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
+    where = f" at {Path(frame.filename).name}:{frame.lineno} in {frame.name}" if frame else ""
+    log.error("internal error on %s %s: %s: %s%s", request.method, request.path, type(error).__name__, error, where)
+    return _http_error(InternalServerError(original_exception=error))
+
+
 def _http_error(error: HTTPException) -> Any:
-    """Unknown URLs and wrong methods answer in the format of the provider that owns the path."""
+    """Unknown URLs, wrong methods, bad requests and crashes answer in the format of the provider that
+    owns the path: 404 and 405 as its own, other 4xx as its validation error, 5xx as its server error."""
     from flask import current_app
 
     runtime: Runtime = current_app.extensions["payemu"]
     provider = _owner(runtime, request.path)
+    status = error.code or 500
     if provider is None or request.path.startswith("/__admin"):
         return Response(
-            f'{{"error":"{error.name}","status":{error.code}}}',
-            status=error.code or 500,
-            content_type="application/json",
+            json.dumps({"error": error.name, "status": status}), status=status, content_type="application/json"
         )
     call = Call(runtime, provider, "", {})
-    if error.code == 405:
-        reply = provider.method_not_allowed(request.method).reply(call.now)
-    elif error.code == 413:
-        reply = provider.contract_error(call, [Violation("body", "", "size", "Request body too large")]).reply(call.now)
-    else:
+    if status == 404:
         reply = provider.not_found(request.path).reply(call.now)
+    elif status == 405:
+        reply = provider.method_not_allowed(request.method).reply(call.now)
+    elif status == 413:
+        reply = provider.contract_error(call, [Violation("body", "", "size", "Request body too large")]).reply(call.now)
+    elif status < 500:
+        violation = Violation("body", "", "decode", error.description or error.name)
+        reply = provider.contract_error(call, [violation]).reply(call.now)
+    else:
+        reply = provider.server_error().reply(call.now)
     payload, content_type = provider.codec.encode(reply.body)
     headers = dict(provider.response_headers(call, reply)) if provider.response_headers else {}
     headers.update(reply.headers)

@@ -19,6 +19,7 @@ import socket
 import sys
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from flask import Flask
@@ -34,11 +35,29 @@ def _host_port(address: str) -> tuple[str, str]:
     return host.strip("[]"), port or "0"
 
 
+ADMIN_PREFIX = "/__admin/"
+
+
 class RSGIApp:
-    """An RSGI application running a WSGI app synchronously on the event-loop thread."""
+    """An RSGI application running a WSGI app synchronously on the event-loop thread.
+
+    Admin calls are the exception: they may wait (a callback flush on a slow receiver), so they run
+    on a small thread pool and the loop keeps serving every other request meanwhile.
+    """
 
     def __init__(self, wsgi: Callable[..., Any]) -> None:
         self.wsgi = wsgi
+        self._admin_pool: ThreadPoolExecutor | None = None
+
+    def _admin_threads(self) -> ThreadPoolExecutor:
+        if self._admin_pool is None:
+            self._admin_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="payemu-admin")
+        return self._admin_pool
+
+    def close(self) -> None:
+        """Stop the admin threads (calls still running finish on their own)."""
+        if self._admin_pool is not None:
+            self._admin_pool.shutdown(wait=False, cancel_futures=True)
 
     def environ(self, scope: Any, body: bytes) -> dict[str, Any]:
         """A PEP 3333 environ from an RSGI scope and the fully read body."""
@@ -93,7 +112,11 @@ class RSGIApp:
             return
         body = await protocol()
         environ = self.environ(scope, body)
-        status, headers, payload = self.run_wsgi(environ)
+        if scope.path.startswith(ADMIN_PREFIX):
+            loop = asyncio.get_running_loop()
+            status, headers, payload = await loop.run_in_executor(self._admin_threads(), self.run_wsgi, environ)
+        else:
+            status, headers, payload = self.run_wsgi(environ)
         delay_ms = environ.get(DELAY_ENVIRON)
         fault = environ.get(FAULT_ENVIRON)
         if delay_ms:
@@ -143,7 +166,8 @@ class EmbeddedServer:
         self.app = app
         self.host = host
         self.port = port
-        self.server = Server(build_rsgi(app), address=host, port=port, interface=Interfaces.RSGI, log_enabled=False)
+        self.rsgi = build_rsgi(app)
+        self.server = Server(self.rsgi, address=host, port=port, interface=Interfaces.RSGI, log_enabled=False)
         self.loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self.ready = threading.Event()
@@ -162,6 +186,7 @@ class EmbeddedServer:
             runtime = self.app.extensions.get("payemu")
             if runtime is not None:
                 runtime.callbacks.close()
+            self.rsgi.close()
             self.loop.close()
 
     def start(self) -> None:
@@ -195,8 +220,15 @@ def tune_gc() -> None:
 def serve(config: Config) -> None:
     """Run the emulator in the foreground (the `payemu serve` command)."""
     from emulator import create_app
+    from emulator.core.admin import is_loopback
     from emulator.core.errors import ConfigError
 
+    if not is_loopback(config.host) and not config.admin_token and not config.insecure_admin:
+        raise ConfigError(
+            f"refusing to serve on {config.host} without an admin token: anyone who reaches the port could "
+            "rewrite every tenant through /__admin; set --admin-token (or PAYEMU_ADMIN_TOKEN), bind 127.0.0.1, "
+            "or pass --insecure-admin"
+        )
     app = create_app(config)
     try:  # granian would abort with a Rust panic on a busy port: say it plainly instead
         socket.create_server((config.host, config.port)).close()

@@ -79,7 +79,8 @@ def test_replay_reports_failures_with_exit_code(tmp_path, capsys):
 
 def test_replay_against_a_live_server(payemu_server, capsys):
     path = Path(data_dir("scenarios")) / "izipay" / "replay-token-expired.yaml"
-    assert main(["replay", str(path), "--url", payemu_server.url]) == 0, capsys.readouterr().out
+    token = payemu_server.runtime.config.admin_token
+    assert main(["replay", str(path), "--url", payemu_server.url, "--admin-token", token]) == 0, capsys.readouterr().out
 
 
 def test_serve_refuses_an_unknown_scenario_with_a_clear_message(capsys):

@@ -164,25 +164,56 @@ class Callbacks:
     def get(self, delivery_id: str) -> Delivery | None:
         return self._outbox.get(delivery_id)
 
-    def redeliver(self, delivery_id: str) -> Delivery:
-        """Send a delivery again now, whatever its state (KeyError if unknown)."""
+    def redeliver(self, delivery_id: str, wait: float = 0.0) -> Delivery:
+        """Send a delivery again now, whatever its state (KeyError if unknown); wait up to `wait` seconds
+        for that attempt, never for anything else."""
         with self._cond:
             delivery = self._outbox[delivery_id]
             delivery.status = "pending"
             self._schedule(delivery_id, 0.0)
+            attempted = {delivery_id: len(delivery.attempts)}
+        self._await_attempts(attempted, wait)
         return delivery
 
-    def flush(self, timeout: float = 10.0) -> int:
-        """Make every pending or held delivery due now and wait until the queue is idle."""
+    def flush(self, wait: float = 10.0) -> dict[str, Any]:
+        """Make every pending or held delivery due now and wait up to `wait` seconds for one attempt of
+        each (not for their retries); report what was delivered, failed or is still pending."""
         with self._cond:
             for key in list(self._held):
                 self._release_held(*key, 0.0)
             self._queue = [(0.0, seq, delivery_id) for (_due, seq, delivery_id) in self._queue]
             heapq.heapify(self._queue)
-            count = len(self._queue)
             self._cond.notify_all()
-        self.wait_idle(timeout)
-        return count
+            attempted = {d.id: len(d.attempts) for d in self._outbox.values() if d.status == "pending"}
+        self._await_attempts(attempted, wait)
+        with self._cond:
+            flushed = [self._outbox[i] for i in attempted if i in self._outbox]
+            return {
+                "flushed": len(attempted),
+                "delivered": [d.id for d in flushed if d.status == "delivered"],
+                "failed": [d.id for d in flushed if d.status == "failed"],
+                "pending": [d.id for d in self._outbox.values() if d.status in ("pending", "held")],
+            }
+
+    def _await_attempts(self, attempted: dict[str, int], wait: float) -> bool:
+        """Wait until each delivery has had an attempt beyond the count given, or `wait` seconds pass."""
+        if not self.enabled:  # queued only: no attempt will come
+            return False
+        deadline = time.monotonic() + max(0.0, wait)
+
+        def done() -> bool:
+            return all(
+                (d := self._outbox.get(i)) is None or len(d.attempts) > count or d.status not in ("pending", "held")
+                for i, count in attempted.items()
+            )
+
+        with self._cond:
+            while not done():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._cond.wait(min(remaining, 0.05))
+        return True
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """Wait until nothing is queued or in flight; True if idle before the timeout."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Protocol
 
 from flask import Request
@@ -11,6 +12,20 @@ from werkzeug.exceptions import RequestEntityTooLarge
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 JSON_API_CONTENT_TYPE = "application/vnd.api+json"
 HTML_CONTENT_TYPE = "text/html; charset=utf-8"
+
+
+# No provider's request nests deeper than a handful of levels; a far deeper body is bad input, refused
+# before Python's recursion limit (json, the validators, the journal) turns it into a crash.
+MAX_JSON_DEPTH = 64
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKET = re.compile(rb"[^\[\]{}]+")
+# An absolute http(s) URL with no whitespace or control character (a CR/LF would split a Location header).
+WEB_URL = re.compile(r"[Hh][Tt][Tt][Pp][Ss]?://[^\s\x00-\x1f\x7f]+")
+
+
+def is_web_url(value: Any) -> bool:
+    """True for an absolute http(s) URL that is safe in a Location header or an HTML link."""
+    return isinstance(value, str) and WEB_URL.fullmatch(value) is not None
 
 
 class DecodeError(Exception):
@@ -62,6 +77,26 @@ def request_bytes(request: Request) -> bytes:
         raise DecodeError("Request body too large", keyword="size") from exc
 
 
+def _nesting(data: bytes) -> int:
+    """The deepest bracket nesting of a JSON text (strings ignored)."""
+    depth = deepest = 0
+    for bracket in _NOT_BRACKET.sub(b"", _JSON_STRING.sub(b"", data)):
+        depth += 1 if bracket in b"[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def parse_json(data: bytes | str) -> Any:
+    """Parse a JSON text, refusing invalid and too deeply nested ones with a DecodeError."""
+    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+    if raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH and _nesting(raw) > MAX_JSON_DEPTH:
+        raise DecodeError(f"Request body is not valid JSON: nested deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        return json.loads(data)
+    except (ValueError, RecursionError) as exc:
+        raise DecodeError(f"Request body is not valid JSON: {exc}") from exc
+
+
 class JsonCodec:
     """JSON in, JSON out (compact, UTF-8, as the recorded providers send it)."""
 
@@ -75,10 +110,7 @@ class JsonCodec:
         data = request_bytes(request)
         if not data.strip():
             return None
-        try:
-            return json.loads(data)
-        except ValueError as exc:
-            raise DecodeError(f"Request body is not valid JSON: {exc}") from exc
+        return parse_json(data)
 
     def encode(self, body: Any) -> tuple[bytes, str]:
         if body is None:

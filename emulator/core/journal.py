@@ -98,15 +98,15 @@ class Journal:
         """Return matching entries, newest first."""
         with self._lock:
             records = list(self._records)
-        found = [
-            _entry(r)
+        matching = (
+            r
             for r in reversed(records)
             if (provider is None or r[_PROVIDER] == provider)
             and (operation is None or r[_OPERATION] == operation)
             and (tenant is None or r[_TENANT] == tenant)
             and (path is None or r[_PATH] == path)
-        ]
-        return found[:limit] if limit else found
+        )
+        return [_entry(r) for r in itertools.islice(matching, limit or None)]  # only the entries returned are built
 
     def clear(self, *, provider: str | None = None, tenant: str | None = None) -> int:
         """Drop all entries, or those of one provider (and tenant); return how many were dropped."""

@@ -40,6 +40,7 @@ from emulator.core.errors import ContractMismatch, ProviderError, Reply
 from emulator.core.journal import BODY_LIMIT, masked_bytes
 from emulator.core.options import as_bool, as_delays
 from emulator.core.scenarios import SCENARIO_HEADER, Rule, UnknownScenario
+from emulator.core.store import StoreUnavailable
 from emulator.core.tenants import Tenant
 
 if TYPE_CHECKING:
@@ -91,9 +92,17 @@ class Provider:
     response_headers: Callable[[Call, Reply], Mapping[str, str]] | None = None
     on_clock: Callable[[TenantContext, float], None] | None = None
     actions: Mapping[str, Callable[..., Any]] = field(default_factory=dict)  # admin-triggered: (context, **args)
+    unavailable: Callable[[], ProviderError] | None = None  # its 503 when the state store is gone (else its 500)
     description: str = ""
+    internal_error: Callable[[], ProviderError] | None = None  # the provider's 500, for a genuine emulator bug
     auth: Mapping[str, Auth] = field(default_factory=dict)  # by scheme name; see Auth
     proxies: tuple[str, ...] = ()  # path prefixes the provider's operations are also served under (browser proxies)
+
+    def server_error(self) -> ProviderError:
+        """The error a crash answers with: the provider's own 500 envelope (a plain JSON one if it has none)."""
+        if self.internal_error is not None:
+            return self.internal_error()
+        return ProviderError("internal error", status=500)
 
     def auth_of(self, operation: str) -> list[tuple[str, Auth]]:
         """The Auth entries guarding `operation`: those naming it, else those naming no operation."""
@@ -260,6 +269,7 @@ class Call(TenantContext):
         bound to it now applies, so its options reach the rest of authentication (a rotated secret, a
         stricter token rule, the tenant's error style); the pipeline applies it to the call afterwards."""
         self.tenant = tenant
+        self.now = self.runtime.clock.now(self.provider.name, tenant.id)  # the tenant's own clock, if it has one
         if self.scenario_header or not self.runtime.scenarios.may_bind(tenant):
             return
         try:
@@ -341,15 +351,37 @@ def operation(name: str, *, auth: Authenticator | None = None, codec: Codec | No
             runtime: Runtime = current_app.extensions["payemu"]
             req = request._get_current_object()  # type: ignore[attr-defined]
             provider = runtime.providers[req.blueprint or ""]
-            return _pipeline(
-                req, runtime, provider, name, view, auth or provider.authenticate, codec or provider.codec, path_args
-            )
+            try:
+                return _pipeline(
+                    req,
+                    runtime,
+                    provider,
+                    name,
+                    view,
+                    auth or provider.authenticate,
+                    codec or provider.codec,
+                    path_args,
+                )
+            except StoreUnavailable as lost:
+                return _unavailable(runtime, provider, lost, codec or provider.codec)
 
         endpoint.payemu_operation = name  # type: ignore[attr-defined]
         endpoint.payemu_codec = codec  # type: ignore[attr-defined]  # None: the provider's (read by openapi.py)
         return endpoint
 
     return decorate
+
+
+def _unavailable(runtime: Runtime, provider: Provider, lost: StoreUnavailable, codec: Codec) -> Response:
+    """The state store is out of reach (Redis down): the provider's own server error, one log line;
+    nothing was changed, and the next request tries the store again."""
+    log.error("%s: state store unavailable: %s", provider.name, lost)
+    error = provider.unavailable() if provider.unavailable is not None else provider.server_error()
+    reply = error.reply(runtime.clock.now())
+    payload, content_type = codec.encode(reply.body) if reply.raw is None else (reply.raw, reply.content_type)
+    response = PipelineResponse(payload, status=reply.status, content_type=content_type or "application/json")
+    response.headers.extend(reply.headers)
+    return response
 
 
 def _pipeline(
@@ -363,6 +395,7 @@ def _pipeline(
     path_args: dict[str, Any],
 ) -> Response:
     started = monotonic()
+    runtime.sync()
     call = Call(runtime, provider, name, path_args, req)
     then: Mapping[str, Any] = {}
     try:
@@ -377,8 +410,10 @@ def _pipeline(
             scenario = runtime.scenarios.select(provider.name, None, header)
             call.scenario_options = scenario.options
             call.tenant = authenticate(call)
-            if call.tenant is not None and not header and runtime.scenarios.may_bind(call.tenant):
-                scenario = runtime.scenarios.select(provider.name, call.tenant, None)
+            if call.tenant is not None:
+                call.now = runtime.clock.now(provider.name, call.tenant.id)
+                if not header and runtime.scenarios.may_bind(call.tenant):
+                    scenario = runtime.scenarios.select(provider.name, call.tenant, None)
         except UnknownScenario as unknown:
             # An emulator-only header with a typo: answer loudly, in payemu's own words, not the provider's.
             body = {"payemu_error": str(unknown), "known": sorted(runtime.scenarios.names())}
@@ -392,7 +427,8 @@ def _pipeline(
             call.rule = rule
             call.effects.append(f"rule {rule.index}")
             if "advance_clock" in then:
-                call.now = runtime.clock.advance(then["advance_clock"])
+                runtime.clock.advance(then["advance_clock"])
+                call.now = runtime.clock.now(provider.name, call.tenant.id if call.tenant else None)
             call.callback_effects = dict(then.get("callback") or {})
             early = _scenario_reply(call, then)
             if early is not None:
@@ -409,7 +445,7 @@ def _handle(runtime: Runtime, call: Call, view: Callable[[Call], Reply], then: M
     if tenant is None:
         return view(call)
     provider = call.provider
-    with runtime.store.open(provider.name, tenant.id, lambda: provider.state_class(tenant)) as state:
+    with runtime.store.open(provider.name, tenant.id) as state:
         call.state = state
         for action, args in (then.get("set_state") or {}).items():
             getattr(state, f"scenario_{action}")(now=call.now, **(args or {}))

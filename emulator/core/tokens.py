@@ -19,6 +19,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from emulator.core.codecs import DecodeError, parse_json
+
 
 def _builtin_hash(name: str) -> Callable[..., Any]:
     """CPython's own SHA-2 constructor (`_sha2` from 3.12, `_sha256`/`_sha512` before), else hashlib's."""
@@ -115,8 +117,8 @@ def _algorithm(header_segment: str) -> str:
     header = _KNOWN_HEADERS.get(header_segment)
     if header is None:
         try:
-            header = json.loads(_unb64(header_segment))
-        except ValueError as exc:
+            header = parse_json(_unb64(header_segment))
+        except (ValueError, DecodeError) as exc:
             raise TokenError("the header is not JSON") from exc
     if not isinstance(header, dict) or header.get("alg") not in _DIGESTS:
         raise TokenError("not an HMAC-signed token")
@@ -135,8 +137,8 @@ def _claims(token: str) -> dict[str, Any]:
     parts = _parts(token)
     _algorithm(parts[0])
     try:
-        data = json.loads(_unb64(parts[1]))
-    except ValueError as exc:
+        data = parse_json(_unb64(parts[1]))
+    except (ValueError, DecodeError) as exc:
         raise TokenError("the payload is not JSON") from exc
     if not isinstance(data, dict):
         raise TokenError("the payload is not an object")

@@ -100,7 +100,7 @@ def test_state_dump_and_tenants(client):
     token(client)
     dump = client.get("/__admin/state/izipay").get_json()
     assert list(dump["tenants"]) == [MERCHANT]
-    assert dump["tenants"][MERCHANT]["tokens_issued"] == 1
+    assert dump["tenants"][MERCHANT]["issued"] == 1
     assert client.get("/__admin/state/nope").status_code == 404
     tenants = client.get("/__admin/tenants/izipay").get_json()["tenants"]
     assert {t["id"] for t in tenants} == {"4007701", "4001834", "4000011"}

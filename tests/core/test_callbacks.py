@@ -83,9 +83,9 @@ def test_reorder_holds_until_the_next_callback(dispatcher, payemu_receiver):
 
 
 def test_delay_and_flush(dispatcher, payemu_receiver):
-    _send(dispatcher, payemu_receiver.url, effects={"delay_ms": 60_000})
+    delivery = _send(dispatcher, payemu_receiver.url, effects={"delay_ms": 60_000})
     assert dispatcher.list(status="pending")
-    assert dispatcher.flush() == 1
+    assert dispatcher.flush() == {"flushed": 1, "delivered": [delivery.id], "failed": [], "pending": []}
     assert len(payemu_receiver.wait_for(1)) == 1
 
 

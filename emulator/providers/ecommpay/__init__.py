@@ -79,6 +79,7 @@ PROVIDER = Provider(
     contract_error=contract_error,
     not_found=lambda path: errors.NotFound(),
     method_not_allowed=lambda method: errors.MethodNotAllowed(),
+    internal_error=lambda: errors.EcommpayError(status=500),  # (inferred) no 5xx body is recorded
     paths=("/v2/",),
     folder=Path(__file__).parent,
     options=OPTIONS,

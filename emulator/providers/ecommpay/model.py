@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import itertools
 import secrets
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -53,11 +52,6 @@ class CardToken:
         """`MM/YY`, as in the published `account.additional.card.expiry` (doc,
         docs/providers/ecommpay.md#card-by-token)."""
         return f"{self.month:02d}/{self.year % 100:02d}"
-
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data.pop("fingerprint")
-        return data
 
 
 def card_expires_at(year: int, month: int) -> float:
@@ -113,14 +107,10 @@ def check_card(card: dict[str, Any], *, now: float) -> errors.EcommpayError | No
     return None
 
 
-# Keyed per process: a plain hash of a PAN is reversible in seconds (BIN and last four are public in
-# the masked form), so the fingerprint that makes "one token per card" work must not be.
-_FINGERPRINT_KEY = secrets.token_bytes(32)
-
-
-def fingerprint(project_id: str, pan: str) -> str:
-    """Recognise a card without keeping its number (or anything it can be recovered from)."""
-    return hmac.new(_FINGERPRINT_KEY, f"{project_id}:{pan}".encode(), hashlib.sha256).hexdigest()
+def fingerprint(secret: str, pan: str) -> str:
+    """Recognise a card without keeping its number (or anything it can be recovered from): keyed, because a
+    plain hash of a PAN is reversible in seconds (BIN and last four are public in the masked form)."""
+    return hmac.new(secret.encode("ascii"), pan.encode(), hashlib.sha256).hexdigest()
 
 
 @dataclass
@@ -129,8 +119,15 @@ class EcommpayState:
 
     tenant: Tenant
     tokens: dict[str, CardToken] = field(default_factory=dict)
-    by_card: dict[tuple[str, str], str] = field(default_factory=dict)  # (customer id, fingerprint) -> token
-    account_ids: itertools.count = field(default_factory=lambda: itertools.count(FIRST_ACCOUNT_ID))
+    by_card: dict[str, str] = field(default_factory=dict)  # "<customer id>:<fingerprint>" -> token
+    next_account_id: int = FIRST_ACCOUNT_ID
+    # The project's fingerprint key: kept with its state, so one token per card holds across restarts and replicas.
+    fingerprint_secret: str = field(default_factory=lambda: secrets.token_hex(32))
+
+    def _take_account_id(self) -> int:
+        number, self.next_account_id = self.next_account_id, self.next_account_id + 1
+        return number
+
     callback_url: str | None = None  # a runtime override of the project's callback URL (set_state)
 
     def tokenize(
@@ -139,9 +136,9 @@ class EcommpayState:
         """Return the card's valid token (its expiry updated) or a new one; True when issued now
         (docs/providers/ecommpay.md#tokens)."""
         customer_id = str(customer["id"])
-        print_ = fingerprint(self.tenant.id, card["pan"])
+        print_ = fingerprint(self.fingerprint_secret, card["pan"])
         year, month = int(card["year"]), int(card["month"])
-        existing = self.tokens.get(self.by_card.get((customer_id, print_), ""))
+        existing = self.tokens.get(self.by_card.get(f"{customer_id}:{print_}", ""))
         if existing is not None and existing.status == ACTIVE and existing.expires_at > now:
             # (doc) docs/providers/ecommpay.md#tokens: a valid token is returned again; a different expiry updates it,
             # no new token
@@ -162,13 +159,13 @@ class EcommpayState:
             holder=card["card_holder"],
             year=year,
             month=month,
-            account_id=next(self.account_ids),
+            account_id=self._take_account_id(),
             created_at=now,
             expires_at=card_expires_at(year, month),
         )
         self._contact(record, customer)
         self.tokens[token] = record
-        self.by_card[(customer_id, print_)] = token
+        self.by_card[f"{customer_id}:{print_}"] = token
         return record, True
 
     @staticmethod
@@ -231,13 +228,6 @@ class EcommpayState:
     def scenario_set_callback_url(self, *, now: float, url: str | None = None) -> None:
         """Override the project's callback URL at run time (None restores the configured one)."""
         self.callback_url = url
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "project_id": self.tenant.id,
-            "callback_url": self.callback_url,
-            "tokens": [record.to_json() for record in self.tokens.values()],
-        }
 
 
 def created_at_text(epoch: float, style: str) -> str:

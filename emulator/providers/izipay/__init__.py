@@ -77,6 +77,7 @@ PROVIDER = Provider(
     contract_error=contract_error,
     not_found=lambda path: errors.NotFound(),
     method_not_allowed=lambda method: errors.MethodNotAllowed(),
+    internal_error=errors.PlatformError,
     paths=("/security/", "/Installments/", "/capture/", "/orderinfo/", "/accountvalidate/", "/gateway/"),
     folder=Path(__file__).parent,
     options=OPTIONS,

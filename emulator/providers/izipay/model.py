@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import itertools
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from emulator.core import tokens
@@ -67,7 +66,12 @@ class IzipayState:
     expired_before: int = 0  # tokens issued before this second are expired (scenario expire_tokens)
     revoked_before: int = 0  # tokens issued before this second are refused (scenario revoke_tokens)
     deposits: dict[str, Deposit] = field(default_factory=dict)
-    batches: itertools.count = field(default_factory=lambda: itertools.count(1243))
+    next_batch: int = 1243
+
+    def _take_batch(self) -> int:
+        """The next deposit batch number."""
+        number, self.next_batch = self.next_batch, self.next_batch + 1
+        return number
 
     @property
     def signing_key(self) -> str:
@@ -133,7 +137,7 @@ class IzipayState:
             currency=str(order["currency"]),
             unique_id=str(order["uniqueId"]),
             authorization_code=str(order["authorizationCode"]),
-            batch_number=str(next(self.batches)),
+            batch_number=str(self._take_batch()),
             deposited_at=now,
         )
         self.deposits[number] = record
@@ -148,17 +152,6 @@ class IzipayState:
     def scenario_revoke_tokens(self, *, now: float) -> None:
         """Refuse every token issued so far (the platform forgets its sessions)."""
         self.revoked_before = int(now) + 1
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "merchantCode": self.tenant.id,
-            "tokens_issued": self.issued,
-            "tokens_valid_from": self.valid_from,
-            "single_use_tokens_used": sorted(self.used),
-            "expired_before": self.expired_before,
-            "revoked_before": self.revoked_before,
-            "deposits": [asdict(d) for d in self.deposits.values()],
-        }
 
 
 def read_claims(token: str) -> dict[str, Any]:

@@ -85,6 +85,7 @@ PROVIDER = Provider(
     contract_error=contract_error,
     not_found=lambda path: errors.NotFound(),
     method_not_allowed=lambda method: errors.MethodNotAllowed(method),
+    internal_error=errors.ServerError,
     paths=("/payment-invoices", "/api/payment-invoices", "/payment/", "/hpp/", "/acs/", "/complete-auth"),
     folder=Path(__file__).parent,
     codec=CODEC,

@@ -86,6 +86,7 @@ PROVIDER = Provider(
     contract_error=contract_error,
     not_found=lambda path: errors.NotFound(path),
     method_not_allowed=lambda method: errors.MethodNotAllowed(method),
+    internal_error=lambda: errors.PaytureError("INTERNAL_ERROR", status=500),  # (inferred) no 5xx is recorded
     paths=("/vwapi/",),
     folder=Path(__file__).parent,
     codec=PaytureCodec(),

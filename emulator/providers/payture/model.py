@@ -488,20 +488,6 @@ class PaytureState:
         """Make the next GetList (or the wrapper's finalise) fail with `err_code`."""
         self.get_list_failure = err_code
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "merchant": self.tenant.id,
-            "customers": [
-                {
-                    **{k: v for k, v in asdict(c).items() if k not in ("password", "cards")},
-                    "cards": [asdict(x) for x in c.cards.values()],
-                }
-                for c in self.customers.values()
-            ],
-            "sessions": [{k: v for k, v in asdict(s).items() if k != "pending_3ds"} for s in self.sessions.values()],
-            "orders": [asdict(o) for o in self.orders.values()],
-        }
-
 
 def validate_card(card: CardInput, now: float) -> str | None:
     """The ErrCode for card data Payture would refuse before asking the issuer, or None (inferred)."""

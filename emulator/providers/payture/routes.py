@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Blueprint
 
+from emulator.core.codecs import is_web_url
 from emulator.core.errors import Reply
 from emulator.core.provider import Call, operation
 from emulator.core.tenants import Tenant
@@ -289,7 +290,8 @@ def return_url(call: Call, session: Session, success: bool) -> str:
         # (inferred) docs/providers/payture.md#q3: an Add session has no merchant OrderId; the SessionId stands in by
         # default.
         order_id = session.session_id if call.option("add_orderid") == "session" else ""
-    return session.url.replace("{orderid}", order_id).replace("{success}", "True" if success else "False")
+    url = session.url.replace("{orderid}", order_id).replace("{success}", "True" if success else "False")
+    return url if is_web_url(url) else ""  # an OrderId with a space or CR/LF must not split the Location
 
 
 @bp.route("/vwapi/ACS", methods=METHODS, provide_automatic_options=False)

@@ -56,10 +56,14 @@ def _unescape(text: str) -> str:
     return unquote_plus(text) if _ESCAPED.search(text) else text
 
 
+_XML_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,63}")
+
+
 def command_from_path(path: str) -> str:
     """`/vwapi/Init` → `Init`; the first segment after the prefix (hosted pages add more)."""
     rest = path[len(PATH_PREFIX) :] if path.startswith(PATH_PREFIX) else path.strip("/")
-    return rest.split("/", 1)[0] or "Error"
+    command = rest.split("/", 1)[0]
+    return command if _XML_NAME.fullmatch(command) else "Error"  # an unknown path names the root element
 
 
 def request_params(req: Request) -> dict[str, Any]:

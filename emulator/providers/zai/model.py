@@ -208,16 +208,16 @@ def token_type_for_wire(raw: Any, case: str) -> str:
     return text if case == "as_sent" else text.lower()
 
 
+@dataclass
 class ZaiState:
     """One marketplace's users, token auths and webhook secret."""
 
-    def __init__(self, tenant: Tenant) -> None:
-        self.tenant = tenant
-        self.users: dict[str, User] = {}  # insertion order = creation order, as the recorded list
-        self.token_auths: dict[str, TokenAuth] = {}
-        self.webhook_secret: str | None = None
-        self.pending_webhooks: list[PendingWebhook] = []
-        self.access_tokens_issued = 0
+    tenant: Tenant
+    users: dict[str, User] = field(default_factory=dict)  # insertion order = creation order, as recorded
+    token_auths: dict[str, TokenAuth] = field(default_factory=dict)
+    webhook_secret: str | None = None
+    pending_webhooks: list[PendingWebhook] = field(default_factory=list)
+    access_tokens_issued: int = 0
 
     # -- users (docs/providers/zai.md#users) ---------------------------------------------------------------------------
 
@@ -316,12 +316,3 @@ class ZaiState:
         """Make every issued token auth expire now (matters in strict mode)."""
         for issued in self.token_auths.values():
             issued.expires_at = min(issued.expires_at, now)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "tenant": self.tenant.id,
-            "users": [u.to_wire() for u in self.users.values()],
-            "token_auths": [{**t.to_wire(timestamps=True), "uses": t.uses} for t in self.token_auths.values()],
-            "webhook_secret_set": self.webhook_secret is not None,
-            "access_tokens_issued": self.access_tokens_issued,
-        }

@@ -106,6 +106,7 @@ def authenticate_bearer(call: Call) -> Tenant:
         raise errors.BearerRejected(style=_auth_style(call, None))
     if claims.get("scope") != tenant.get("scope"):
         raise errors.BearerRejected(style=_auth_style(call, None))
+    call.name_tenant(tenant)  # the marketplace's own clock and scenario from here on
     if call.now >= float(claims["exp"]):
         raise errors.BearerRejected(expired=True, style=_auth_style(call, tenant))
     call.auth = claims

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import parse_qsl
 
 from flask import Request
 
-from emulator.core.codecs import JSON_CONTENT_TYPE, DecodeError, FormCodec, JsonCodec, request_bytes
+from emulator.core.codecs import JSON_CONTENT_TYPE, DecodeError, FormCodec, JsonCodec, parse_json, request_bytes
 
 
 class TokenRequestCodec:
@@ -57,8 +56,8 @@ class CoreCodec:
         if not data.strip():
             return None
         try:
-            return json.loads(data)
-        except ValueError:
+            return parse_json(data)
+        except DecodeError:
             return data.decode("utf-8", "replace")
 
     def encode(self, body: Any) -> tuple[bytes, str]:

@@ -14,6 +14,7 @@ import referencing
 
 from emulator import create_app
 from emulator.clients.ecommpay import signature_of
+from emulator.core.serialize import to_data
 
 SECRET_11 = "secret"
 SECRET_12 = "payemu-ecommpay-12-secret-key"
@@ -111,7 +112,10 @@ def token_body(token: str, project_id: int = 11, customer: str = "1707") -> dict
 
 def state_of(runtime: Any, project: str = "11") -> dict[str, Any] | None:
     state = runtime.store.peek("ecommpay", project)
-    return None if state is None else state.to_json()
+    if state is None:
+        return None
+    data = to_data(state)
+    return {**data, "tokens": list(data["tokens"].values())}
 
 
 _VALIDATORS: dict[str, jsonschema.Draft202012Validator] = {}

@@ -98,8 +98,7 @@ def test_client_against_session_server_with_callback_url_override(
     payemu_server: Any, payemu_admin: Any, receiver: Receiver
 ) -> None:
     runtime = payemu_server.runtime
-    provider, tenant = runtime.providers["ecommpay"], runtime.tenants["ecommpay"].get("11")
-    with runtime.store.open("ecommpay", "11", lambda: provider.state_class(tenant)) as state:
+    with runtime.store.open("ecommpay", "11") as state:
         state.callback_url = receiver.url  # the per-tenant run-time override (set_state: set_callback_url)
     client = EcommpayClient(payemu_server.url, 11, SECRET_11)
     ack = client.tokenize("cust-2", PAN, 2031, 1, "JOHN JOHNSON")

@@ -428,12 +428,11 @@ def test_tokenize_card_open_tenants_admits_unknown_project(receiver: Receiver) -
 
 def test_callback_url_state_override_wins(client: Any, runtime: Any, receiver: Receiver) -> None:
     other = receiver.url.replace("/ecommpay/callbacks", "/override")
-    provider, tenant = runtime.providers["ecommpay"], runtime.tenants["ecommpay"].get("11")
-    with runtime.store.open("ecommpay", "11", lambda: provider.state_class(tenant)) as state:
+    with runtime.store.open("ecommpay", "11") as state:
         state.scenario_set_callback_url(now=0, url=other)
     tokenize(client, runtime, receiver)
     assert receiver.received[-1].path == "/override"
-    with runtime.store.open("ecommpay", "11", lambda: provider.state_class(tenant)) as state:
+    with runtime.store.open("ecommpay", "11") as state:
         state.scenario_set_callback_url(now=0)
     tokenize(client, runtime, receiver)
     assert receiver.received[-1].path == "/ecommpay/callbacks"

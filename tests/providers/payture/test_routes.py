@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import re
@@ -12,6 +11,7 @@ from urllib.parse import parse_qs, quote, quote_plus
 import pytest
 
 from emulator.app import create_app
+from emulator.core.serialize import to_data
 
 from .conftest import (
     ADD,
@@ -32,7 +32,7 @@ CUSTOMER = {"VWUserLgn": LOGIN, "VWUserPsw": PASSWORD}
 
 
 def snapshot(state) -> dict:
-    return copy.deepcopy(state.to_json()) if state is not None else {}
+    return to_data(state) if state is not None else {}
 
 
 # -- transport (docs/providers/payture.md#transport) -------------------------------------------------------------------
@@ -367,8 +367,8 @@ def test_submit_card_success_registers_masked_card(client, runtime, state_of):
         f'<GetList Success="True" VWUserLgn="{LOGIN}"><Item CardName="411111xxxxxx1111" CardId="{card_id}"'
         ' CardHolder="IVAN IVANOV" Status="IsActive" NoCVV="False" Expired="False" /></GetList>'
     )
-    dumped = json.dumps(state_of().to_json()) + json.dumps([e.to_json() for e in runtime.journal.query()])
-    assert "4111111111111111" not in dumped and '"123"' not in json.dumps(state_of().to_json())
+    dumped = json.dumps(to_data(state_of())) + json.dumps([e.to_json() for e in runtime.journal.query()])
+    assert "4111111111111111" not in dumped and '"123"' not in json.dumps(to_data(state_of()))
 
 
 def test_submit_card_immediate_redirect(client):

@@ -115,7 +115,7 @@ def test_v21_init_named_error_in_wrapper_envelope(client, runtime, tmp_path):
     from emulator.core.scenarios import Rule, Scenario
 
     rule = Rule(1, {"operation": "v21_init_unauthorised"}, {"error": "processing_error"})
-    runtime.scenarios.book["payture/tmp-error"] = Scenario("payture/tmp-error", "payture", "tmp", {}, [rule])
+    runtime.scenarios.add(Scenario("payture/tmp-error", "payture", "tmp", {}, [rule]))
     runtime.scenarios.activate("payture/tmp-error")
     try:
         body = client.post("/api/payments/21/payture/initUnauthorised", json={"user_id": "u"}).get_json()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from emulator.core.codecs import is_web_url
 from emulator.core.errors import Reply
 from emulator.core.pages import HTML_CONTENT_TYPE, render_page
 from emulator.providers.payture.model import TEST_CARDS
@@ -86,8 +87,8 @@ def result_page(
         add=add,
         card_name=card_name,
         err_code=err_code,
-        redirect_url=redirect_url or None,
-        redirect_delay=redirect_delay if redirect_url else None,
+        redirect_url=redirect_url if is_web_url(redirect_url) else None,  # never a javascript: link
+        redirect_delay=redirect_delay if is_web_url(redirect_url) else None,
     )
 
 
