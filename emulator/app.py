@@ -24,10 +24,11 @@ log = logging.getLogger("payemu")
 
 def create_app(config: Config | None = None, providers: Sequence[Provider] | None = None, **overrides: Any) -> Flask:
     """Build an isolated emulator app; keyword overrides set Config fields (e.g. strict=True)."""
-    from emulator.providers import PROVIDERS
-
     config = config or Config.from_env(**overrides)
-    providers = PROVIDERS if providers is None else providers
+    if providers is None:
+        from emulator.providers import PROVIDERS  # imported only here: an app of given providers needs none
+
+        providers = PROVIDERS
     app = Flask("emulator")
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]

@@ -8,7 +8,8 @@ Fixtures:
                     instead and it is never reset as a whole: give each worker its own tenants and move
                     their clocks only (`payemu_admin.advance_clock(s, provider=..., tenant=...)`).
   payemu_admin    — the admin API of that server: clock, scenarios, journal, callbacks, state.
-  payemu_receiver — a local HTTP endpoint that records the callbacks it receives.
+  payemu_receiver — a local HTTP endpoint that records the callbacks it receives (headers, bodies),
+                    answers scripted statuses and waits, bounded, for N deliveries.
   payemu_redis    — a real redis-server on a free loopback port, persistence off (its URL); skips when
                     redis-server is not installed.
   payemu_browser  — headless Chromium (selenium + the system's chromium/chromedriver) for hosted pages;
@@ -17,6 +18,7 @@ Fixtures:
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -28,6 +30,7 @@ from typing import Any
 import pytest
 import requests
 from flask import Flask
+from requests.structures import CaseInsensitiveDict
 from werkzeug.serving import BaseWSGIServer, make_server
 
 
@@ -155,12 +158,19 @@ class AdminClient:
 
 @dataclass
 class Received:
-    """One request a receiver got."""
+    """One request a receiver got; `headers` look names up in any case, as HTTP does."""
 
     method: str
     path: str
-    headers: dict[str, str]
+    headers: CaseInsensitiveDict[str]
     body: bytes
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8")
+
+    def json(self) -> Any:
+        return json.loads(self.body)
 
 
 @dataclass
@@ -174,12 +184,28 @@ class CallbackReceiver:
     arrived: threading.Condition = field(default_factory=threading.Condition)
 
     def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
-        """Wait until `count` requests have arrived; return them all."""
+        """Wait (at most `timeout` seconds) until `count` requests have arrived; return them all."""
         with self.arrived:
             self.arrived.wait_for(lambda: len(self.received) >= count, timeout)
-        if len(self.received) < count:
-            raise AssertionError(f"expected {count} callback(s), got {len(self.received)}: {self.received}")
-        return list(self.received)
+            received = list(self.received)
+        if len(received) < count:
+            raise AssertionError(f"expected {count} callback(s), got {len(received)}: {received}")
+        return received
+
+    def bodies(self) -> list[Any]:
+        """Every JSON body received so far, in arrival order."""
+        with self.arrived:
+            return [r.json() for r in self.received]
+
+    def clear(self) -> None:
+        """Forget what arrived and the scripted statuses."""
+        with self.arrived:
+            self.received.clear()
+            self.statuses.clear()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
 
 
 def start_receiver() -> CallbackReceiver:
@@ -187,23 +213,27 @@ def start_receiver() -> CallbackReceiver:
     receiver: CallbackReceiver
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
+        def _record(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             with receiver.arrived:
-                receiver.received.append(Received("POST", self.path, dict(self.headers.items()), body))
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
+                receiver.received.append(Received(self.command, self.path, CaseInsensitiveDict(self.headers), body))
                 receiver.arrived.notify_all()
             self.send_response(status)
             self.send_header("Content-Length", "2")
             self.end_headers()
             self.wfile.write(b"OK")
 
+        do_POST = do_PUT = _record
+
         def log_message(self, *args: Any) -> None:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     receiver = CallbackReceiver(f"http://127.0.0.1:{server.server_port}", server)
-    threading.Thread(target=server.serve_forever, name="payemu-receiver", daemon=True).start()
+    # A short poll interval: shutdown() waits for the loop to look, 0.5 s by default.
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), name="payemu-receiver", daemon=True)
+    thread.start()
     return receiver
 
 
@@ -212,8 +242,7 @@ def payemu_receiver() -> Iterator[CallbackReceiver]:
     """A callback receiver for one test, stopped afterwards."""
     receiver = start_receiver()
     yield receiver
-    receiver.server.shutdown()
-    receiver.server.server_close()
+    receiver.stop()
 
 
 CHROMIUM_FLAGS = (

@@ -3,6 +3,9 @@
 Providers hand over a ready body and headers (signed by the provider's own signing module); this
 module only schedules and delivers. Scenario effects (`delay_ms`, `drop`, `duplicate`, `reorder`)
 are applied here. Every attempt is recorded for the admin API (`/__admin/callbacks`).
+
+Delays and retries are due on the virtual clock: they pass in real time as the clock does, and
+moving the clock forward (`wake`, called by the runtime on every advance) makes them due at once.
 """
 
 from __future__ import annotations
@@ -144,7 +147,7 @@ class Callbacks:
             self._schedule(held_id, delay)
 
     def _schedule(self, delivery_id: str, delay: float) -> None:
-        heapq.heappush(self._queue, (time.monotonic() + delay, next(self._seq), delivery_id))
+        heapq.heappush(self._queue, (self._now() + delay, next(self._seq), delivery_id))
         self._ensure_thread()
         self._cond.notify_all()
 
@@ -217,14 +220,28 @@ class Callbacks:
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """Wait until nothing is queued or in flight; True if idle before the timeout."""
+        return self._wait(lambda: not self._queue and not self._inflight, timeout)
+
+    def wait_settled(self, timeout: float = 10.0) -> bool:
+        """Wait until nothing is in flight or due now (later retries and delays may stay queued)."""
+        return self._wait(
+            lambda: not self._inflight and not (self._queue and self._queue[0][0] <= self._now()), timeout
+        )
+
+    def _wait(self, done: Any, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
         with self._cond:
-            while self._queue or self._inflight:
+            while not done():
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return False
                 self._cond.wait(min(remaining, 0.05))
         return True
+
+    def wake(self, *moved: Any) -> None:
+        """Re-check what is due (the virtual clock moved)."""
+        with self._cond:
+            self._cond.notify_all()
 
     def reset(self) -> None:
         with self._cond:
@@ -250,8 +267,8 @@ class Callbacks:
     def _run(self) -> None:
         while True:
             with self._cond:
-                while not self._closed and (not self._queue or self._queue[0][0] > time.monotonic()):
-                    wait = self._queue[0][0] - time.monotonic() if self._queue else None
+                while not self._closed and (not self._queue or self._queue[0][0] > self._now()):
+                    wait = self._queue[0][0] - self._now() if self._queue else None
                     self._cond.wait(wait if wait is None else max(wait, 0.001))
                 if self._closed:
                     return

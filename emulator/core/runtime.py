@@ -67,6 +67,7 @@ class Runtime:
         if config.scenario:
             self.scenarios.activate(self.scenarios.resolve(config.scenario).name)
         self.clock.on_change(self._clock_moved)
+        self.clock.on_change(self.callbacks.wake)  # delays and retries are due on the virtual clock
 
     def _check_scenario_names(self) -> None:
         """A server or tenant scenario that no file defines stops start-up, naming it."""

@@ -204,7 +204,11 @@ class FileSchema:
 
 
 def _schema(root: Path, name: str) -> FileSchema:
-    return FileSchema(root / name)
+    """The folder's own copy of a format schema, else the shipped one (a folder may hold scenarios only)."""
+    from emulator.config import data_dir
+
+    path = root / name
+    return FileSchema(path if path.is_file() else data_dir("scenarios") / name)
 
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: start-up reads every file

@@ -774,17 +774,32 @@ def test_pay_page_blocks_order(client):
     assert 'Status="Authorized"' in text(vw(client, "PayStatus", {"OrderId": "o-page"}, vwid=PAY))
 
 
+def test_merchants_are_isolated(client, state_of):
+    """One login at two merchants: two customers; a card registered at one is unknown to the other."""
+    register(client)
+    shop_add, shop_pay = "ShopMerchantAdd", "ShopMerchantPay"
+    unknown = f'<GetList Success="False" VWUserLgn="{LOGIN}" ErrCode="WRONG_USER_PARAMS" />'
+    assert text(vw(client, "GetList", CUSTOMER, vwid=shop_add)) == unknown
+    at_shop = {**CUSTOMER, "PhoneNumber": "79265351604"}
+    assert attr(text(vw(client, "Register", at_shop, vwid=shop_add)), "Success") == "True"
+    card_id = add_card(client)
+    assert text(vw(client, "GetList", CUSTOMER, vwid=shop_add)) == f'<GetList Success="True" VWUserLgn="{LOGIN}" />'
+    order = {**CUSTOMER, "CardId": card_id, "OrderId": "o1", "Amount": "100", "SecureCode": "123"}
+    assert attr(text(vw(client, "Pay", order, vwid=shop_pay)), "ErrCode") == "WRONG_CARD"
+    assert attr(text(vw(client, "Pay", order, vwid=PAY)), "Success") == "True"
+    assert "o1" not in state_of("ShopMerchant").orders and "o1" in state_of("DemoMerchant").orders
+
+
 # -- notifications (docs/providers/payture.md#notifications) -----------------------------------------------------------
 
 
-def test_notifications_customer_add_success_and_fail(runtime):
-    app = create_app(strict=True, seed=1, callbacks=False, options={"payture.notification_url": "http://127.0.0.1:9/n"})
-    client = app.test_client()
+def test_notifications_customer_add_success_and_fail(client, runtime):
+    runtime.tenants["payture"].update("DemoMerchant", {"notification_url": "http://127.0.0.1:9/n"})  # outbox only
     register(client)
     session_id = init_add(client)
     client.post("/vwapi/Add/Submit", data={"SessionId": session_id, **GOOD_CARD, "CardNumber": "4000000000000002"})
     client.post("/vwapi/Add/Submit", data={"SessionId": session_id, **GOOD_CARD})
-    deliveries = app.extensions["payemu"].callbacks.list(provider="payture")
+    deliveries = runtime.callbacks.list(provider="payture")
     assert [d.event for d in deliveries] == ["CustomerAddFail", "CustomerAddSuccess"]
     fail = {k: v[0] for k, v in parse_qs(deliveries[0].body.decode()).items()}
     assert fail["Success"] == "False" and fail["ErrCode"] == "ISSUER_FAIL" and fail["VWUserLgn"] == LOGIN
@@ -800,21 +815,22 @@ def test_notifications_customer_add_success_and_fail(runtime):
     assert "4111111111111111" not in deliveries[1].body.decode()
 
 
-def test_notifications_delivered_to_tenant_url(receiver):
-    app = create_app(strict=True, seed=1, options={"payture.notification_url": receiver.url})
-    client = app.test_client()
+def test_notifications_delivered_to_tenant_url(client, runtime, payemu_receiver):
+    runtime.callbacks.enabled = True  # this test's notifications leave the process, to the receiver
+    runtime.tenants["payture"].update("DemoMerchant", {"notification_url": payemu_receiver.url + "/notify"})
     register(client)
     card_id = add_card(client)
     pay(client, card_id, SecureCode="123")
     vw(client, "Refund", {"Password": MERCHANT_PASSWORD, "OrderId": "order123", "Amount": "10000"}, vwid=PAY)
-    assert app.extensions["payemu"].callbacks.wait_idle(5)
-    events = [parse_qs(r["body"])["Notification"][0] for r in receiver.received]
+    received = payemu_receiver.wait_for(3)
+    assert {r.path for r in received} == {"/notify"}
+    assert all(r.headers["content-type"] == "application/x-www-form-urlencoded" for r in received)
+    events = [parse_qs(r.text)["Notification"][0] for r in received]
     assert sorted(events) == ["CustomerAddSuccess", "CustomerPaySuccess", "CustomerRefundSuccess"]
-    refund = next(parse_qs(r["body"]) for r in receiver.received if "CustomerRefundSuccess" in r["body"])
+    refund = next(parse_qs(r.text) for r in received if "CustomerRefundSuccess" in r.text)
     assert refund["NewAmount"] == ["0"] and re.fullmatch(
         r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}:\d{2}", refund["TransactionDate"][0]
     )
-    app.extensions["payemu"].callbacks.close()
 
 
 # -- the V21 wrapper (docs/providers/payture.md#behind-api-wrapper) ----------------------------------------------------

@@ -55,8 +55,8 @@ def test_server_error_then_recovery_creates_nothing_on_failure(client, runtime, 
     assert client.post("/token_auths", json={"user_id": "b1"}, headers=headers).status_code == 200
 
 
-def test_slow_token_auths_delays_only_token_auths(client, runtime, token):
-    runtime.deferred_effects = True  # the serving layer would sleep; here the delay is only recorded
+def test_slow_token_auths_delays_only_token_auths(client, runtime, token, monkeypatch):
+    monkeypatch.setattr(runtime, "deferred_effects", True)  # the serving layer would sleep; here it is only recorded
     user_id = client.post("/users", json=BUYER, headers=bearer(token, **_scenario("slow-token-auths"))).json
     client.get("/users", headers=bearer(token, **_scenario("slow-token-auths")))
     assert runtime.journal.query(operation="list_users")[0].effects == []
@@ -141,14 +141,10 @@ def test_replay_files_exist():
     }
 
 
-def test_admin_action_sends_a_signed_webhook_now(payemu_receiver):
+def test_admin_action_sends_a_signed_webhook_now(client, runtime, payemu_receiver):
     """POST /__admin/actions/zai/<tenant>/send_webhook signs with the stored secret and delivers at once."""
-    from emulator import create_app
     from emulator.providers.zai import callbacks
 
-    app = create_app(strict=True, seed=1)
-    client = app.test_client()
-    runtime = app.extensions["payemu"]
     tenant = next(iter(runtime.tenants["zai"]))
     runtime.tenants["zai"].update(tenant.id, {"callback_url": payemu_receiver.url + "/zai"})
     runtime.run_action(
@@ -162,4 +158,3 @@ def test_admin_action_sends_a_signed_webhook_now(payemu_receiver):
     timestamp = int(header.split(",")[0][2:])
     assert header == callbacks.signature_header("s" * 40, timestamp, got.body)
     assert client.post(f"/__admin/actions/zai/{tenant.id}/nope").status_code == 404
-    runtime.callbacks.close()
