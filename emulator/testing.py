@@ -25,6 +25,7 @@ import logging
 import os
 import re
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -185,6 +186,7 @@ class CallbackReceiver:
     server: ThreadingHTTPServer
     received: list[Received] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)  # answered in turn; 200 once exhausted
+    holds: list[float] = field(default_factory=list)  # seconds to wait before answering, in turn; 0 once exhausted
     arrived: threading.Condition = field(default_factory=threading.Condition)
 
     def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
@@ -206,6 +208,7 @@ class CallbackReceiver:
         with self.arrived:
             self.received.clear()
             self.statuses.clear()
+            self.holds.clear()
 
     def stop(self) -> None:
         self.server.shutdown()
@@ -221,8 +224,11 @@ def start_receiver() -> CallbackReceiver:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             with receiver.arrived:
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
+                hold = receiver.holds.pop(0) if receiver.holds else 0.0
                 receiver.received.append(Received(self.command, self.path, CaseInsensitiveDict(self.headers), body))
                 receiver.arrived.notify_all()
+            if hold:
+                time.sleep(hold)  # a slow receiver: the sender's timeout and the others' service are what is tested
             self.send_response(status)
             self.send_header("Content-Length", "2")
             self.end_headers()

@@ -57,6 +57,22 @@ Authenticator = Callable[["Call"], Tenant | None]
 
 
 @dataclass(frozen=True)
+class Auth:
+    """How some of a provider's operations prove who calls; `payemu openapi` exports it.
+
+    `scheme` is an OpenAPI Security Scheme object, or None where no standard one fits (a signature or
+    credentials inside the body); `credentials` says in words where they travel. `operations` names the
+    operations it guards (empty: every operation no other Auth names); `optional` adds "no scheme" as an
+    alternative (the credentials may come in the body instead).
+    """
+
+    scheme: Mapping[str, Any] | None = None
+    credentials: str = ""
+    operations: tuple[str, ...] = ()
+    optional: bool = False
+
+
+@dataclass(frozen=True)
 class Provider:
     """Everything the core knows about one provider; built in `providers/<p>/__init__.py`."""
 
@@ -79,12 +95,19 @@ class Provider:
     unavailable: Callable[[], ProviderError] | None = None  # its 503 when the state store is gone (else its 500)
     description: str = ""
     internal_error: Callable[[], ProviderError] | None = None  # the provider's 500, for a genuine emulator bug
+    auth: Mapping[str, Auth] = field(default_factory=dict)  # by scheme name; see Auth
+    proxies: tuple[str, ...] = ()  # path prefixes the provider's operations are also served under (browser proxies)
 
     def server_error(self) -> ProviderError:
         """The error a crash answers with: the provider's own 500 envelope (a plain JSON one if it has none)."""
         if self.internal_error is not None:
             return self.internal_error()
         return ProviderError("internal error", status=500)
+
+    def auth_of(self, operation: str) -> list[tuple[str, Auth]]:
+        """The Auth entries guarding `operation`: those naming it, else those naming no operation."""
+        named = [(name, a) for name, a in self.auth.items() if operation in a.operations]
+        return named or [(name, a) for name, a in self.auth.items() if not a.operations]
 
     @property
     def tenants_file(self) -> Path:
@@ -345,6 +368,7 @@ def operation(name: str, *, auth: Authenticator | None = None, codec: Codec | No
                 return _unavailable(runtime, provider, lost, codec or provider.codec)
 
         endpoint.payemu_operation = name  # type: ignore[attr-defined]
+        endpoint.payemu_codec = codec  # type: ignore[attr-defined]  # None: the provider's (read by openapi.py)
         return endpoint
 
     return decorate

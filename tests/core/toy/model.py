@@ -44,4 +44,3 @@ class ToyState:
 
     def scenario_expire_tokens(self, *, now: float) -> None:
         self.expired_before = now
-
