@@ -3,14 +3,13 @@ log in with the token, watch a provider flow in the journal, advance clocks, run
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from emulator import testing as plugin
 from emulator.clients._http import BadRequest, ServerError
 from emulator.clients.izipay import IzipayClient
 from emulator.clients.payelata import CardGateClient, PayelataClient
@@ -202,42 +201,31 @@ def test_redeliver_a_failed_callback(
     assert len(payemu_receiver.wait_for(1)) == 1
 
 
-FAILING_BROWSER_TEST = """
-import pytest
-
-
 class FakeDriver:
     page_source = "<html><body>the page</body></html>"
 
-    def save_screenshot(self, path):
-        with open(path, "wb") as file:
-            file.write(b"PNG")
+    def save_screenshot(self, path: str) -> bool:
+        Path(path).write_bytes(b"PNG")
         return True
 
 
-@pytest.fixture(scope="module")
-def payemu_browser():
-    return FakeDriver()
+def test_a_failing_browser_test_leaves_a_screenshot_and_names_it(tmp_path: Path, monkeypatch: Any) -> None:
+    """The plugin's report hook (driven by hand): a failed call of a browser test saves the page where
+    PAYEMU_ARTIFACTS says and names it in the report; a passing one saves nothing."""
+    monkeypatch.setenv("PAYEMU_ARTIFACTS", str(tmp_path / "artifacts"))
+    item = SimpleNamespace(funcargs={"payemu_browser": FakeDriver()}, config=None, nodeid="tests/x.py::test_y[a b]")
 
+    def report_of(failed: bool) -> Any:
+        report = SimpleNamespace(failed=failed, when="call", sections=[])
+        hook = plugin.pytest_runtest_makereport(item, None)
+        next(hook)
+        with pytest.raises(StopIteration):
+            hook.send(SimpleNamespace(get_result=lambda: report))
+        return report
 
-def test_passes(payemu_browser):
-    pass
-
-
-def test_fails(payemu_browser):
-    assert False, "the page did not show it"
-"""
-
-
-def test_a_failing_browser_test_leaves_a_screenshot_and_names_it(tmp_path: Path) -> None:
-    """The plugin's report hook: only the failed test's page is saved, where PAYEMU_ARTIFACTS says."""
-    (tmp_path / "test_inner.py").write_text(FAILING_BROWSER_TEST)
-    artifacts = tmp_path / "artifacts"
-    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", str(tmp_path)]
-    env = {**os.environ, "PAYEMU_ARTIFACTS": str(artifacts)}
-    done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
-    assert "1 failed, 1 passed" in done.stdout, done.stdout + done.stderr
-    [screenshot] = artifacts.glob("*.png")
-    assert screenshot.name == "test_inner.py_test_fails.png" and screenshot.read_bytes() == b"PNG"
-    assert screenshot.with_suffix(".html").read_text() == "<html><body>the page</body></html>"
-    assert f"screenshot of the failing page: {screenshot}" in done.stdout
+    assert report_of(False).sections == [] and not (tmp_path / "artifacts").exists()
+    [(title, text)] = report_of(True).sections
+    screenshot = tmp_path / "artifacts" / "tests_x.py_test_y_a_b.png"
+    assert title == "payemu browser" and f"screenshot of the failing page: {screenshot}" in text
+    assert screenshot.read_bytes() == b"PNG"
+    assert screenshot.with_suffix(".html").read_text() == FakeDriver.page_source
