@@ -299,30 +299,38 @@ class ServedProcess:
 
 
 def spawn_server(*args: str, port: int | None = None, env: dict[str, str] | None = None) -> ServedProcess:
-    """Start `payemu serve ARGS` on 127.0.0.1 and wait (up to 20 s) until its health check answers."""
+    """Start `payemu serve ARGS` on 127.0.0.1 and wait (up to 20 s) until its health check answers.
+
+    A free port can be taken by another process before the server binds it: then, unless `port` was
+    given, it starts again on another one (three tries)."""
     import os
     import subprocess
     import sys
     import time
 
-    port = port or free_port()
-    command = [sys.executable, "-m", "emulator", "serve", "--host", "127.0.0.1", "--port", str(port), *args]
-    process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, **(env or {})}
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            if requests.get(url + "/__admin/health", timeout=1).status_code == 200:
-                return ServedProcess(url, process)
-        except requests.RequestException:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            output = process.stdout.read() if process.stdout else ""
-            raise RuntimeError(f"payemu serve {' '.join(args)} did not start: {output[-2000:]}")
-        time.sleep(0.05)
+    for _try in range(3):
+        chosen = port or free_port()
+        command = [sys.executable, "-m", "emulator", "serve", "--host", "127.0.0.1", "--port", str(chosen), *args]
+        process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, **(env or {})}
+        )
+        url = f"http://127.0.0.1:{chosen}"
+        deadline = time.monotonic() + 20
+        while True:
+            if process.poll() is None:  # ours, not whatever else answers on that port
+                try:
+                    if requests.get(url + "/__admin/health", timeout=1).status_code == 200:
+                        return ServedProcess(url, process)
+                except requests.RequestException:
+                    pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                output = process.stdout.read() if process.stdout else ""
+                if "Address already in use" in output and port is None:
+                    break  # try another port
+                raise RuntimeError(f"payemu serve {' '.join(args)} did not start: {output[-2000:]}")
+            time.sleep(0.05)
+    raise RuntimeError(f"payemu serve {' '.join(args)}: no free port after three tries")
 
 
 def start_redis(port: int | None = None, *extra: str, cwd: str | None = None) -> tuple[str, Any]:
