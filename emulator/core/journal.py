@@ -155,6 +155,9 @@ class StoredJournal(Journal):
         self._store = store
         self._pending: list[bytes] = []
         self._wakeup = threading.Condition(self._lock)
+        # One flush at a time: a reader's (or clear's) flush waits for the writer's batch to be in the
+        # store, else it could read (or clear) before that batch lands.
+        self._flushing = threading.Lock()
         self._writer: threading.Thread | None = None
 
     def record(self, *fields: Any) -> None:
@@ -178,16 +181,17 @@ class StoredJournal(Journal):
 
     def flush(self) -> None:
         """Write what is pending (the store numbers it in arrival order)."""
-        with self._lock:
-            batch, self._pending = self._pending, []
-        if not batch:
-            return
-        try:
-            self._store.log_append(self.LOG, batch, self.limit)
-        except Exception:
+        with self._flushing:
             with self._lock:
-                self._pending[:0] = batch
-            raise
+                batch, self._pending = self._pending, []
+            if not batch:
+                return
+            try:
+                self._store.log_append(self.LOG, batch, self.limit)
+            except Exception:
+                with self._lock:
+                    self._pending[:0] = batch
+                raise
 
     def _entries(self) -> list[Entry]:
         self.flush()
