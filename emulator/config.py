@@ -31,6 +31,7 @@ class Config:
     open_tenants: bool = False
     journal_size: int = 1000
     external_url: str | None = None  # base URL for hosted pages and redirects, when behind a proxy
+    callback_timeout: float = 5.0  # seconds one delivery attempt may take
     callbacks: bool = True  # deliver callbacks (off: queue them in the outbox only)
     max_body_bytes: int = 1024 * 1024
     store: str = "memory"  # memory | sqlite:///<path> | redis://<host>:<port>/<db> (core/store.py)
@@ -59,6 +60,8 @@ class Config:
 def _coerce(name: str, current: Any, raw: str) -> Any:
     if isinstance(current, bool) or name in ("strict", "open_tenants", "callbacks", "insecure_admin"):
         return as_bool(raw)
+    if isinstance(current, float) and not isinstance(current, bool):
+        return float(raw)
     if isinstance(current, int) or name in ("seed", "port", "journal_size", "max_body_bytes"):
         return int(raw)
     if name.endswith("_file") or name.endswith("_dir"):

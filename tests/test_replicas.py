@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -228,3 +229,93 @@ def test_redis_lost_mid_run_answers_the_providers_server_error_and_recovers(tmp_
         stop_process(redis_process)
     log = server.output()
     assert "state store unavailable" in log and "Traceback" not in log
+
+
+def _zai_webhooks_to(url: str, receiver_url: str) -> ZaiClient:
+    """Point marketplace-a's webhooks at the receiver and register a secret: every user create sends one."""
+    assert requests.put(url + "/__admin/tenants/zai/marketplace-a", json={"callback_url": receiver_url}).ok
+    zai = _zai(url)
+    zai.create_webhook_secret("s" * 40)
+    return zai
+
+
+def test_each_callback_is_delivered_once_though_every_replica_dispatches(ab: tuple[str, str], payemu_receiver) -> None:
+    a, b = ab
+    _zai_webhooks_to(a, payemu_receiver.url)
+    token = _zai(a).access_token()
+    for n in range(12):
+        url = (a, b)[n % 2]
+        assert (
+            requests.post(url + "/users", json=_user(n), headers={"Authorization": f"Bearer {token}"}).status_code
+            == 201
+        )
+    arrived = payemu_receiver.wait_for(12)
+    time.sleep(0.3)  # a second copy, if any replica sent one, would arrive by now
+    ids = [r.json()["users"]["id"] for r in payemu_receiver.received]
+    assert len(ids) == 12 and sorted(ids) == sorted(f"buyer-{n}" for n in range(12)), ids
+    assert len(arrived) == 12
+    outbox = requests.get(b + "/__admin/callbacks", timeout=5).json()["callbacks"]
+    assert len(outbox) == 12 and {d["status"] for d in outbox} == {"delivered"}  # B lists what A queued
+
+
+def test_a_replica_killed_mid_delivery_leaves_the_callback_to_another(payemu_redis: str, payemu_receiver) -> None:
+    settings = {"PAYEMU_CALLBACK_TIMEOUT": "1"}  # a claim's lease: 2 s
+    store = payemu_redis.rsplit("/", 1)[0] + "/1"  # a database of its own: the module's replicas use /0
+    sender = spawn_server("--store", store, env=settings)
+    other = None
+    try:
+        requests.post(sender.url + "/__admin/reset", timeout=5)
+        zai = _zai_webhooks_to(sender.url, payemu_receiver.url)
+        payemu_receiver.holds = [30.0]  # the first attempt hangs: its sender dies meanwhile
+        zai.create_user(**_user(1))
+        payemu_receiver.wait_for(1)
+        sender.kill()  # SIGKILL while its attempt is under way
+        other = spawn_server("--store", store, env=settings)
+        payemu_receiver.wait_for(2, timeout=15)  # the other replica takes it once the lease ran out
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            [delivery] = requests.get(other.url + "/__admin/callbacks", timeout=5).json()["callbacks"]
+            if delivery["status"] == "delivered":
+                break
+            time.sleep(0.1)
+        assert delivery["status"] == "delivered" and [x["status"] for x in delivery["attempts"]] == [200]
+    finally:
+        sender.stop()
+        if other is not None:
+            other.stop()
+
+
+def test_sqlite_delivers_what_was_pending_before_a_restart(tmp_path: Path, payemu_receiver) -> None:
+    store = f"sqlite:///{tmp_path / 'state.db'}"
+    first = spawn_server("--store", store, env={"PAYEMU_CALLBACKS": "false"})  # queued, never sent
+    try:
+        zai = _zai_webhooks_to(first.url, payemu_receiver.url)
+        zai.create_user(**_user(1))
+        zai.create_user(**_user(2))
+        assert [d["status"] for d in requests.get(first.url + "/__admin/callbacks").json()["callbacks"]] == [
+            "pending"
+        ] * 2
+    finally:
+        first.kill()
+    second = spawn_server("--store", store)
+    try:
+        delivered = payemu_receiver.wait_for(2)
+        assert sorted(r.json()["users"]["id"] for r in delivered) == ["buyer-1", "buyer-2"]
+    finally:
+        second.stop()
+
+
+def test_the_journal_of_either_replica_shows_every_request(ab: tuple[str, str]) -> None:
+    a, b = ab
+    for url in (a, b, a):
+        requests.post(url + GENERATE, json=token_body(), headers={"transactionId": TX}, timeout=5)
+    for url in (a, b):
+        deadline = time.monotonic() + 2  # the other replica's entries are written behind (20 ms)
+        while True:
+            entries = requests.get(url + "/__admin/requests?operation=generate_token", timeout=5).json()["requests"]
+            if len(entries) >= 3 or time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
+        assert len(entries) == 3 and len({e["id"] for e in entries}) == 3
+    requests.post(b + "/__admin/reset", timeout=5)
+    assert requests.get(a + "/__admin/requests", timeout=5).json()["requests"] == []

@@ -100,6 +100,11 @@ def _doc(doc: Any) -> dict[str, Any]:
     return {"offset": float(doc.get("offset", 0.0)), "tenants": dict(doc.get("tenants") or {})}
 
 
+def wall_time() -> float:
+    """Real Unix time, never shifted: for leases that processes on one store compare."""
+    return time.time()
+
+
 def monotonic() -> float:
     """Return a monotonic reading for durations (not virtual: latency is real)."""
     return time.perf_counter()

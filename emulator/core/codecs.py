@@ -38,7 +38,15 @@ class DecodeError(Exception):
 
 
 class Codec(Protocol):
-    """How one provider's wire format maps to Python data."""
+    """How one provider's wire format maps to Python data.
+
+    `request_media_types` are the body encodings it reads and `query_is_body` whether query parameters
+    stand in for body fields (both exported by `payemu openapi`); `wire_schema`, where a codec has one,
+    turns a body contract (the decoded data) into the schema of the body as sent.
+    """
+
+    request_media_types: tuple[str, ...]
+    query_is_body: bool
 
     def decode(self, request: Request) -> Any: ...
 
@@ -92,8 +100,11 @@ def parse_json(data: bytes | str) -> Any:
 class JsonCodec:
     """JSON in, JSON out (compact, UTF-8, as the recorded providers send it)."""
 
-    def __init__(self, content_type: str = JSON_CONTENT_TYPE) -> None:
+    query_is_body = False
+
+    def __init__(self, content_type: str = JSON_CONTENT_TYPE, request_media_types: tuple[str, ...] = ()) -> None:
         self.content_type = content_type
+        self.request_media_types = request_media_types or (content_type.split(";")[0],)
 
     def decode(self, request: Request) -> Any:
         data = request_bytes(request)
@@ -112,6 +123,9 @@ class FormCodec:
 
     Providers whose responses are not JSON (Payture's XML) pass their own encoder.
     """
+
+    request_media_types = ("application/x-www-form-urlencoded",)
+    query_is_body = True
 
     def __init__(self, encoder: Codec | None = None) -> None:
         self._encoder = encoder or JsonCodec()

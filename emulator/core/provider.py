@@ -57,6 +57,22 @@ Authenticator = Callable[["Call"], Tenant | None]
 
 
 @dataclass(frozen=True)
+class Auth:
+    """How some of a provider's operations prove who calls; `payemu openapi` exports it.
+
+    `scheme` is an OpenAPI Security Scheme object, or None where no standard one fits (a signature or
+    credentials inside the body); `credentials` says in words where they travel. `operations` names the
+    operations it guards (empty: every operation no other Auth names); `optional` adds "no scheme" as an
+    alternative (the credentials may come in the body instead).
+    """
+
+    scheme: Mapping[str, Any] | None = None
+    credentials: str = ""
+    operations: tuple[str, ...] = ()
+    optional: bool = False
+
+
+@dataclass(frozen=True)
 class Provider:
     """Everything the core knows about one provider; built in `providers/<p>/__init__.py`."""
 
@@ -79,12 +95,19 @@ class Provider:
     unavailable: Callable[[], ProviderError] | None = None  # its 503 when the state store is gone (else its 500)
     description: str = ""
     internal_error: Callable[[], ProviderError] | None = None  # the provider's 500, for a genuine emulator bug
+    auth: Mapping[str, Auth] = field(default_factory=dict)  # by scheme name; see Auth
+    proxies: tuple[str, ...] = ()  # path prefixes the provider's operations are also served under (browser proxies)
 
     def server_error(self) -> ProviderError:
         """The error a crash answers with: the provider's own 500 envelope (a plain JSON one if it has none)."""
         if self.internal_error is not None:
             return self.internal_error()
         return ProviderError("internal error", status=500)
+
+    def auth_of(self, operation: str) -> list[tuple[str, Auth]]:
+        """The Auth entries guarding `operation`: those naming it, else those naming no operation."""
+        named = [(name, a) for name, a in self.auth.items() if operation in a.operations]
+        return named or [(name, a) for name, a in self.auth.items() if not a.operations]
 
     @property
     def tenants_file(self) -> Path:
@@ -225,6 +248,7 @@ class Call(TenantContext):
         self.scenario_name: str | None = None
         self.scenario_header: str | None = self.request.environ.get(SCENARIO_ENVIRON)
         self.effects: list[str] = []
+        self.violations: tuple[Violation, ...] = ()  # the contract rules the request (or reply) broke
 
     @property
     def headers(self) -> Any:
@@ -281,6 +305,7 @@ class Call(TenantContext):
             return
         violations = self.runtime.contracts.check_request(self.provider.name, self.operation, self.contract_instance())
         if violations:
+            self.violations = tuple(violations)
             raise self.provider.contract_error(self, violations)
         self.validated = True
 
@@ -343,7 +368,7 @@ def operation(name: str, *, auth: Authenticator | None = None, codec: Codec | No
                 return _unavailable(runtime, provider, lost, codec or provider.codec)
 
         endpoint.payemu_operation = name  # type: ignore[attr-defined]
-        endpoint.payemu_codec = codec  # type: ignore[attr-defined]  # None: the provider's (drift decodes with it)
+        endpoint.payemu_codec = codec  # type: ignore[attr-defined]  # None: the provider's (openapi.py, drift.py)
         return endpoint
 
     return decorate
@@ -379,7 +404,8 @@ def _pipeline(
         try:
             call.body = codec.decode(req)
         except DecodeError as exc:
-            raise provider.contract_error(call, [Violation("body", "", exc.keyword, exc.message)]) from exc
+            call.violations = (Violation("body", "", exc.keyword, exc.message),)
+            raise provider.contract_error(call, list(call.violations)) from exc
         header = call.scenario_header
         try:
             # Chosen before authentication too, so a scenario's options reach the authenticator
@@ -455,6 +481,7 @@ def _finish(
                 runtime.contracts.check_response(provider.name, call.operation, reply.status, reply.body)
             except ContractMismatch as mismatch:
                 log.error("contract violation: %s", mismatch)
+                call.violations += (Violation("response", mismatch.path, "contract", mismatch.detail),)
                 reply = Reply(
                     500,
                     {
@@ -485,7 +512,7 @@ def _finish(
         call.effects.append(f"fault {fault}")
     if delay_ms:
         call.effects.append(f"delay {delay_ms}ms")
-    _journal(runtime, call, reply.status, payload, started, pre_encoded=reply.raw is not None)
+    _journal(runtime, call, response, payload, started, pre_encoded=reply.raw is not None)
     if delay_ms:
         if runtime.deferred_effects:
             call.request.environ[DELAY_ENVIRON] = delay_ms
@@ -510,7 +537,9 @@ def _is_payemu_error(reply: Reply) -> bool:
     return isinstance(reply.body, dict) and "payemu_error" in reply.body
 
 
-def _journal(runtime: Runtime, call: Call, status: int, payload: bytes, started: float, *, pre_encoded: bool) -> None:
+def _journal(
+    runtime: Runtime, call: Call, response: Response, payload: bytes, started: float, *, pre_encoded: bool
+) -> None:
     req = call.request
     environ = req.environ
     query = environ.get("QUERY_STRING", "")
@@ -526,11 +555,13 @@ def _journal(runtime: Runtime, call: Call, status: int, payload: bytes, started:
         masked_bytes(query.encode("latin-1")) if carries_card else query.encode("latin-1"),
         tuple(call.header_map.items()),  # atoms only: the collector can stop tracking the record
         masked_bytes(body) if carries_card else body[:BODY_LIMIT],
-        status,
+        response.status_code,
         # An encoded reply can only hold a full PAN if the request brought one (the emulator stores
         # masked PANs only; tests/test_card_data.py); pages and scenario bodies are always masked.
         masked_bytes(payload) if carries_card or pre_encoded or call.rule is not None else payload[:BODY_LIMIT],
         round((monotonic() - started) * 1000, 3),
         call.scenario_name,
         tuple(call.effects),
+        tuple(response.headers.items()),
+        call.violations,
     )

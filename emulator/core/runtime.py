@@ -12,7 +12,7 @@ from emulator.core.callbacks import Callbacks
 from emulator.core.clock import Clock
 from emulator.core.contracts import Contracts
 from emulator.core.errors import ConfigError
-from emulator.core.journal import Journal
+from emulator.core.journal import Journal, StoredJournal
 from emulator.core.provider import Provider, TenantContext
 from emulator.core.scenarios import Catalog, Scenarios, UnknownScenario
 from emulator.core.store import Store, open_store
@@ -31,9 +31,11 @@ class Runtime:
         self.operations = operations
         self.store: Store = open_store(config.store, {p.name: p.state_class for p in providers}, self._tenant_of)
         self._generation = self.store.generation()
+        self.journal = (
+            StoredJournal(config.journal_size, self.store) if self.store.shared else Journal(config.journal_size)
+        )
         self.clock = Clock(self.store)
         self.clock.load(self.store.get_doc(Clock.DOC))
-        self.journal = Journal(config.journal_size)
         self._fake: Any = None
         self.random = random.Random()
         self.seed(config.seed)
@@ -61,7 +63,9 @@ class Runtime:
             )
             for p in providers
         }
-        self.callbacks = Callbacks(self.clock.now, enabled=config.callbacks)
+        self.callbacks = Callbacks(
+            self.clock.now, store=self.store, enabled=config.callbacks, timeout=config.callback_timeout
+        )
         self.deferred_effects = False  # set by the serving adapter: latency and faults happen there
         self._check_scenario_names()
         if config.scenario:

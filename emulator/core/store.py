@@ -57,11 +57,30 @@ class Store(Protocol):
     def get_doc(self, name: str) -> Any | None:
         """A shared document (JSON value), or None."""
 
-    def update_doc(self, name: str, change: Callable[[Any | None], Any]) -> Any:
-        """Atomically replace a document with `change(current)`, bump the generation, return the new value."""
+    def update_doc(self, name: str, change: Callable[[Any | None], Any], *, quiet: bool = False) -> Any:
+        """Atomically replace a document with `change(current)` and return the new value; the generation
+        moves too unless `quiet` (data no replica caches, such as the callback outbox)."""
+
+    def get_docs(self, names: list[str]) -> list[Any | None]:
+        """Several documents in one read (None for a missing one)."""
+
+    def delete_docs(self, names: list[str]) -> None:
+        """Forget documents (quietly)."""
 
     def incr(self, name: str) -> int:
         """Atomically add one to a counter and return the new value."""
+
+    def log_append(self, name: str, items: list[bytes], limit: int) -> None:
+        """Add items (oldest first) to a bounded log, numbering them 1, 2, …; the oldest beyond `limit` fall off."""
+
+    def log_read(self, name: str) -> list[tuple[int, bytes]]:
+        """A log's items, newest first, with their ids."""
+
+    def log_replace(self, name: str, items: list[tuple[int, bytes]]) -> None:
+        """Replace a log's items (newest first), keeping its id sequence."""
+
+    def log_total(self, name: str) -> int:
+        """How many items were ever appended to a log."""
 
     def counter(self, name: str) -> int:
         """A counter's value (0 when never counted)."""
@@ -140,11 +159,21 @@ class MemoryStore:
     def get_doc(self, name: str) -> Any | None:
         return self._docs.get(name)
 
-    def update_doc(self, name: str, change: Callable[[Any | None], Any]) -> Any:
+    def update_doc(self, name: str, change: Callable[[Any | None], Any], *, quiet: bool = False) -> Any:
         with self._lock:
             value = self._docs[name] = change(self._docs.get(name))
-            self._generation += 1
+            if not quiet:
+                self._generation += 1
             return value
+
+    def get_docs(self, names: list[str]) -> list[Any | None]:
+        docs = self._docs
+        return [docs.get(name) for name in names]
+
+    def delete_docs(self, names: list[str]) -> None:
+        with self._lock:
+            for name in names:
+                self._docs.pop(name, None)
 
     def incr(self, name: str) -> int:
         with self._lock:
@@ -153,6 +182,25 @@ class MemoryStore:
 
     def counter(self, name: str) -> int:
         return self._counters.get(name, 0)
+
+    def log_append(self, name: str, items: list[bytes], limit: int) -> None:
+        with self._lock:
+            log = self._docs.setdefault(f"log:{name}", [])
+            for item in items:
+                number = self._counters[f"log:{name}"] = self._counters.get(f"log:{name}", 0) + 1
+                log.insert(0, (number, item))
+            del log[limit:]
+
+    def log_read(self, name: str) -> list[tuple[int, bytes]]:
+        with self._lock:
+            return list(self._docs.get(f"log:{name}", []))
+
+    def log_replace(self, name: str, items: list[tuple[int, bytes]]) -> None:
+        with self._lock:
+            self._docs[f"log:{name}"] = list(items)
+
+    def log_total(self, name: str) -> int:
+        return self._counters.get(f"log:{name}", 0)
 
     def clear_counters(self, prefix: str = "") -> None:
         with self._lock:

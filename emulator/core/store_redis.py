@@ -45,6 +45,17 @@ return 1
 """
 
 
+# KEYS: log, id counter. ARGV: limit, items oldest first. Numbers and prepends each, then trims.
+APPEND = """
+for i = 2, #ARGV do
+  local number = redis.call('incr', KEYS[2])
+  redis.call('lpush', KEYS[1], number .. ' ' .. ARGV[i])
+end
+redis.call('ltrim', KEYS[1], 0, tonumber(ARGV[1]) - 1)
+return 1
+"""
+
+
 class _Handle:
     """A held tenant lock: its token, the state read with it, the state to write when it is given back."""
 
@@ -82,6 +93,7 @@ class RedisStore(PersistentStore):
         except (RedisError, OSError) as exc:
             raise ConfigError(f"--store {url}: cannot reach Redis: {exc}") from None
         self._take = self.redis.register_script(TAKE)
+        self._append = self.redis.register_script(APPEND)
         self._give = self.redis.register_script(GIVE)
 
     # -- provider states -------------------------------------------------------------------------
@@ -142,7 +154,7 @@ class RedisStore(PersistentStore):
         return json.loads(raw) if raw is not None else None  # type: ignore[arg-type]
 
     @_reachable
-    def update_doc(self, name: str, change: Callable[[Any | None], Any]) -> Any:
+    def update_doc(self, name: str, change: Callable[[Any | None], Any], *, quiet: bool = False) -> Any:
         key = f"{PREFIX}doc:{name}"
 
         def attempt(pipe: Any) -> Any:  # WATCH/MULTI: redis-py re-runs this when another writer got there first
@@ -150,10 +162,23 @@ class RedisStore(PersistentStore):
             value = change(json.loads(raw) if raw is not None else None)
             pipe.multi()
             pipe.set(key, json.dumps(value, separators=(",", ":")))
-            pipe.incr(f"{PREFIX}generation")
+            if not quiet:
+                pipe.incr(f"{PREFIX}generation")
             return value
 
         return self.redis.transaction(attempt, key, value_from_callable=True)
+
+    @_reachable
+    def get_docs(self, names: list[str]) -> list[Any | None]:
+        if not names:
+            return []
+        raws = self.redis.mget([f"{PREFIX}doc:{name}" for name in names])
+        return [json.loads(raw) if raw is not None else None for raw in raws]  # type: ignore[union-attr]
+
+    @_reachable
+    def delete_docs(self, names: list[str]) -> None:
+        if names:
+            self.redis.delete(*(f"{PREFIX}doc:{name}" for name in names))
 
     @_reachable
     def incr(self, name: str) -> int:
@@ -162,6 +187,31 @@ class RedisStore(PersistentStore):
     @_reachable
     def counter(self, name: str) -> int:
         return int(self.redis.get(f"{PREFIX}count:{name}") or 0)  # type: ignore[arg-type]
+
+    @_reachable
+    def log_append(self, name: str, items: list[bytes], limit: int) -> None:
+        if items:
+            self._append(keys=(f"{PREFIX}log:{name}", f"{PREFIX}count:log:{name}"), args=(limit, *items))
+
+    @_reachable
+    def log_read(self, name: str) -> list[tuple[int, bytes]]:
+        items = []
+        for raw in self.redis.lrange(f"{PREFIX}log:{name}", 0, -1):  # type: ignore[union-attr]
+            number, _, item = raw.partition(b" ")
+            items.append((int(number), item))
+        return items
+
+    @_reachable
+    def log_replace(self, name: str, items: list[tuple[int, bytes]]) -> None:
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.delete(f"{PREFIX}log:{name}")
+        if items:
+            pipe.rpush(f"{PREFIX}log:{name}", *(str(number).encode() + b" " + item for number, item in items))
+        pipe.execute()
+
+    @_reachable
+    def log_total(self, name: str) -> int:
+        return self.counter(f"log:{name}")
 
     @_reachable
     def clear_counters(self, prefix: str = "") -> None:

@@ -24,6 +24,7 @@ CREATE TABLE IF NOT EXISTS owner (provider TEXT, key TEXT, tenant TEXT NOT NULL,
 CREATE TABLE IF NOT EXISTS doc (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS counter (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS log (name TEXT, id INTEGER, item BLOB NOT NULL, PRIMARY KEY (name, id));
 INSERT OR IGNORE INTO meta VALUES ('generation', 0);
 """
 BUSY_TIMEOUT_MS = 10_000
@@ -96,12 +97,27 @@ class SqliteStore(PersistentStore):
         row = self._run("SELECT value FROM doc WHERE name=?", (name,)).fetchone()
         return json.loads(row[0]) if row else None
 
-    def update_doc(self, name: str, change: Callable[[Any | None], Any]) -> Any:
+    def update_doc(self, name: str, change: Callable[[Any | None], Any], *, quiet: bool = False) -> Any:
         with self._transaction():
             value = change(self.get_doc(name))
             self._run("INSERT OR REPLACE INTO doc VALUES (?, ?)", (name, json.dumps(value, separators=(",", ":"))))
-            self._run("UPDATE meta SET value = value + 1 WHERE name='generation'")
+            if not quiet:
+                self._run("UPDATE meta SET value = value + 1 WHERE name='generation'")
         return value
+
+    def get_docs(self, names: list[str]) -> list[Any | None]:
+        found: dict[str, Any] = {}
+        for start in range(0, len(names), 500):  # SQLite caps the parameters of one statement
+            chunk = names[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for name, value in self._run(f"SELECT name, value FROM doc WHERE name IN ({marks})", tuple(chunk)):
+                found[name] = json.loads(value)
+        return [found.get(name) for name in names]
+
+    def delete_docs(self, names: list[str]) -> None:
+        with self._transaction():
+            for name in names:
+                self._run("DELETE FROM doc WHERE name=?", (name,))
 
     def incr(self, name: str) -> int:
         row = self._run(
@@ -113,6 +129,26 @@ class SqliteStore(PersistentStore):
     def counter(self, name: str) -> int:
         row = self._run("SELECT value FROM counter WHERE name=?", (name,)).fetchone()
         return int(row[0]) if row else 0
+
+    def log_append(self, name: str, items: list[bytes], limit: int) -> None:
+        with self._transaction():
+            for item in items:
+                number = self.incr(f"log:{name}")
+                self._run("INSERT INTO log VALUES (?, ?, ?)", (name, number, item))
+            self._run("DELETE FROM log WHERE name=? AND id <= ?", (name, number - limit))
+
+    def log_read(self, name: str) -> list[tuple[int, bytes]]:
+        rows = self._run("SELECT id, item FROM log WHERE name=? ORDER BY id DESC", (name,)).fetchall()
+        return [(int(number), bytes(item)) for number, item in rows]  # may run past the limit until trimmed
+
+    def log_replace(self, name: str, items: list[tuple[int, bytes]]) -> None:
+        with self._transaction():
+            self._run("DELETE FROM log WHERE name=?", (name,))
+            for number, item in items:
+                self._run("INSERT INTO log VALUES (?, ?, ?)", (name, number, item))
+
+    def log_total(self, name: str) -> int:
+        return self.counter(f"log:{name}")
 
     def clear_counters(self, prefix: str = "") -> None:
         self._run("DELETE FROM counter WHERE substr(name, 1, ?) = ?", (len(prefix), prefix))

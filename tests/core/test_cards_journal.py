@@ -48,7 +48,7 @@ def test_test_card_table_rejects_unknown_fields(tmp_path):
 
 def _record(journal: Journal, provider: str = "p", tenant: str = "t") -> None:
     body = b'{"pan":"4111111111111111"}'
-    journal.record(0.0, provider, "op", tenant, "POST", "/x", b"", {}, body, 200, b"{}", 1.0, "p/default", [])
+    journal.record(0.0, provider, "op", tenant, "POST", "/x", b"", {}, body, 200, b"{}", 1.0, "p/default", [], (), ())
 
 
 def test_journal_is_bounded_newest_kept():

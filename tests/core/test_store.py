@@ -182,3 +182,16 @@ def test_bad_store_urls_are_one_line_errors(tmp_path: Path):
         open_store(f"sqlite:///{blocker}/state.db", {}, _tenant_of)
     with pytest.raises(ConfigError, match="cannot reach Redis"):
         open_store("redis://127.0.0.1:1/0", {}, _tenant_of)
+
+
+def test_logs_are_bounded_numbered_and_replaceable(store: Store):
+    store.log_replace("j", [])
+    store.log_append("j", [b"item-0", b"item-1"], 3)
+    for n in range(2, 5):
+        store.log_append("j", [f"item-{n}".encode()], 3)
+    items = store.log_read("j")[:3]
+    assert [item for _, item in items] == [b"item-4", b"item-3", b"item-2"]  # newest first, bounded
+    assert [number for number, _ in items] == sorted((number for number, _ in items), reverse=True)
+    assert store.log_total("j") >= 5
+    store.log_replace("j", items[1:])
+    assert [item for _, item in store.log_read("j")] == [b"item-3", b"item-2"]

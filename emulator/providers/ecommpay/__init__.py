@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from emulator.core.contracts import Violation
-from emulator.core.provider import Call, Provider, TenantContext
+from emulator.core.provider import Auth, Call, Provider, TenantContext
 from emulator.providers.ecommpay import callbacks, errors
 from emulator.providers.ecommpay.model import EcommpayState
 from emulator.providers.ecommpay.routes import authenticate, bp, styled
@@ -60,6 +60,15 @@ def on_clock(context: TenantContext, now: float) -> None:
     callbacks.expire_and_notify(context, now)
 
 
+# (doc) docs/providers/ecommpay.md#signature: no auth header; OpenAPI has no scheme for a body signature
+AUTH = {
+    "signature": Auth(
+        credentials="body customer.project_id and customer.signature: base64 HMAC-SHA512, keyed with the project's "
+        "secret, of the other body parameters flattened to path:value (nested keys joined by ':'), sorted, "
+        "joined by ';'"
+    ),
+}
+
 PROVIDER = Provider(
     name="ecommpay",
     description="Ecommpay Gate API v2: card tokens (tokenize, bytoken, revoke) with signed callbacks",
@@ -76,4 +85,5 @@ PROVIDER = Provider(
     options=OPTIONS,
     hosts=("api.ecommpay.com",),
     on_clock=on_clock,
+    auth=AUTH,
 )

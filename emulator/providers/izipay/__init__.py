@@ -6,10 +6,10 @@ from pathlib import Path
 
 from emulator.core.contracts import Violation
 from emulator.core.errors import Reply
-from emulator.core.provider import Call, Provider
+from emulator.core.provider import Auth, Call, Provider
 from emulator.providers.izipay import errors
 from emulator.providers.izipay.model import IzipayState
-from emulator.providers.izipay.routes import authenticate_bearer, bp
+from emulator.providers.izipay.routes import PROXY_PREFIX, authenticate_bearer, bp
 
 # Recorded defaults of the open questions (docs/providers/izipay.md#token-lifetime, #open-questions); each can be set
 # per tenant, per scenario, or per server (`--option izipay.NAME=VALUE`).
@@ -57,6 +57,16 @@ def response_headers(call: Call, reply: Reply) -> dict[str, str]:
     return {**SECURITY_HEADERS, "transactionId": transaction_id} if transaction_id else SECURITY_HEADERS
 
 
+AUTH = {  # (doc) docs/providers/izipay.md#token-generate, docs/providers/izipay.md#installments-search
+    "bearer": Auth(
+        {"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "response.token of Token/Generate"}
+    ),
+    "merchant": Auth(
+        credentials="body merchantCode + publicKey (the merchant's public key); header transactionId",
+        operations=("generate_token",),
+    ),
+}
+
 PROVIDER = Provider(
     name="izipay",
     description="Izipay API PW (Peru): session tokens, installments, deposits",
@@ -73,4 +83,6 @@ PROVIDER = Provider(
     options=OPTIONS,
     hosts=("sandbox-api-pw.izipay.pe", "api-pw.izipay.pe", "testapi-pw.izipay.pe", "qa-api-pw.izipay.pe"),
     response_headers=response_headers,
+    auth=AUTH,
+    proxies=(PROXY_PREFIX + "https://sandbox-api-pw.izipay.pe",),  # (code, recorded) docs/providers/izipay.md#hosts
 )

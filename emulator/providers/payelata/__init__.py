@@ -7,7 +7,7 @@ from pathlib import Path
 
 from emulator.core.codecs import JsonCodec
 from emulator.core.contracts import Violation
-from emulator.core.provider import Call, Provider, TenantContext
+from emulator.core.provider import Auth, Call, Provider, TenantContext
 from emulator.providers.payelata import errors
 from emulator.providers.payelata.callbacks import send_events
 from emulator.providers.payelata.model import PayelataState
@@ -64,6 +64,17 @@ def on_clock(context: TenantContext, now: float) -> None:
     send_events(context, context.state.drain_events())
 
 
+AUTH = {  # (doc) docs/providers/payelata.md#auth, docs/providers/payelata.md#card-gate
+    "basic": Auth({"type": "http", "scheme": "basic", "description": "commerce account id : its test or live API key"}),
+    "flow_token": Auth(
+        {"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "flow_data.metadata.token"},
+        operations=("sale",),
+    ),
+    "session": Auth(
+        credentials="the card-gate session id in the path (or pid / MD)", operations=tuple(PAGE_OPERATIONS)
+    ),
+}
+
 PROVIDER = Provider(
     name="payelata",
     description="Payelata (Corefy white-label): payment invoices, card gate, tokens, signed callbacks",
@@ -81,4 +92,5 @@ PROVIDER = Provider(
     options=OPTIONS,
     hosts=("dashboard.payelata.com", "cardgate.paycore.io", "com.paycore.io"),
     on_clock=on_clock,
+    auth=AUTH,
 )

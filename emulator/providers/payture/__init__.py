@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from emulator.core.contracts import Violation
-from emulator.core.provider import Call, Provider
+from emulator.core.provider import Auth, Call, Provider
 from emulator.providers.payture import errors, routes_behind  # routes_behind: registers the V21 routes
 from emulator.providers.payture.model import PaytureState
 from emulator.providers.payture.routes import bp
@@ -48,6 +48,34 @@ def contract_error(call: Call, violations: list[Violation]) -> errors.ProviderEr
     return errors.PaytureError("WRONG_PARAMS")
 
 
+HOSTED_OPERATIONS = ("add", "submit_card", "acs")
+TERMINAL_OPERATIONS = ("register", "check", "update", "delete", "init", "get_list", "remove", "pay")
+TERMINAL_OPERATIONS += ("pay_submit_3ds", "pay_status", "charge", "unblock", "refund")
+# (doc) docs/providers/payture.md#transport: no auth header; the terminal is a parameter, passwords travel
+# in DATA or beside it
+AUTH = {
+    "terminal": Auth(
+        {"type": "apiKey", "in": "query", "name": "VWID", "description": "the merchant's Add or Pay terminal"},
+        credentials="VWID as a query or form field; the customer's VWUserPsw, or the merchant Password "
+        "(Delete, Charge, Unblock, Refund), inside DATA or beside it",
+        operations=TERMINAL_OPERATIONS,
+    ),
+    "session": Auth(
+        credentials="SessionId of an Init session, as a query or form field (the hosted pages)",
+        operations=(*HOSTED_OPERATIONS, "pay"),
+    ),
+    "wrapper_bearer": Auth(
+        {"type": "http", "scheme": "bearer", "description": "a behind-API access token"},
+        credentials="the behind-API access token: body access_token, header AccessToken, or Authorization: Bearer",
+        operations=tuple(sorted(WRAPPER_OPERATIONS)),
+        optional=True,
+    ),
+    "wrapper_header": Auth(
+        {"type": "apiKey", "in": "header", "name": "AccessToken", "description": "a behind-API access token"},
+        operations=tuple(sorted(WRAPPER_OPERATIONS)),
+    ),
+}
+
 PROVIDER = Provider(
     name="payture",
     description="Payture EWallet (vwapi) with its hosted Add/Pay pages, and the behind-API V21 wrapper",
@@ -64,4 +92,5 @@ PROVIDER = Provider(
     codec=PaytureCodec(),
     options=OPTIONS,
     hosts=("sandbox.payture.com", "sandbox3.payture.com", "secure.payture.com"),
+    auth=AUTH,
 )

@@ -131,6 +131,31 @@ class PaytureCodec(FormCodec):
             merged["DATA"] = decode_data(merged["DATA"])
         return merged
 
+    def wire_schema(self, schema: Any) -> Any:
+        """The body contract as sent (for `payemu openapi`): each `DATA` object becomes its `Key=Value;` string."""
+        if isinstance(schema, list):
+            return [self.wire_schema(item) for item in schema]
+        if not isinstance(schema, dict):
+            return schema
+        out = {key: self.wire_schema(value) for key, value in schema.items()}
+        data = (schema.get("properties") or {}).get("DATA")
+        if isinstance(data, dict):
+            fields = ", ".join(data.get("properties") or {}) or "see the command"
+            out["properties"] = {**out["properties"], "DATA": _data_string(data, fields)}
+        return out
+
+
+def _data_string(data: dict[str, Any], fields: str) -> dict[str, Any]:
+    schema: dict[str, Any] = {
+        "type": "string",
+        "pattern": "^([A-Za-z0-9]+=[^;]*;)*([A-Za-z0-9]+=[^;]*)?$",
+        # docs/providers/payture.md#wire
+        "description": f"Key=Value pairs joined by ';', values URL-encoded or not: {fields}",
+    }
+    if data.get("examples"):
+        schema["examples"] = [";".join(f"{k}={v}" for k, v in example.items()) for example in data["examples"]]
+    return schema
+
 
 def element(tag: str, attrs: dict[str, Any], children: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """Build reply data; every attribute value is a string on the wire."""

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from emulator.core.contracts import Violation
 from emulator.core.errors import Reply
-from emulator.core.provider import Call, Provider
+from emulator.core.provider import Auth, Call, Provider
 from emulator.providers.zai import callbacks, errors
 from emulator.providers.zai.model import ZaiState
 from emulator.providers.zai.routes import authenticate_bearer, bp
@@ -80,6 +80,18 @@ def response_headers(call: Call, reply: Reply) -> dict[str, str]:
     return headers
 
 
+AUTH = {  # (doc) docs/providers/zai.md#access-tokens
+    "bearer": Auth(
+        {"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "access_token of /tokens"}
+    ),
+    "client": Auth(
+        {"type": "http", "scheme": "basic", "description": "(inferred) client_id:client_secret, as Cognito takes it"},
+        credentials="body client_id + client_secret + scope, form-urlencoded or JSON (the body fields win)",
+        operations=("create_token",),
+        optional=True,
+    ),
+}
+
 PROVIDER = Provider(
     name="zai",
     description="Zai (Assembly/PromisePay): OAuth client credentials, users, token_auths, webhook secret",
@@ -106,4 +118,5 @@ PROVIDER = Provider(
     ),
     response_headers=response_headers,
     actions={"send_webhook": callbacks.send_now},
+    auth=AUTH,
 )

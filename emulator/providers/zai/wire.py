@@ -14,6 +14,9 @@ class TokenRequestCodec:
     """`POST /tokens` bodies: form-urlencoded (the gem, code) or JSON (the OpenAPI, doc); JSON out
     (docs/providers/zai.md#access-tokens)."""
 
+    request_media_types = ("application/x-www-form-urlencoded", "application/json")
+    query_is_body = False
+
     def __init__(self) -> None:
         self._form = FormCodec()
         self._json = JsonCodec()
@@ -41,6 +44,9 @@ class TokenRequestCodec:
 class CoreCodec:
     """JSON both ways; an undecodable body becomes its text, so the bearer check still comes first
     (the token is checked at the gateway before any body is read) and the contract then refuses it."""
+
+    request_media_types = ("application/json",)
+    query_is_body = False
 
     def __init__(self) -> None:
         self._json = JsonCodec(JSON_CONTENT_TYPE)
