@@ -24,6 +24,7 @@ from typing import Any
 from flask import Flask
 
 from emulator.config import Config
+from emulator.core.clock import monotonic, real_sleep
 from emulator.core.provider import DELAY_ENVIRON, FAULT_ENVIRON
 
 log = logging.getLogger("payemu")
@@ -116,15 +117,6 @@ class RSGIApp:
         """Called by granian when the worker stops."""
 
 
-def _new_loop() -> asyncio.AbstractEventLoop:
-    """uvloop where installed (about 3% more throughput here), else asyncio's default loop."""
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.new_event_loop()
-    return uvloop.new_event_loop()
-
-
 def build_rsgi(app: Flask) -> RSGIApp:
     """Wrap an emulator app for granian; latency and faults are then deferred to the adapter."""
     runtime = app.extensions.get("payemu")
@@ -133,29 +125,38 @@ def build_rsgi(app: Flask) -> RSGIApp:
     return RSGIApp(app.wsgi_app)
 
 
+def granian_server(rsgi: RSGIApp, host: str, port: int) -> Any:
+    """granian's embedded server, the only place payemu touches granian's Python API.
+
+    granian marks embedded mode experimental, so tests/test_serving_granian.py pins down what is used
+    here (these constructor options, `on_startup()`, `serve()` and `stop()`): an upgrade that changes them fails there.
+    """
+    from granian.constants import Interfaces
+    from granian.server.embed import Server
+
+    return Server(rsgi, address=host, port=port, interface=Interfaces.RSGI, log_enabled=False)
+
+
 class EmbeddedServer:
     """granian's embedded server on its own event loop: `start()` in a thread, or `run()` in the foreground."""
 
     def __init__(self, app: Flask, host: str = "127.0.0.1", port: int = 8080) -> None:
-        from granian.constants import Interfaces
-        from granian.server.embed import Server
-
         self.app = app
         self.host = host
         self.port = port
-        self.server = Server(build_rsgi(app), address=host, port=port, interface=Interfaces.RSGI, log_enabled=False)
+        self.server = granian_server(build_rsgi(app), host, port)
         self.loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self.ready = threading.Event()
+        self.server.on_startup(self.ready.set)  # granian calls it once the socket listens
 
     def run(self) -> None:
         """Serve until stop() or SIGINT/SIGTERM."""
-        self.loop = _new_loop()
+        self.loop = asyncio.new_event_loop()
         asyncio.set_event_loop(self.loop)
         if threading.current_thread() is threading.main_thread():
             for signum in (signal.SIGINT, signal.SIGTERM):
                 self.loop.add_signal_handler(signum, self.stop)
-        self.loop.call_soon(self.ready.set)
         try:
             self.loop.run_until_complete(self.server.serve())
         finally:
@@ -169,16 +170,21 @@ class EmbeddedServer:
         self._thread = threading.Thread(target=self.run, name="payemu-granian", daemon=True)
         self._thread.start()
         self.ready.wait(10)
+        # granian binds the socket before its start-up hooks and listens once its worker runs: wait for that.
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
+        deadline = monotonic() + 10
+        while monotonic() < deadline:
+            try:
+                socket.create_connection((host, self.port), timeout=1).close()
+                return
+            except OSError:
+                real_sleep(0.01)
 
     def stop(self) -> None:
         """Ask the server to finish in-flight requests and stop (thread-safe)."""
 
-        def interrupt() -> None:
-            self.server.interrupt_signal = True
-            self.server.main_loop_interrupt.set()
-
         if self.loop is not None and not self.loop.is_closed():
-            self.loop.call_soon_threadsafe(interrupt)
+            self.loop.call_soon_threadsafe(self.server.stop)
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(10)
 

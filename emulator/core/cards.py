@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# A cheap gate in C (bytes.translate + substring search, ~0.5 us): most bodies carry neither a
-# PAN-like digit run nor a CVV-like key, and the masking regexes cost ~20 us per kilobyte.
+# Most bodies carry neither a PAN-shaped digit run nor a CVV-like key: `may_hold_card_data` looks for
+# both with a few byte scans and lets the masking regexes run only when one is found. Measured
+# in-process, running the regexes on every journalled body makes a token call ~50% slower.
 _DIGITS_AS_HASH = bytes.maketrans(b"0123456789", b"##########")
 _PAN_SHAPES = (b"#" * 13, b"#### ####", b"####-####")
 _CVV_KEYS = (
@@ -68,16 +69,12 @@ def _mask_field(match: re.Match[str]) -> str:
 def may_hold_card_data(data: bytes) -> bool:
     """True when `data` might hold a PAN or a CVV (false positives are fine: they only cost time)."""
     digits = data.translate(_DIGITS_AS_HASH)
-    for shape in _PAN_SHAPES:
-        if shape in digits:
-            return True
+    if any(shape in digits for shape in _PAN_SHAPES):
+        return True
     lowered = data.lower()
     if b"cv" not in lowered and b"code" not in lowered:
         return False
-    for key in _CVV_KEYS:  # noqa: SIM110 - a plain loop: any() with a generator costs more on the hot path
-        if key in lowered:
-            return True
-    return False
+    return any(key in lowered for key in _CVV_KEYS)
 
 
 def mask_text(text: str) -> str:

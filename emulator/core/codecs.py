@@ -33,8 +33,9 @@ class Codec(Protocol):
 def request_bytes(request: Request) -> bytes:
     """Read the raw body once (cached), turning an oversize body into a DecodeError.
 
-    With a Content-Length the body is read straight from wsgi.input (werkzeug's stream wrappers cost
-    more than the rest of a token call) and handed to werkzeug's cache, so form parsing still works.
+    With a Content-Length the body is read straight from wsgi.input and handed to werkzeug's cache, so
+    form parsing still works. Measured inside a served Token/Generate call: 6 us against 20 us through
+    `request.get_data()`'s stream wrappers, ~6% of the call.
     """
     cached = getattr(request, "_cached_data", None)
     if cached is not None:

@@ -5,19 +5,19 @@ from __future__ import annotations
 import itertools
 import threading
 from collections import deque
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
-from emulator.core.cards import mask_text, may_hold_card_data
+from emulator.core.cards import mask_text
 
 BODY_LIMIT = 4096  # characters kept of each body: enough to debug, bounded in memory
 
 
-@dataclass
+@dataclass(slots=True, kw_only=True)
 class Entry:
     """One request and its response, as the journal keeps them (bodies masked and truncated)."""
 
-    id: int
+    id: int = 0  # numbered by the journal
     time: float
     provider: str | None
     operation: str | None
@@ -31,7 +31,7 @@ class Entry:
     response_body: str = ""
     duration_ms: float = 0.0
     scenario: str | None = None
-    effects: list[str] = field(default_factory=list)
+    effects: list[str]
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -39,52 +39,28 @@ class Entry:
 
 def masked_body(data: bytes | str) -> str:
     """Decode, truncate and mask a body for the journal."""
-    return _text(masked_bytes(data if isinstance(data, bytes) else data.encode("utf-8", "replace")))
-
-
-def masked_bytes(data: bytes) -> bytes:
-    """Truncate and mask a body, staying in bytes (the journal decodes only what is read back)."""
-    head = data[:BODY_LIMIT]
-    if len(data) > BODY_LIMIT:
-        head += "…".encode()
-    if may_hold_card_data(head):
-        return mask_text(head.decode("utf-8", "replace")).encode("utf-8")
-    return head
-
-
-def _text(data: bytes) -> str:
-    return data.decode("utf-8", "replace")
-
-
-# A record is the Entry's fields in order, bodies and query kept as masked bytes: cheap to write on
-# every request; an Entry is built only when the journal is read.
-Record = tuple[Any, ...]
-_PROVIDER, _OPERATION, _TENANT, _PATH = 2, 3, 4, 6
-
-
-def _entry(record: Record) -> Entry:
-    fields = list(record)
-    for index in (7, 9, 11):  # query, request body, response body
-        fields[index] = _text(fields[index])
-    fields[8] = dict(fields[8])  # request headers, kept as pairs
-    fields[14] = list(fields[14])  # effects
-    return Entry(*fields)
+    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+    if len(text) > BODY_LIMIT:
+        text = text[:BODY_LIMIT] + "…"
+    return mask_text(text)
 
 
 class Journal:
     """Keeps the newest `limit` entries; older ones fall off (WireMock's journal, bounded)."""
 
     def __init__(self, limit: int = 1000) -> None:
-        self._records: deque[Record] = deque(maxlen=max(1, limit))
+        self._entries: deque[Entry] = deque(maxlen=max(1, limit))
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self.total = 0
 
-    def record(self, *fields: Any) -> None:
-        """Append one entry: every Entry field but `id`, in order (bodies as masked bytes)."""
+    def record(self, entry: Entry) -> Entry:
+        """Number and append one entry (its bodies already masked)."""
         with self._lock:
             self.total += 1
-            self._records.append((next(self._ids), *fields))
+            entry.id = next(self._ids)
+            self._entries.append(entry)
+        return entry
 
     def query(
         self,
@@ -97,32 +73,29 @@ class Journal:
     ) -> list[Entry]:
         """Return matching entries, newest first."""
         with self._lock:
-            records = list(self._records)
+            entries = list(self._entries)
         found = [
-            _entry(r)
-            for r in reversed(records)
-            if (provider is None or r[_PROVIDER] == provider)
-            and (operation is None or r[_OPERATION] == operation)
-            and (tenant is None or r[_TENANT] == tenant)
-            and (path is None or r[_PATH] == path)
+            e
+            for e in reversed(entries)
+            if (provider is None or e.provider == provider)
+            and (operation is None or e.operation == operation)
+            and (tenant is None or e.tenant == tenant)
+            and (path is None or e.path == path)
         ]
         return found[:limit] if limit else found
 
     def clear(self, *, provider: str | None = None, tenant: str | None = None) -> int:
         """Drop all entries, or those of one provider (and tenant); return how many were dropped."""
         with self._lock:
-            before = len(self._records)
-            if provider is None and tenant is None:
-                self._records.clear()
-            else:
-                kept = [
-                    r
-                    for r in self._records
-                    if not ((provider is None or r[_PROVIDER] == provider) and (tenant is None or r[_TENANT] == tenant))
-                ]
-                self._records.clear()
-                self._records.extend(kept)
-            return before - len(self._records)
+            before = len(self._entries)
+            kept = [
+                e
+                for e in self._entries
+                if not ((provider is None or e.provider == provider) and (tenant is None or e.tenant == tenant))
+            ]
+            self._entries.clear()
+            self._entries.extend(kept)
+            return before - len(self._entries)
 
     def __len__(self) -> int:
-        return len(self._records)
+        return len(self._entries)

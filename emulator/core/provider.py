@@ -29,12 +29,11 @@ from typing import TYPE_CHECKING, Any
 from flask import Blueprint, Request, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
-from emulator.core.cards import may_hold_card_data
 from emulator.core.clock import monotonic, real_sleep
 from emulator.core.codecs import JSON, Codec, DecodeError, request_bytes
 from emulator.core.contracts import Violation
 from emulator.core.errors import ContractMismatch, ProviderError, Reply
-from emulator.core.journal import BODY_LIMIT, masked_bytes
+from emulator.core.journal import Entry, masked_body
 from emulator.core.scenarios import SCENARIO_HEADER, Rule, UnknownScenario
 from emulator.core.tenants import Tenant
 
@@ -96,12 +95,8 @@ class TenantContext:
             return self.scenario_options[name]
         if self.tenant is not None and name in self.tenant.options:
             return self.tenant.options[name]
-        configured = self.runtime.config.options
-        if configured:  # server-wide `--option provider.name=value` overrides are rare: skip the key build
-            value = configured.get(f"{self.provider.name}.{name}")
-            if value is not None:
-                return value
-        return self.provider.options[name]
+        value = self.runtime.config.options.get(f"{self.provider.name}.{name}")
+        return self.provider.options[name] if value is None else value
 
     @property
     def fake(self) -> Any:
@@ -167,7 +162,7 @@ class Call(TenantContext):
     def header_map(self) -> dict[str, str]:
         """Request headers as a plain dict with lower-case names (what contracts and the journal see)."""
         if self._headers is None:
-            self._headers = lower_case_headers(self.request.environ)
+            self._headers = {name.lower(): value for name, value in self.request.headers.items()}
         return self._headers
 
     @property
@@ -198,26 +193,6 @@ class Call(TenantContext):
         if violations:
             raise self.provider.contract_error(self, violations)
         self.validated = True
-
-
-def lower_case_headers(environ: Mapping[str, Any]) -> dict[str, str]:
-    """Request headers straight from the WSGI environ, names lower-case with dashes (`transactionid`)."""
-    headers = {key[5:].lower().replace("_", "-"): value for key, value in environ.items() if key.startswith("HTTP_")}
-    if "CONTENT_TYPE" in environ:
-        headers["content-type"] = environ["CONTENT_TYPE"]
-    return headers
-
-
-class PipelineResponse(Response):
-    """The pipeline's responses: their head is complete when built (Content-Length set, no relative
-    Location), so werkzeug's per-request copy of the headers is skipped where nothing needs fixing."""
-
-    def get_wsgi_headers(self, environ: Any) -> Any:
-        status = self.status_code
-        complete = (200 <= status < 300 and status != 204) or status >= 400
-        if complete and "Location" not in self.headers and "Content-Location" not in self.headers:
-            return self.headers
-        return super().get_wsgi_headers(environ)
 
 
 class DroppedConnection(ConnectionAbortedError):
@@ -366,14 +341,14 @@ def _finish(
         payload = b""
     elif fault == "malformed":
         payload = payload[: max(1, len(payload) // 2)] or b"{"
-    response = PipelineResponse(payload, status=reply.status, content_type=content_type)
+    response = Response(payload, status=reply.status, content_type=content_type)
     response.headers.extend(headers)
     delay_ms = then.get("delay_ms", 0)
     if fault:
         call.effects.append(f"fault {fault}")
     if delay_ms:
         call.effects.append(f"delay {delay_ms}ms")
-    _journal(runtime, call, reply.status, payload, started, pre_encoded=reply.raw is not None)
+    _journal(runtime, call, reply.status, payload, started)
     if delay_ms:
         if runtime.deferred_effects:
             call.request.environ[DELAY_ENVIRON] = delay_ms
@@ -398,27 +373,23 @@ def _is_payemu_error(reply: Reply) -> bool:
     return isinstance(reply.body, dict) and "payemu_error" in reply.body
 
 
-def _journal(runtime: Runtime, call: Call, status: int, payload: bytes, started: float, *, pre_encoded: bool) -> None:
+def _journal(runtime: Runtime, call: Call, status: int, payload: bytes, started: float) -> None:
     req = call.request
-    environ = req.environ
-    query = environ.get("QUERY_STRING", "")
-    body = _body_bytes(req)
-    carries_card = may_hold_card_data(body) or (bool(query) and may_hold_card_data(query.encode("latin-1")))
     runtime.journal.record(
-        call.now,
-        call.provider.name,
-        call.operation,
-        call.tenant.id if call.tenant else None,
-        environ["REQUEST_METHOD"],
-        req.path,
-        masked_bytes(query.encode("latin-1")) if carries_card else query.encode("latin-1"),
-        tuple(call.header_map.items()),  # atoms only: the collector can stop tracking the record
-        masked_bytes(body) if carries_card else body[:BODY_LIMIT],
-        status,
-        # An encoded reply can only hold a full PAN if the request brought one (the emulator stores
-        # masked PANs only; tests/test_card_data.py); pages and scenario bodies are always masked.
-        masked_bytes(payload) if carries_card or pre_encoded or call.rule is not None else payload[:BODY_LIMIT],
-        round((monotonic() - started) * 1000, 3),
-        call.scenario_name,
-        tuple(call.effects),
+        Entry(
+            time=call.now,
+            provider=call.provider.name,
+            operation=call.operation,
+            tenant=call.tenant.id if call.tenant else None,
+            method=req.method,
+            path=req.path,
+            query=masked_body(req.environ.get("QUERY_STRING", "").encode("latin-1")),
+            request_headers=call.header_map,
+            request_body=masked_body(_body_bytes(req)),
+            status=status,
+            response_body=masked_body(payload),
+            duration_ms=round((monotonic() - started) * 1000, 3),
+            scenario=call.scenario_name,
+            effects=call.effects,
+        )
     )
