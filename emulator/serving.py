@@ -125,26 +125,59 @@ def build_rsgi(app: Flask) -> RSGIApp:
     return RSGIApp(app.wsgi_app)
 
 
-def granian_server(rsgi: RSGIApp, host: str, port: int) -> Any:
+# Connections granian holds at once. Its default (backpressure = backlog = 128) counted idle keep-alive
+# and slow-header connections too, so 128 of them made every other client wait for a timeout.
+MAX_CONNECTIONS = 4096
+IDLE_TIMEOUT = 15.0  # seconds a connection may sit without sending a complete request head, then closed
+
+
+def granian_server(rsgi: RSGIApp, host: str, port: int, idle_timeout: float = IDLE_TIMEOUT) -> Any:
     """granian's embedded server, the only place payemu touches granian's Python API.
 
     granian marks embedded mode experimental, so tests/test_serving_granian.py pins down what is used
-    here (these constructor options, `on_startup()`, `serve()` and `stop()`): an upgrade that changes them fails there.
+    here (these constructor options, `on_startup()`, `serve()` and `stop()`): an upgrade that changes
+    them fails there. granian's header-read timeout also runs while a keep-alive connection is idle, so
+    it closes both idle and slow-header connections.
     """
     from granian.constants import Interfaces
+    from granian.http import HTTP1Settings
     from granian.server.embed import Server
 
-    return Server(rsgi, address=host, port=port, interface=Interfaces.RSGI, log_enabled=False)
+    return Server(
+        rsgi,
+        address=host,
+        port=port,
+        interface=Interfaces.RSGI,
+        log_enabled=False,
+        backlog=MAX_CONNECTIONS,
+        backpressure=MAX_CONNECTIONS,
+        http1_settings=HTTP1Settings(header_read_timeout=int(idle_timeout * 1000)),
+    )
+
+
+def raise_open_file_limit(wanted: int = MAX_CONNECTIONS + 256) -> None:
+    """Let the process hold MAX_CONNECTIONS sockets: raise the soft descriptor limit towards the hard one."""
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
 class EmbeddedServer:
     """granian's embedded server on its own event loop: `start()` in a thread, or `run()` in the foreground."""
 
-    def __init__(self, app: Flask, host: str = "127.0.0.1", port: int = 8080) -> None:
+    def __init__(
+        self, app: Flask, host: str = "127.0.0.1", port: int = 8080, *, idle_timeout: float = IDLE_TIMEOUT
+    ) -> None:
         self.app = app
         self.host = host
         self.port = port
-        self.server = granian_server(build_rsgi(app), host, port)
+        raise_open_file_limit()
+        self.server = granian_server(build_rsgi(app), host, port, idle_timeout)
         self.loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self.ready = threading.Event()

@@ -22,11 +22,14 @@ def test_the_embedded_server_takes_the_options_payemu_passes():
     from granian.server.embed import Server
 
     parameters = inspect.signature(Server).parameters
-    for name in ("address", "port", "interface", "log_enabled"):
+    for name in ("address", "port", "interface", "log_enabled", "backlog", "backpressure", "http1_settings"):
         assert name in parameters, f"granian.server.embed.Server no longer takes {name!r}"
     assert inspect.iscoroutinefunction(Server.serve), "Server.serve() is no longer a coroutine"
     for method in ("on_startup", "stop"):
         assert callable(getattr(Server, method, None)), f"Server.{method}() is gone"
+    from granian.http import HTTP1Settings
+
+    assert "header_read_timeout" in inspect.signature(HTTP1Settings).parameters
     assert isinstance(granian_server(RSGIApp(lambda environ, start: []), "127.0.0.1", 0), Server)
 
 
