@@ -10,8 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from emulator.config import Config
 from emulator.core.admin import admin
-from emulator.core.contracts import Violation
-from emulator.core.provider import Call, Provider
+from emulator.core.provider import Call, Provider, body_too_large
 from emulator.core.runtime import Runtime
 
 
@@ -61,7 +60,7 @@ def _http_error(error: HTTPException) -> Any:
     if error.code == 405:
         reply = provider.method_not_allowed(request.method).reply(call.now)
     elif error.code == 413:
-        reply = provider.contract_error(call, [Violation("body", "", "size", "Request body too large")]).reply(call.now)
+        reply = body_too_large(call).reply(call.now)
     else:
         reply = provider.not_found(request.path).reply(call.now)
     payload, content_type = provider.codec.encode(reply.body)

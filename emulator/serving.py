@@ -38,11 +38,33 @@ def _host_port(address: str) -> tuple[str, str]:
 class RSGIApp:
     """An RSGI application running a WSGI app synchronously on the event-loop thread."""
 
-    def __init__(self, wsgi: Callable[..., Any]) -> None:
+    def __init__(self, wsgi: Callable[..., Any], max_body_bytes: int | None = None) -> None:
         self.wsgi = wsgi
+        self.max_body_bytes = max_body_bytes
 
-    def environ(self, scope: Any, body: bytes) -> dict[str, Any]:
-        """A PEP 3333 environ from an RSGI scope and the fully read body."""
+    async def read_body(self, scope: Any, protocol: Any) -> tuple[bytes, int | None]:
+        """Read the body, refusing it once over the limit: a declared Content-Length is checked before any
+        byte is read, a chunked body is counted as it streams. Returns (body, length of a refused body)."""
+        limit = self.max_body_bytes
+        if limit is None:
+            return await protocol(), None
+        declared = scope.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            return b"", int(declared)
+        chunks: list[bytes] = []
+        received = 0
+        async for chunk in protocol:
+            received += len(chunk)
+            if received > limit:
+                return b"", received
+            chunks.append(chunk)
+        return b"".join(chunks), None
+
+    def environ(self, scope: Any, body: bytes, refused_length: int | None = None) -> dict[str, Any]:
+        """A PEP 3333 environ from an RSGI scope and the read body.
+
+        A refused body arrives as an empty input whose CONTENT_LENGTH is over the limit: the app then
+        answers the limit as it would for a declared length (413 in the provider's envelope)."""
         server_name, server_port = _host_port(scope.server)
         client_host, client_port = _host_port(scope.client)
         environ: dict[str, Any] = {
@@ -55,7 +77,7 @@ class RSGIApp:
             "SERVER_PROTOCOL": f"HTTP/{scope.http_version}",
             "REMOTE_ADDR": client_host,
             "REMOTE_PORT": client_port,
-            "CONTENT_LENGTH": str(len(body)),
+            "CONTENT_LENGTH": str(len(body) if refused_length is None else refused_length),
             "wsgi.version": (1, 0),
             "wsgi.url_scheme": scope.scheme,
             "wsgi.input": io.BytesIO(body),
@@ -67,7 +89,7 @@ class RSGIApp:
         for name, value in scope.headers.items():
             if name == "content-type":
                 environ["CONTENT_TYPE"] = value
-            elif name != "content-length":
+            elif name not in ("content-length", "transfer-encoding"):  # the body is handed over whole
                 key = "HTTP_" + name.upper().replace("-", "_")
                 environ[key] = f"{environ[key]},{value}" if key in environ else value
         return environ
@@ -92,9 +114,11 @@ class RSGIApp:
     async def __rsgi__(self, scope: Any, protocol: Any) -> None:
         if scope.proto != "http":
             return
-        body = await protocol()
-        environ = self.environ(scope, body)
+        body, refused_length = await self.read_body(scope, protocol)
+        environ = self.environ(scope, body, refused_length)
         status, headers, payload = self.run_wsgi(environ)
+        if refused_length is not None:  # the rest of the body is still unread: this connection cannot be reused
+            headers = [*headers, ("connection", "close")]
         delay_ms = environ.get(DELAY_ENVIRON)
         fault = environ.get(FAULT_ENVIRON)
         if delay_ms:
@@ -122,7 +146,7 @@ def build_rsgi(app: Flask) -> RSGIApp:
     runtime = app.extensions.get("payemu")
     if runtime is not None:
         runtime.deferred_effects = True
-    return RSGIApp(app.wsgi_app)
+    return RSGIApp(app.wsgi_app, app.config.get("MAX_CONTENT_LENGTH"))
 
 
 # Connections granian holds at once. Its default (backpressure = backlog = 128) counted idle keep-alive

@@ -11,6 +11,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 JSON_API_CONTENT_TYPE = "application/vnd.api+json"
 HTML_CONTENT_TYPE = "text/html; charset=utf-8"
+BODY_TOO_LARGE = "Request body too large"
 
 
 class DecodeError(Exception):
@@ -45,14 +46,14 @@ def request_bytes(request: Request) -> bytes:
     limit = request.max_content_length
     if length and length.isdigit() and "HTTP_TRANSFER_ENCODING" not in environ:
         if limit is not None and int(length) > limit:
-            raise DecodeError("Request body too large", keyword="size")
+            raise DecodeError(BODY_TOO_LARGE, keyword="size")
         data = environ["wsgi.input"].read(int(length))
         request._cached_data = data  # type: ignore[attr-defined]
         return data
     try:
         return request.get_data(cache=True)
     except RequestEntityTooLarge as exc:
-        raise DecodeError("Request body too large", keyword="size") from exc
+        raise DecodeError(BODY_TOO_LARGE, keyword="size") from exc
 
 
 class JsonCodec:

@@ -30,7 +30,7 @@ from flask import Blueprint, Request, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
 from emulator.core.clock import monotonic, real_sleep
-from emulator.core.codecs import JSON, Codec, DecodeError, request_bytes
+from emulator.core.codecs import BODY_TOO_LARGE, JSON, Codec, DecodeError, request_bytes
 from emulator.core.contracts import Violation
 from emulator.core.errors import ContractMismatch, ProviderError, Reply
 from emulator.core.journal import Entry, masked_body
@@ -245,6 +245,8 @@ def _pipeline(
         try:
             call.body = codec.decode(req)
         except DecodeError as exc:
+            if exc.keyword == "size":
+                raise body_too_large(call) from exc
             raise provider.contract_error(call, [Violation("body", "", exc.keyword, exc.message)]) from exc
         header = req.environ.get(SCENARIO_ENVIRON)
         try:
@@ -278,6 +280,16 @@ def _pipeline(
     except ProviderError as error:
         reply = error.reply(call.now)
     return _finish(runtime, call, reply, then, started, codec)
+
+
+def body_too_large(call: Call) -> ProviderError:
+    """A body over the limit: HTTP 413 in the envelope of the provider's validation error for `size`.
+
+    One answer for every provider (README "Request body limit"); the body was never read past the limit.
+    """
+    error = call.provider.contract_error(call, [Violation("body", "", "size", BODY_TOO_LARGE)])
+    error.status = 413
+    return error
 
 
 def _handle(runtime: Runtime, call: Call, view: Callable[[Call], Reply], then: Mapping[str, Any]) -> Reply:
