@@ -29,11 +29,12 @@ from typing import TYPE_CHECKING, Any
 from flask import Blueprint, Request, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
+from emulator.core.cards import mask_headers, mask_text
 from emulator.core.clock import monotonic, real_sleep
 from emulator.core.codecs import BODY_TOO_LARGE, JSON, Codec, DecodeError, request_bytes
 from emulator.core.contracts import Violation
 from emulator.core.errors import ContractMismatch, ProviderError, Reply
-from emulator.core.journal import Entry, masked_body
+from emulator.core.journal import Entry, masked_texts
 from emulator.core.scenarios import SCENARIO_HEADER, Rule, UnknownScenario
 from emulator.core.tenants import Tenant
 
@@ -289,6 +290,7 @@ def body_too_large(call: Call) -> ProviderError:
     """
     error = call.provider.contract_error(call, [Violation("body", "", "size", BODY_TOO_LARGE)])
     error.status = 413
+    error.headers["X-Payemu-Error"] = "body-too-large"  # emulator-level: no provider contract lists a 413
     return error
 
 
@@ -329,7 +331,7 @@ def _finish(
             try:
                 runtime.contracts.check_response(provider.name, call.operation, reply.status, reply.body)
             except ContractMismatch as mismatch:
-                log.error("contract violation: %s", mismatch)
+                log.error("contract violation: %s", mask_text(str(mismatch)))
                 reply = Reply(
                     500,
                     {
@@ -382,11 +384,14 @@ def _body_bytes(req: Request) -> bytes:
 
 
 def _is_payemu_error(reply: Reply) -> bool:
-    return isinstance(reply.body, dict) and "payemu_error" in reply.body
+    return "X-Payemu-Error" in reply.headers or (isinstance(reply.body, dict) and "payemu_error" in reply.body)
 
 
 def _journal(runtime: Runtime, call: Call, status: int, payload: bytes, started: float) -> None:
     req = call.request
+    path, query, request_body, response_body = masked_texts(
+        req.path.encode("utf-8"), req.environ.get("QUERY_STRING", "").encode("latin-1"), _body_bytes(req), payload
+    )
     runtime.journal.record(
         Entry(
             time=call.now,
@@ -394,12 +399,12 @@ def _journal(runtime: Runtime, call: Call, status: int, payload: bytes, started:
             operation=call.operation,
             tenant=call.tenant.id if call.tenant else None,
             method=req.method,
-            path=req.path,
-            query=masked_body(req.environ.get("QUERY_STRING", "").encode("latin-1")),
-            request_headers=call.header_map,
-            request_body=masked_body(_body_bytes(req)),
+            path=path,
+            query=query,
+            request_headers=mask_headers(call.header_map),
+            request_body=request_body,
             status=status,
-            response_body=masked_body(payload),
+            response_body=response_body,
             duration_ms=round((monotonic() - started) * 1000, 3),
             scenario=call.scenario_name,
             effects=call.effects,
