@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8080
 HOST   ?= 127.0.0.1
 
-.PHONY: serve test lint check bench openapi clean
+.PHONY: serve test lint check bench openapi fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,9 @@ check: $(VENV)/.installed
 
 openapi: $(VENV)/.installed
 	$(BIN)/payemu openapi --output openapi.json
+
+fuzz: $(VENV)/.installed-test  ## schemathesis on the OpenAPI export against a live server (bounded: see tests/fuzz/run.py)
+	$(BIN)/python -m tests.fuzz.run $(FUZZ_ARGS)
 
 bench: $(VENV)/.installed-test  ## throughput, p50/p99, memory, cold start (needs wrk: apt-get install wrk)
 	$(BIN)/python tests/bench.py

@@ -1,4 +1,4 @@
-"""The `payemu` command: serve | check | openapi | replay."""
+"""The `payemu` command: serve | check | openapi | replay | docs | new-provider."""
 
 from __future__ import annotations
 
@@ -34,6 +34,9 @@ def _config(args: argparse.Namespace) -> Config:
         tenants_file=Path(args.tenants) if getattr(args, "tenants", None) else None,
         open_tenants=True if getattr(args, "open_tenants", False) else None,
         external_url=getattr(args, "external_url", None),
+        store=getattr(args, "store", None),
+        admin_token=getattr(args, "admin_token", None),
+        insecure_admin=True if getattr(args, "insecure_admin", False) else None,
         options=_options(getattr(args, "option", None) or []) or None,
     )
 
@@ -94,8 +97,11 @@ def cmd_replay(args: argparse.Namespace) -> int:
             path = config.scenarios_dir / name
         document = load_replay(path, config.scenarios_dir / "replay.schema.json")
         if args.url:
-            send = over_http(args.url)
-            send("POST", "/__admin/reset", {}, b"")
+            send = over_http(args.url, admin_token=config.admin_token)
+            reset = send("POST", "/__admin/reset", {}, b"")
+            if reset.status != 200:  # a locked admin API without the right --admin-token, most likely
+                print(f"payemu: {args.url} refused POST /__admin/reset ({reset.status}): {reset.body[:200]!r}")
+                return 1
         else:
             send = in_process(create_app(config))
         print(f"replay {path}: {document['description']}")
@@ -104,6 +110,34 @@ def cmd_replay(args: argparse.Namespace) -> int:
         failed += len(bad)
         print(f"  {len(results) - len(bad)} passed, {len(bad)} failed")
     return 1 if failed else 0
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    from emulator.docs import DOCS_DIR, sync_all
+    from emulator.providers import PROVIDERS
+
+    problems = sync_all(PROVIDERS, Path(args.docs_dir) if args.docs_dir else DOCS_DIR, check=args.check)
+    for problem in problems:
+        print(("" if args.check else "updated: ") + problem)
+    if not problems:
+        print("ok: every provider page's options table matches its OPTIONS")
+    return 1 if problems and args.check else 0
+
+
+def cmd_new_provider(args: argparse.Namespace) -> int:
+    from emulator.scaffold import new_provider
+
+    root = Path(args.root)
+    if not (root / "emulator" / "providers").is_dir():
+        raise ConfigError(f"{root}: not a payemu checkout (no emulator/providers/)")
+    try:
+        written = new_provider(root, args.name)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    for path in written:
+        print(f"wrote {path.relative_to(root)}")
+    print(f"registered {args.name} in emulator/providers/__init__.py; next: docs/architecture.md#adding-a-provider")
+    return 0
 
 
 def parser() -> argparse.ArgumentParser:
@@ -122,6 +156,13 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--strict", action="store_true", help="validate every response against its contract")
     serve.add_argument("--open-tenants", action="store_true", help="admit unknown well-formed credentials")
     serve.add_argument("--external-url", help="base URL clients use to reach this server (hosted pages)")
+    serve.add_argument(
+        "--store", help="where state lives: memory (default), sqlite:///<path>, redis://<host>:<port>/<db>"
+    )
+    serve.add_argument("--admin-token", help="require Authorization: Bearer <token> on /__admin (PAYEMU_ADMIN_TOKEN)")
+    serve.add_argument(
+        "--insecure-admin", action="store_true", help="allow a non-loopback --host without an admin token"
+    )
     common(serve)
     serve.set_defaults(run=cmd_serve)
 
@@ -137,8 +178,19 @@ def parser() -> argparse.ArgumentParser:
     replay = commands.add_parser("replay", help="run replay files step by step")
     replay.add_argument("files", nargs="+", help="replay YAML files (paths, or relative to scenarios/)")
     replay.add_argument("--url", help="run against a live emulator instead of an in-process app")
+    replay.add_argument("--admin-token", help="the live emulator's admin token (default: PAYEMU_ADMIN_TOKEN)")
     common(replay)
     replay.set_defaults(run=cmd_replay)
+
+    docs = commands.add_parser("docs", help="regenerate the options tables of docs/providers/*.md from the code")
+    docs.add_argument("--check", action="store_true", help="only report differences; non-zero when there are any")
+    docs.add_argument("--docs-dir", help="the docs/ folder (default: the repository's)")
+    docs.set_defaults(run=cmd_docs)
+
+    scaffold = commands.add_parser("new-provider", help="write a new provider folder with the fixed file roles")
+    scaffold.add_argument("name", help="the provider's name: lower-case letters, digits and _")
+    scaffold.add_argument("--root", default=".", help="the repository checkout to write into (default: .)")
+    scaffold.set_defaults(run=cmd_new_provider)
     return root
 
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from emulator.core.options import as_bool
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
@@ -29,8 +31,12 @@ class Config:
     open_tenants: bool = False
     journal_size: int = 1000
     external_url: str | None = None  # base URL for hosted pages and redirects, when behind a proxy
+    callback_timeout: float = 5.0  # seconds one delivery attempt may take
     callbacks: bool = True  # deliver callbacks (off: queue them in the outbox only)
     max_body_bytes: int = 1024 * 1024
+    store: str = "memory"  # memory | sqlite:///<path> | redis://<host>:<port>/<db> (core/store.py)
+    admin_token: str | None = None  # when set, every /__admin call needs `Authorization: Bearer <token>`
+    insecure_admin: bool = False  # allow an unauthenticated admin API on a non-loopback address
     contracts_dir: Path = field(default_factory=lambda: data_dir("contracts"))
     scenarios_dir: Path = field(default_factory=lambda: data_dir("scenarios"))
     options: dict[str, Any] = field(default_factory=dict)  # "provider.option" -> value
@@ -47,12 +53,15 @@ class Config:
         for key, value in overrides.items():
             if value is not None:
                 setattr(config, key, value)
+        config.admin_token = config.admin_token or None  # an empty PAYEMU_ADMIN_TOKEN means none
         return config
 
 
 def _coerce(name: str, current: Any, raw: str) -> Any:
-    if isinstance(current, bool) or name in ("strict", "open_tenants", "callbacks"):
-        return raw.strip().lower() in ("1", "true", "yes", "on")
+    if isinstance(current, bool) or name in ("strict", "open_tenants", "callbacks", "insecure_admin"):
+        return as_bool(raw)
+    if isinstance(current, float) and not isinstance(current, bool):
+        return float(raw)
     if isinstance(current, int) or name in ("seed", "port", "journal_size", "max_body_bytes"):
         return int(raw)
     if name.endswith("_file") or name.endswith("_dir"):

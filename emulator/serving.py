@@ -1,6 +1,6 @@
 """Serving: granian's Rust HTTP core in front of the Flask app, through an inline RSGI adapter.
 
-Why this shape (measured, see README "Serving"): granian gives the best throughput and p99 of the
+Why this shape (measured, see docs/serving.md): granian gives the best throughput and p99 of the
 servers we tried, and the app is single-process, stateful and GIL-bound, so one Python thread serving
 requests back to back is both fastest and fairest. Running the WSGI app inline on granian's event
 loop keeps that speed while letting scenario latency be an `asyncio.sleep`: a slow response no longer
@@ -19,6 +19,7 @@ import socket
 import sys
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from flask import Flask
@@ -35,12 +36,30 @@ def _host_port(address: str) -> tuple[str, str]:
     return host.strip("[]"), port or "0"
 
 
+ADMIN_PREFIX = "/__admin/"
+
+
 class RSGIApp:
-    """An RSGI application running a WSGI app synchronously on the event-loop thread."""
+    """An RSGI application running a WSGI app synchronously on the event-loop thread.
+
+    Admin calls are the exception: they may wait (a callback flush on a slow receiver), so they run
+    on a small thread pool and the loop keeps serving every other request meanwhile.
+    """
 
     def __init__(self, wsgi: Callable[..., Any], max_body_bytes: int | None = None) -> None:
         self.wsgi = wsgi
         self.max_body_bytes = max_body_bytes
+        self._admin_pool: ThreadPoolExecutor | None = None
+
+    def _admin_threads(self) -> ThreadPoolExecutor:
+        if self._admin_pool is None:
+            self._admin_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="payemu-admin")
+        return self._admin_pool
+
+    def close(self) -> None:
+        """Stop the admin threads (calls still running finish on their own)."""
+        if self._admin_pool is not None:
+            self._admin_pool.shutdown(wait=False, cancel_futures=True)
 
     async def read_body(self, scope: Any, protocol: Any) -> tuple[bytes, int | None]:
         """Read the body, refusing it once over the limit: a declared Content-Length is checked before any
@@ -116,7 +135,11 @@ class RSGIApp:
             return
         body, refused_length = await self.read_body(scope, protocol)
         environ = self.environ(scope, body, refused_length)
-        status, headers, payload = self.run_wsgi(environ)
+        if scope.path.startswith(ADMIN_PREFIX):
+            loop = asyncio.get_running_loop()
+            status, headers, payload = await loop.run_in_executor(self._admin_threads(), self.run_wsgi, environ)
+        else:
+            status, headers, payload = self.run_wsgi(environ)
         if refused_length is not None:  # the rest of the body is still unread: this connection cannot be reused
             headers = [*headers, ("connection", "close")]
         delay_ms = environ.get(DELAY_ENVIRON)
@@ -201,7 +224,8 @@ class EmbeddedServer:
         self.host = host
         self.port = port
         raise_open_file_limit()
-        self.server = granian_server(build_rsgi(app), host, port, idle_timeout)
+        self.rsgi = build_rsgi(app)
+        self.server = granian_server(self.rsgi, host, port, idle_timeout)
         self.loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self.ready = threading.Event()
@@ -220,6 +244,7 @@ class EmbeddedServer:
             runtime = self.app.extensions.get("payemu")
             if runtime is not None:
                 runtime.callbacks.close()
+            self.rsgi.close()
             self.loop.close()
 
     def start(self) -> None:
@@ -258,8 +283,15 @@ def tune_gc() -> None:
 def serve(config: Config) -> None:
     """Run the emulator in the foreground (the `payemu serve` command)."""
     from emulator import create_app
+    from emulator.core.admin import is_loopback
     from emulator.core.errors import ConfigError
 
+    if not is_loopback(config.host) and not config.admin_token and not config.insecure_admin:
+        raise ConfigError(
+            f"refusing to serve on {config.host} without an admin token: anyone who reaches the port could "
+            "rewrite every tenant through /__admin; set --admin-token (or PAYEMU_ADMIN_TOKEN), bind 127.0.0.1, "
+            "or pass --insecure-admin"
+        )
     app = create_app(config)
     try:  # granian would abort with a Rust panic on a busy port: say it plainly instead
         socket.create_server((config.host, config.port)).close()

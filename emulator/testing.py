@@ -1,18 +1,28 @@
 """The pytest plugin (entry point `payemu`): a live emulator per test session and admin helpers.
 
 Fixtures:
-  payemu_config   — keyword overrides for create_app (override it in your conftest; default strict).
-  payemu_server   — the live server (`.url`, `.app`, `.runtime`), reset before each test.
+  payemu_config   — keyword overrides for create_app (override it in your conftest; default strict);
+                    `admin_token` there (or PAYEMU_ADMIN_TOKEN) locks the admin API, and payemu_admin sends it.
+  payemu_server   — the live server (`.url`, `.app`, `.runtime`), reset before each test. Under pytest-xdist
+                    each worker starts its own. With PAYEMU_URL set, every worker uses that shared server
+                    instead and it is never reset as a whole: give each worker its own tenants and move
+                    their clocks only (`payemu_admin.advance_clock(s, provider=..., tenant=...)`).
   payemu_admin    — the admin API of that server: clock, scenarios, journal, callbacks, state.
-  payemu_receiver — a local HTTP endpoint that records the callbacks it receives.
+  payemu_receiver — a local HTTP endpoint that records the callbacks it receives (headers, bodies),
+                    answers scripted statuses and waits, bounded, for N deliveries.
+  payemu_redis    — a real redis-server on a free loopback port, persistence off (its URL); skips when
+                    redis-server is not installed.
   payemu_browser  — headless Chromium (selenium + the system's chromium/chromedriver) for hosted pages;
                     skips with the reason when either is missing.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -21,6 +31,7 @@ from typing import Any
 import pytest
 import requests
 from flask import Flask
+from requests.structures import CaseInsensitiveDict
 from werkzeug.serving import BaseWSGIServer, make_server
 
 
@@ -38,6 +49,17 @@ class PayemuServer:
 
     def reset(self) -> None:
         self.runtime.reset()
+
+
+@dataclass
+class SharedServer:
+    """An emulator this session did not start (PAYEMU_URL): other workers use it at the same time."""
+
+    url: str
+    admin_token: str | None = None  # PAYEMU_ADMIN_TOKEN, when the shared server's admin API is locked
+
+    def reset(self) -> None:
+        """Nothing: a shared server is reset per tenant by the test that owns the tenant."""
 
 
 def start_server(**overrides: Any) -> tuple[PayemuServer, threading.Thread]:
@@ -62,11 +84,17 @@ def stop_server(live: PayemuServer, thread: threading.Thread) -> None:
 
 
 class AdminClient:
-    """The /__admin API over HTTP, with assertions that explain themselves."""
+    """The /__admin API over HTTP, with assertions that explain themselves.
 
-    def __init__(self, base_url: str) -> None:
+    `token` is the server's admin token (default: PAYEMU_ADMIN_TOKEN), sent as a bearer token.
+    """
+
+    def __init__(self, base_url: str, token: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.session = requests.Session()
+        token = token or os.environ.get("PAYEMU_ADMIN_TOKEN")
+        if token:
+            self.session.headers["Authorization"] = f"Bearer {token}"
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         response = self.session.request(method, f"{self.base_url}/__admin{path}", timeout=30, **kwargs)
@@ -84,11 +112,14 @@ class AdminClient:
     def clock(self) -> float:
         return self._call("GET", "/clock")["now"]
 
-    def advance_clock(self, seconds: float) -> float:
-        return self._call("POST", "/clock/advance", json={"seconds": seconds})["now"]
+    def advance_clock(self, seconds: float, *, provider: str | None = None, tenant: str | None = None) -> float:
+        """Move the server's clock, or with provider and tenant that tenant's clock only."""
+        target = {"provider": provider, "tenant": tenant} if tenant is not None else {}
+        return self._call("POST", "/clock/advance", json={"seconds": seconds, **target})["now"]
 
-    def set_clock(self, now: float | str) -> float:
-        return self._call("PUT", "/clock", json={"now": now})["now"]
+    def set_clock(self, now: float | str, *, provider: str | None = None, tenant: str | None = None) -> float:
+        target = {"provider": provider, "tenant": tenant} if tenant is not None else {}
+        return self._call("PUT", "/clock", json={"now": now, **target})["now"]
 
     def activate(self, name: str, tenant: str | None = None) -> None:
         self._call("PUT", "/scenarios/active", json={"name": name, **({"tenant": tenant} if tenant else {})})
@@ -128,12 +159,19 @@ class AdminClient:
 
 @dataclass
 class Received:
-    """One request a receiver got."""
+    """One request a receiver got; `headers` look names up in any case, as HTTP does."""
 
     method: str
     path: str
-    headers: dict[str, str]
+    headers: CaseInsensitiveDict[str]
     body: bytes
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8")
+
+    def json(self) -> Any:
+        return json.loads(self.body)
 
 
 @dataclass
@@ -144,15 +182,33 @@ class CallbackReceiver:
     server: ThreadingHTTPServer
     received: list[Received] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)  # answered in turn; 200 once exhausted
+    holds: list[float] = field(default_factory=list)  # seconds to wait before answering, in turn; 0 once exhausted
     arrived: threading.Condition = field(default_factory=threading.Condition)
 
     def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
-        """Wait until `count` requests have arrived; return them all."""
+        """Wait (at most `timeout` seconds) until `count` requests have arrived; return them all."""
         with self.arrived:
             self.arrived.wait_for(lambda: len(self.received) >= count, timeout)
-        if len(self.received) < count:
-            raise AssertionError(f"expected {count} callback(s), got {len(self.received)}: {self.received}")
-        return list(self.received)
+            received = list(self.received)
+        if len(received) < count:
+            raise AssertionError(f"expected {count} callback(s), got {len(received)}: {received}")
+        return received
+
+    def bodies(self) -> list[Any]:
+        """Every JSON body received so far, in arrival order."""
+        with self.arrived:
+            return [r.json() for r in self.received]
+
+    def clear(self) -> None:
+        """Forget what arrived and the scripted statuses."""
+        with self.arrived:
+            self.received.clear()
+            self.statuses.clear()
+            self.holds.clear()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
 
 
 def start_receiver() -> CallbackReceiver:
@@ -160,23 +216,30 @@ def start_receiver() -> CallbackReceiver:
     receiver: CallbackReceiver
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
+        def _record(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             with receiver.arrived:
-                receiver.received.append(Received("POST", self.path, dict(self.headers.items()), body))
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
+                hold = receiver.holds.pop(0) if receiver.holds else 0.0
+                receiver.received.append(Received(self.command, self.path, CaseInsensitiveDict(self.headers), body))
                 receiver.arrived.notify_all()
+            if hold:
+                time.sleep(hold)  # a slow receiver: the sender's timeout and the others' service are what is tested
             self.send_response(status)
             self.send_header("Content-Length", "2")
             self.end_headers()
             self.wfile.write(b"OK")
+
+        do_POST = do_PUT = _record
 
         def log_message(self, *args: Any) -> None:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     receiver = CallbackReceiver(f"http://127.0.0.1:{server.server_port}", server)
-    threading.Thread(target=server.serve_forever, name="payemu-receiver", daemon=True).start()
+    # A short poll interval: shutdown() waits for the loop to look, 0.5 s by default.
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), name="payemu-receiver", daemon=True)
+    thread.start()
     return receiver
 
 
@@ -185,8 +248,7 @@ def payemu_receiver() -> Iterator[CallbackReceiver]:
     """A callback receiver for one test, stopped afterwards."""
     receiver = start_receiver()
     yield receiver
-    receiver.server.shutdown()
-    receiver.server.server_close()
+    receiver.stop()
 
 
 CHROMIUM_FLAGS = (
@@ -200,6 +262,114 @@ CHROMIUM_FLAGS = (
     "--disable-sync",
     "--no-first-run",
 )
+
+
+def free_port() -> int:
+    """A TCP port that was free on 127.0.0.1 a moment ago."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class ServedProcess:
+    """`payemu serve` in a subprocess on a free loopback port (a replica, a restartable server)."""
+
+    url: str
+    process: Any
+
+    def kill(self) -> None:
+        """SIGKILL: no clean shutdown (what a crash or `kill -9` does)."""
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        stop_process(self.process)
+
+    def output(self) -> str:
+        """What the server printed (after it stopped)."""
+        return self.process.stdout.read() if self.process.stdout else ""
+
+
+def spawn_server(*args: str, port: int | None = None, env: dict[str, str] | None = None) -> ServedProcess:
+    """Start `payemu serve ARGS` on 127.0.0.1 and wait (up to 20 s) until its health check answers."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    port = port or free_port()
+    command = [sys.executable, "-m", "emulator", "serve", "--host", "127.0.0.1", "--port", str(port), *args]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, **(env or {})}
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            if requests.get(url + "/__admin/health", timeout=1).status_code == 200:
+                return ServedProcess(url, process)
+        except requests.RequestException:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            output = process.stdout.read() if process.stdout else ""
+            raise RuntimeError(f"payemu serve {' '.join(args)} did not start: {output[-2000:]}")
+        time.sleep(0.05)
+
+
+def start_redis(port: int | None = None, *extra: str, cwd: str | None = None) -> tuple[str, Any]:
+    """Start redis-server on 127.0.0.1 (persistence off unless `extra` turns it on); return (URL, process)."""
+    import shutil
+    import socket
+    import subprocess
+    import time
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed (Debian package redis-server; .ci/run installs it)")
+    port = port or free_port()
+    args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", *extra]
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=cwd)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+                sock.sendall(b"PING\r\n")
+                if sock.recv(16).startswith(b"+PONG"):
+                    return f"redis://127.0.0.1:{port}/0", process
+        except OSError:
+            pass
+        if time.monotonic() > deadline or process.poll() is not None:
+            process.kill()
+            raise RuntimeError(f"redis-server did not start on port {port}")
+        time.sleep(0.02)
+
+
+def stop_process(process: Any) -> None:
+    """Terminate a child process, killing it if it does not exit within 5 s."""
+    import subprocess
+
+    if process.poll() is None:
+        process.terminate()
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def payemu_redis() -> Iterator[str]:
+    """A redis-server on 127.0.0.1 and a free port for the whole session (no RDB, no AOF): its URL."""
+    url, process = start_redis()
+    try:
+        yield url
+    finally:
+        stop_process(process)
 
 
 @pytest.fixture(scope="module")
@@ -236,20 +406,28 @@ def payemu_config() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def _payemu_live(payemu_config: dict[str, Any]) -> Iterator[PayemuServer]:
+def _payemu_live(payemu_config: dict[str, Any]) -> Iterator[PayemuServer | SharedServer]:
+    import os
+
+    shared = os.environ.get("PAYEMU_URL")
+    if shared:
+        yield SharedServer(shared.rstrip("/"), os.environ.get("PAYEMU_ADMIN_TOKEN") or None)
+        return
     live, thread = start_server(**payemu_config)
     yield live
     stop_server(live, thread)
 
 
 @pytest.fixture
-def payemu_server(_payemu_live: PayemuServer) -> PayemuServer:
+def payemu_server(_payemu_live: PayemuServer | SharedServer) -> PayemuServer | SharedServer:
     """The session's live emulator, reset (state, journal, clock, scenarios) before each test."""
     _payemu_live.reset()
     return _payemu_live
 
 
 @pytest.fixture
-def payemu_admin(payemu_server: PayemuServer) -> AdminClient:
-    """Admin helpers for the live emulator."""
-    return AdminClient(payemu_server.url)
+def payemu_admin(payemu_server: PayemuServer | SharedServer) -> AdminClient:
+    """Admin helpers for the live emulator (with its admin token, when it has one)."""
+    if isinstance(payemu_server, SharedServer):
+        return AdminClient(payemu_server.url, payemu_server.admin_token)
+    return AdminClient(payemu_server.url, payemu_server.runtime.config.admin_token)

@@ -154,6 +154,30 @@ def main() -> int:
         [python, "-m", "emulator", "serve", "--port", str(emu_port)],
         f"http://127.0.0.1:{emu_port}/__admin/health",
     )
+    # The same Token/Generate on the persistent stores (each call changes the merchant's state).
+    workdir = tempfile.mkdtemp(prefix="payemu-bench-")
+    redis_server = shutil.which("redis-server")
+    redis_port, sqlite_port, on_redis_port = free_port(), free_port(), free_port()
+    stores = [("SQLite store", sqlite_port, f"sqlite:///{workdir}/bench.db")]
+    redis = None
+    if redis_server:
+        redis = subprocess.Popen(
+            [redis_server, "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+        )
+        stores.append(("Redis store", on_redis_port, f"redis://127.0.0.1:{redis_port}/0"))
+        time.sleep(0.3)
+    on_stores = [
+        (
+            label,
+            start(
+                [python, "-m", "emulator", "serve", "--port", str(port), "--store", url],
+                f"http://127.0.0.1:{port}/__admin/health",
+            )[0],
+            f"http://127.0.0.1:{port}",
+        )
+        for label, port, url in stores
+    ]
     rows = []
     try:
         emu_url, bare_url = f"http://127.0.0.1:{emu_port}", f"http://127.0.0.1:{bare_port}"
@@ -179,6 +203,15 @@ def main() -> int:
                 ),
             ),
         ]
+        cases += [
+            (
+                f"Token/Generate ({label})",
+                process,
+                url,
+                lua("/security/v1/Token/Generate", TOKEN_BODY, {"transactionId": "TXBENCH01"}),
+            )
+            for label, process, url in on_stores
+        ]
         for name, process, url, script in cases:
             wrk(url, script, 2, args.connections)  # warm-up
             result = wrk(url, script, args.duration, args.connections)
@@ -187,9 +220,10 @@ def main() -> int:
             os.unlink(script)
         journal = requests.get(emu_url + "/__admin/health").json()["journal_total"]
     finally:
-        for process in (bare, emu):
+        for process in (bare, emu, *(p for _, p, _ in on_stores), *([redis] if redis else [])):
             process.terminate()
             process.wait(10)
+        shutil.rmtree(workdir, ignore_errors=True)
 
     bare_row = rows[0][1]
     print(
@@ -197,11 +231,11 @@ def main() -> int:
         "server: granian embedded + inline RSGI, 1 process\n"
     )
     print(
-        f"{'endpoint':38} {'req/s':>9} {'x bare':>7} {'p50 ms':>7} {'p99 ms':>7} {'RSS MB':>7} {'x bare':>7}  non-2xx"
+        f"{'endpoint':42} {'req/s':>9} {'x bare':>7} {'p50 ms':>7} {'p99 ms':>7} {'RSS MB':>7} {'x bare':>7}  non-2xx"
     )
     for name, r in rows:
         print(
-            f"{name:38} {r['rps']:9.0f} {r['rps'] / bare_row['rps']:7.2f} {r['p50']:7.2f} {r['p99']:7.2f} "
+            f"{name:42} {r['rps']:9.0f} {r['rps'] / bare_row['rps']:7.2f} {r['p50']:7.2f} {r['p99']:7.2f} "
             f"{r['rss']:7.1f} {r['rss'] / bare_row['rss']:7.2f}  {r['non2xx']} {r['errors']}"
         )
     print(

@@ -37,6 +37,35 @@ def test_every_provider_folder_is_registered_and_complete():
         assert (ROOT / "tests" / "providers" / folder.name).is_dir(), f"no tests for {folder.name}"
 
 
+# The file roles of a provider folder (docs/architecture.md#file-roles): every provider has the
+# first five; the rest only where the provider has one, always under these names.
+REQUIRED_ROLES = frozenset({"__init__.py", "routes.py", "model.py", "errors.py", "tenants.yaml"})
+OPTIONAL_ROLES = frozenset({"wire.py", "signing.py", "callbacks.py", "pages", "cards.yaml"})
+SECOND_API = re.compile(r"routes_[a-z0-9_]+\.py")  # a second API of the same provider
+
+
+@pytest.mark.parametrize("folder", PROVIDER_DIRS, ids=lambda p: p.name)
+def test_provider_folders_use_only_the_fixed_file_roles(folder):
+    names = {p.name for p in folder.iterdir() if p.name != "__pycache__"}
+    unknown = {n for n in names - REQUIRED_ROLES - OPTIONAL_ROLES if not SECOND_API.fullmatch(n)}
+    assert not unknown, f"{folder.name}: {sorted(unknown)} is not a file role (docs/architecture.md#file-roles)"
+    pages = folder / "pages"
+    if pages.exists():
+        assert (pages / "__init__.py").is_file(), f"{folder.name}/pages/ needs __init__.py: the views of its templates"
+        stray = {p.name for p in pages.iterdir() if p.suffix not in (".html", ".py") and p.name != "__pycache__"}
+        assert not stray, f"{folder.name}/pages/ holds templates (.html) and their views only: {stray}"
+
+
+@pytest.mark.parametrize("folder", PROVIDER_DIRS, ids=lambda p: p.name)
+def test_providers_use_the_cores_mechanisms_instead_of_their_own(folder):
+    """Scenario choice, the session->tenant index, callbacks, the clock, page rendering and data files
+    are the core's: a provider reaches them through Call/TenantContext, never around them."""
+    around = re.compile(r"runtime\.(store|scenarios|callbacks|clock|journal)\b|\bimport (jinja2|yaml)\b|from jinja2 ")
+    for path in folder.rglob("*.py"):
+        found = around.search(path.read_text(encoding="utf-8"))
+        assert not found, f"{path.relative_to(ROOT)}: {found.group(0)!r} goes around the core"
+
+
 def test_every_operation_has_contracts_and_no_contract_is_orphaned():
     runtime = create_app().extensions["payemu"]
     for provider in NAMES:

@@ -68,6 +68,10 @@ def test_serves_the_izipay_flow(served):
     assert "x-payemu-delay-ms" not in {h.lower() for h in response.headers}
 
 
+def _count(url: str, **filters: str) -> int:
+    return requests.get(url + "/__admin/requests/count", params=filters, timeout=5).json()["count"]
+
+
 def test_scenario_latency_does_not_hold_the_server(served):
     url, _ = served
     finished: list[str] = []
@@ -81,9 +85,12 @@ def test_scenario_latency_does_not_hold_the_server(served):
         )
         finished.append("slow")
 
+    before = _count(url, operation="generate_token")
     thread = threading.Thread(target=slow)
     thread.start()
-    time.sleep(0.2)  # the slow call is now waiting out its 1.5 s
+    deadline = time.monotonic() + 10
+    while _count(url, operation="generate_token") == before:  # journalled before its 1.5 s wait begins
+        assert time.monotonic() < deadline, "the slow call never reached the emulator"
     for _ in range(20):
         assert requests.get(url + "/__admin/health", timeout=5).status_code == 200
     finished.append("fast")

@@ -1,6 +1,6 @@
 """A Payelata (Corefy white-label) client: private API invoices, the card gate, 3-DS, callback checks.
 
-Written from the provider's documentation alone (provider-spec §5), independent of the emulator: the
+Written from the provider's documentation alone (docs/providers/payelata.md), independent of the emulator: the
 signature check below is its own code, so a bug in the emulator's signing cannot hide here.
 """
 

@@ -1,6 +1,6 @@
 """Clients for Payture EWallet (`/vwapi/*`) and the behind-API V21 `payments.payture` wrapper.
 
-Written from the wire description (provider-spec §3), independent of the emulator's own code: its
+Written from the wire description (docs/providers/payture.md), independent of the emulator's own code: its
 own `DATA` encoder (the three encodings seen in the wild) and its own XML parser.
 """
 
@@ -18,7 +18,7 @@ TRANSPORTS = ("post_form", "get_query", "post_query")
 
 
 def encode_data(data: dict[str, Any], encoding: str = "plain") -> str:
-    """`Key=Value;Key=Value;` in one of the encodings of §3.1 (None values are left out).
+    """`Key=Value;Key=Value;` in one of the encodings of docs/providers/payture.md#transport (None values are left out).
 
     plain: as the C# SDK (the HTTP layer encodes it once); per_value: each value URL-encoded and
     joined with `;` (PHP `http_build_query($d, null, ';')`); double: the whole plain string

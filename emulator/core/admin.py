@@ -1,15 +1,29 @@
-"""The admin API under /__admin: health, reset, journal, clock, scenarios, state, callbacks, tenants."""
+"""The admin API under /__admin: health, reset, journal, clock, scenarios, state, callbacks, tenants.
+
+Whoever reaches the admin API owns every tenant, so it is guarded before any view runs: browser
+requests from another origin are refused (an Origin or Sec-Fetch-Site that is not this server's, and,
+without a token, a Host that is not a loopback or configured name: DNS rebinding), and with
+`--admin-token` every call needs `Authorization: Bearer <token>`.
+"""
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
+import logging
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, jsonify, request
 
 from emulator.core.clock import iso, parse_iso
+from emulator.core.codecs import DecodeError, parse_json
 from emulator.core.runtime import Runtime
+from emulator.core.serialize import dump_state
+from emulator.core.store import StoreUnavailable
 
+log = logging.getLogger("payemu")
 admin = Blueprint("__admin", __name__, url_prefix="/__admin")
 _STARTED = time.monotonic()
 
@@ -21,19 +35,98 @@ class AdminError(Exception):
         self.message = message
 
 
+@admin.errorhandler(StoreUnavailable)
+def _store_unavailable(error: StoreUnavailable) -> Any:
+    log.error("admin: state store unavailable: %s", error)
+    return jsonify({"error": f"state store unavailable: {error}"}), 503
+
+
 @admin.errorhandler(AdminError)
 def _admin_error(error: AdminError) -> Any:
     return jsonify({"error": error.message}), error.status
+
+
+@admin.before_request
+def _catch_up() -> None:
+    """Admin answers what every replica sees: read the store's changes first."""
+    _runtime().sync()
 
 
 def _runtime() -> Runtime:
     return current_app.extensions["payemu"]
 
 
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+SAME_ORIGIN_FETCH = frozenset({"same-origin", "none"})  # Sec-Fetch-Site values of a non-cross-site request
+
+
+def is_loopback(host: str) -> bool:
+    """True for `localhost` and loopback IP addresses (what `payemu serve` may bind without a token)."""
+    host = host.strip("[]").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _hostname(netloc: str) -> str:
+    return (urlsplit(f"//{netloc}").hostname or "").lower()
+
+
+def _known_host(hostname: str) -> bool:
+    """A Host a DNS-rebinding page cannot forge: an IP literal, localhost, the bind or external name."""
+    config = _runtime().config
+    if hostname in LOOPBACK_NAMES or hostname == config.host.lower():
+        return True
+    if config.external_url and hostname == (urlsplit(config.external_url).hostname or "").lower():
+        return True
+    try:
+        ipaddress.ip_address(hostname)
+    except ValueError:
+        return False
+    return True
+
+
+def _cross_origin() -> str | None:
+    """Why this request comes from another site's page (None when it does not)."""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None and site.lower() not in SAME_ORIGIN_FETCH:
+        return f"Sec-Fetch-Site: {site}"
+    origin = request.headers.get("Origin")
+    if origin is not None and (origin == "null" or urlsplit(origin).netloc.lower() != request.host.lower()):
+        return f"Origin {origin} is not {request.host}"
+    config = _runtime().config
+    if not config.admin_token and not config.insecure_admin and not _known_host(_hostname(request.host)):
+        return f"Host {request.host} is not this server's (set --admin-token to reach it by that name)"
+    return None
+
+
+@admin.before_request
+def _guard() -> Any:
+    """Refuse cross-origin browser requests, then check the bearer token when one is configured."""
+    refused = _cross_origin()
+    if refused is not None:
+        return jsonify({"error": f"cross-origin admin request refused: {refused}"}), 403
+    token = _runtime().config.admin_token
+    if token:
+        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+            response = jsonify({"error": "the admin API needs Authorization: Bearer <admin token>"})
+            response.headers["WWW-Authenticate"] = 'Bearer realm="payemu-admin"'
+            return response, 401
+    return None
+
+
 def _json() -> dict[str, Any]:
-    if not request.get_data():
+    body = request.get_data()
+    if not body:
         return {}
-    data = request.get_json(force=True, silent=True)  # curl -d sends form content type; accept JSON anyway
+    try:  # curl -d sends a form content type: read JSON whatever the header says
+        data = parse_json(body)
+    except DecodeError as exc:
+        raise AdminError(400, f"the body must be a JSON object: {exc.message}") from exc
     if not isinstance(data, dict):
         raise AdminError(400, "the body must be a JSON object")
     return data
@@ -116,15 +209,36 @@ def requests_clear() -> Any:
 # -- clock -----------------------------------------------------------------------------------------
 
 
-def _clock_json() -> dict[str, Any]:
+def _clock_target() -> tuple[str | None, str | None]:
+    """The `provider` and `tenant` of a clock call (both or neither): one tenant's clock, or the server's."""
+    data = _json() if request.method != "GET" else dict(request.args)
+    provider, tenant = data.get("provider"), data.get("tenant")
+    if (provider is None) != (tenant is None):
+        raise AdminError(400, "give both 'provider' and 'tenant' (one tenant's clock) or neither (the server's)")
+    if provider is not None:
+        _provider(str(provider))
+        if _runtime().tenants[str(provider)].get(str(tenant)) is None:
+            raise AdminError(404, f"{provider} has no tenant {tenant!r}")
+        return str(provider), str(tenant)
+    return None, None
+
+
+def _clock_json(provider: str | None = None, tenant: str | None = None) -> dict[str, Any]:
     clock = _runtime().clock
-    now = clock.now()
-    return {"now": now, "iso": iso(now, millis=True), "offset_seconds": round(clock.offset, 3)}
+    now = clock.now(provider, tenant)
+    body: dict[str, Any] = {"now": now, "iso": iso(now, millis=True), "offset_seconds": round(clock.offset, 3)}
+    if tenant is not None:
+        body.update(provider=provider, tenant=tenant)
+    body["tenants"] = {
+        key: {"offset_seconds": round(offset, 3), "iso": iso(clock.now(*key.split("/", 1)), millis=True)}
+        for key, offset in clock.tenant_offsets().items()
+    }
+    return body
 
 
 @admin.get("/clock")
 def clock_get() -> Any:
-    return jsonify(_clock_json())
+    return jsonify(_clock_json(*_clock_target()))
 
 
 @admin.post("/clock/advance")
@@ -132,8 +246,9 @@ def clock_advance() -> Any:
     seconds = _json().get("seconds")
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
         raise AdminError(400, "'seconds' must be a number")
-    _runtime().clock.advance(float(seconds))
-    return jsonify(_clock_json())
+    provider, tenant = _clock_target()
+    _runtime().clock.advance(float(seconds), provider, tenant)
+    return jsonify(_clock_json(provider, tenant))
 
 
 @admin.route("/clock", methods=["PUT", "POST"])
@@ -147,8 +262,9 @@ def clock_set() -> Any:
             raise AdminError(400, f"'now' is not an ISO-8601 time: {exc}") from exc
     if isinstance(target, bool) or not isinstance(target, (int, float)):
         raise AdminError(400, "'now' must be Unix seconds or an ISO-8601 string")
-    _runtime().clock.set(float(target))
-    return jsonify(_clock_json())
+    provider, tenant = _clock_target()
+    _runtime().clock.set(float(target), provider, tenant)
+    return jsonify(_clock_json(provider, tenant))
 
 
 @admin.post("/clock/reset")
@@ -223,7 +339,9 @@ def state_dump(provider: str) -> Any:
     for tenant in runtime.store.tenants(provider):
         if wanted is None or wanted == tenant:
             state = runtime.store.peek(provider, tenant)
-            dump[tenant] = state.to_json() if hasattr(state, "to_json") else repr(state)
+            if state is not None:
+                dump[tenant] = dump_state(state)
+                dump[tenant]["now"] = iso(runtime.clock.now(provider, tenant), millis=True)  # the tenant's own time
     return jsonify({"provider": provider, "tenants": dump})
 
 
@@ -282,17 +400,35 @@ def callbacks_list() -> Any:
     return jsonify({"callbacks": [d.to_json() for d in items], "count": len(items)})
 
 
+MAX_WAIT_SECONDS = 60.0
+
+
+def _wait(default: float) -> float:
+    """`{"wait": seconds}` (or `?wait=`): how long flush or redeliver waits for attempts (0: not at all)."""
+    raw = {**request.args.to_dict(), **_json()}.get("wait", default)
+    try:
+        wait = float(raw)
+    except (TypeError, ValueError):
+        raise AdminError(400, "'wait' must be a number of seconds") from None
+    if not 0 <= wait <= MAX_WAIT_SECONDS:
+        raise AdminError(400, f"'wait' must be between 0 and {MAX_WAIT_SECONDS:g} seconds")
+    return wait
+
+
 @admin.post("/callbacks/flush")
 def callbacks_flush() -> Any:
-    count = _runtime().callbacks.flush()
-    return jsonify({"status": "ok", "flushed": count})
+    """Deliver everything pending now; the answer lists what was delivered, failed, or is still pending.
+
+    It waits (up to `wait`, default 10 s) for one attempt of each; served off the event loop
+    (emulator/serving.py), so a slow receiver never holds other requests."""
+    report = _runtime().callbacks.flush(_wait(10.0))
+    return jsonify({"status": "ok", **report})
 
 
 @admin.post("/callbacks/<delivery_id>/redeliver")
 def callbacks_redeliver(delivery_id: str) -> Any:
+    """Send one callback again and answer with it after that attempt (or after `wait`, default 10 s)."""
     callbacks = _runtime().callbacks
     if callbacks.get(delivery_id) is None:
         raise AdminError(404, f"unknown callback {delivery_id!r}")
-    delivery = callbacks.redeliver(delivery_id)
-    callbacks.wait_idle(10.0)
-    return jsonify(delivery.to_json())
+    return jsonify(callbacks.redeliver(delivery_id, _wait(10.0)).to_json())

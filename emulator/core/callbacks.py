@@ -3,21 +3,32 @@
 Providers hand over a ready body and headers (signed by the provider's own signing module); this
 module only schedules and delivers. Scenario effects (`delay_ms`, `drop`, `duplicate`, `reorder`)
 are applied here. Every attempt is recorded for the admin API (`/__admin/callbacks`).
+
+Delays and retries are due on the virtual clock: they pass in real time as the clock does, and
+moving the clock forward (`wake`, called by the runtime on every advance) makes them due at once.
+
+The outbox lives in the store (documents `outbox`, the queue, and `outbox/<id>`, one per message), so
+replicas on one Redis share it and a restart on SQLite resumes it. Every replica runs a dispatcher; a
+message is claimed atomically before it is sent (`update_doc`), so it goes out once. A claim holds a
+lease: a replica killed mid-delivery leaves the message to another once the lease runs out.
 """
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from emulator.core.cards import mask_text
+from emulator.core.clock import wall_time
 
 DEFAULT_RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0, 16.0)
+QUEUE = "outbox"  # the queue document: order, statuses, due times, claims, held messages
+RECORD = "outbox/"  # + id: one message and its attempts
+SHARED_POLL_SECONDS = 0.05  # how often a replica looks for work another one queued
+FINISHED = frozenset({"delivered", "failed", "dropped"})
 
 
 @dataclass
@@ -64,24 +75,89 @@ class Delivery:
             "duplicate_of": self.duplicate_of,
         }
 
+    def to_doc(self) -> dict[str, Any]:
+        """As the store keeps it (JSON: the body as latin-1 text, byte for byte)."""
+        doc = asdict(self)
+        doc["body"] = self.body.decode("latin-1")
+        return doc
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Delivery:
+        fields = dict(doc)
+        fields["body"] = fields["body"].encode("latin-1")
+        fields["attempts"] = [Attempt(**a) for a in fields["attempts"]]
+        fields["retry_delays"] = tuple(fields["retry_delays"])
+        fields["success_codes"] = tuple(fields["success_codes"])
+        return cls(**fields)
+
+
+def _queue(doc: Any) -> dict[str, Any]:
+    """The queue document: `order` (ids, oldest first), `status` (id -> status), `due` ([due, seq, id],
+    sorted), `claims` (id -> lease end, wall time), `held` ("provider/tenant" -> ids), `seq`."""
+    doc = doc or {}
+    return {
+        "seq": int(doc.get("seq", 0)),
+        "order": list(doc.get("order") or []),
+        "status": dict(doc.get("status") or {}),
+        "due": [list(entry) for entry in doc.get("due") or []],
+        "claims": dict(doc.get("claims") or {}),
+        "held": {key: list(ids) for key, ids in (doc.get("held") or {}).items()},
+    }
+
+
+def _without(claims: dict[str, float], delivery_id: str) -> dict[str, float]:
+    return {i: t for i, t in claims.items() if i != delivery_id}
+
 
 class Callbacks:
-    """The dispatcher: a scheduler thread and a few sender threads, started on first use."""
+    """The dispatcher: a scheduler thread and a few sender threads over the store's outbox."""
 
-    def __init__(self, now: Any, *, enabled: bool = True, timeout: float = 5.0, limit: int = 1000) -> None:
+    def __init__(
+        self, now: Any, *, store: Any = None, enabled: bool = True, timeout: float = 5.0, limit: int = 1000
+    ) -> None:
+        if store is None:
+            from emulator.core.store import MemoryStore
+
+            store = MemoryStore({}, lambda provider, tenant: None)
+        self._store = store
         self._now = now  # virtual clock reader
         self.enabled = enabled
         self.timeout = timeout
         self.limit = limit
-        self._outbox: dict[str, Delivery] = {}
-        self._queue: list[tuple[float, int, str]] = []
-        self._held: dict[tuple[str, str], list[str]] = {}
-        self._seq = itertools.count(1)
+        self.lease_seconds = 2 * timeout  # a claim outlives one attempt; then another replica may take it
         self._cond = threading.Condition()
-        self._inflight = 0
+        self._inflight = 0  # this process's attempts under way
+        self._kicked = False  # something may be due: the dispatcher looks again before it sleeps
         self._thread: threading.Thread | None = None
         self._pool: ThreadPoolExecutor | None = None
         self._closed = False
+        if store.shared and enabled:
+            self._ensure_thread()  # a replica delivers what others queued, a restart what was left pending
+
+    # -- the queue document ------------------------------------------------------------------------
+
+    def _update(self, change: Any) -> dict[str, Any]:
+        return self._store.update_doc(QUEUE, lambda doc: change(_queue(doc)), quiet=True)
+
+    def _read(self) -> dict[str, Any]:
+        return _queue(self._store.get_doc(QUEUE))
+
+    def _save(self, delivery: Delivery) -> None:
+        # In memory the record is the object itself (what `send` returned stays live); elsewhere JSON.
+        record = delivery.to_doc() if self._store.shared else delivery
+        self._store.update_doc(RECORD + delivery.id, lambda doc: record, quiet=True)
+
+    @staticmethod
+    def _loaded(doc: Any) -> Delivery | None:
+        if doc is None or isinstance(doc, Delivery):
+            return doc
+        return Delivery.from_doc(doc)
+
+    @staticmethod
+    def _push(queue: dict[str, Any], delivery_id: str, due: float) -> None:
+        queue["seq"] += 1
+        queue["due"].append([due, queue["seq"], delivery_id])
+        queue["due"].sort()
 
     # -- producing -------------------------------------------------------------------------------
 
@@ -100,59 +176,95 @@ class Callbacks:
     ) -> Delivery:
         """Queue a callback; `effects` come from the scenario rule that matched the call."""
         effects = effects or {}
+        now = self._now()
+        delay = effects.get("delay_ms", 0) / 1000.0
         delivery = Delivery(
-            id=f"cb_{next(self._seq)}",
+            id=self._new_id(),
             provider=provider,
             tenant=tenant,
             event=event,
             url=url,
             headers=dict(headers),
             body=body,
-            created_at=self._now(),
+            created_at=now,
             retry_delays=tuple(retry_delays),
             success_codes=success_codes,
         )
-        delay = effects.get("delay_ms", 0) / 1000.0
+        if effects.get("drop"):
+            delivery.status = "dropped"
+            delivery.attempts.append(Attempt(now, None, "dropped by scenario", 0.0))
+        elif effects.get("reorder"):
+            delivery.status = "held"  # released right after the next callback of this tenant
+        made = [delivery]
+        if effects.get("duplicate"):
+            twin = Delivery(**{**delivery.__dict__, "id": self._new_id(), "attempts": []})
+            twin.duplicate_of, twin.status = delivery.id, "pending"
+            made.append(twin)
+        for record in made:  # the records first: a dispatcher may claim an id the moment the queue names it
+            self._save(record)
+        released: list[str] = []
+        key = f"{provider}/{tenant}"
+
+        def queued(queue: dict[str, Any]) -> dict[str, Any]:
+            released.clear()
+            if delivery.status == "held":
+                queue["held"].setdefault(key, []).append(delivery.id)
+            elif delivery.status == "pending":
+                self._push(queue, delivery.id, now + delay)
+                for held_id in queue["held"].pop(key, []):
+                    queue["status"][held_id] = "pending"
+                    self._push(queue, held_id, now + delay + 0.05)
+                    released.append(held_id)
+            for record in made:
+                queue["order"].append(record.id)
+                queue["status"][record.id] = record.status
+            if len(made) > 1:
+                self._push(queue, made[1].id, now + delay + 0.05)
+            return queue
+
+        queue = self._update(queued)
+        self._forget_beyond_limit(queue)
+        self._mark_pending(released)
         with self._cond:
-            self._remember(delivery)
-            if effects.get("drop"):
-                delivery.status = "dropped"
-                delivery.attempts.append(Attempt(self._now(), None, "dropped by scenario", 0.0))
-            elif effects.get("reorder"):
-                delivery.status = "held"  # released right after the next callback of this tenant
-                self._held.setdefault((provider, tenant), []).append(delivery.id)
-            else:
-                self._schedule(delivery.id, delay)
-                self._release_held(provider, tenant, delay + 0.05)
-            if effects.get("duplicate"):
-                twin = Delivery(**{**delivery.__dict__, "id": f"cb_{next(self._seq)}", "attempts": []})
-                twin.duplicate_of, twin.status = delivery.id, "pending"
-                self._remember(twin)
-                self._schedule(twin.id, delay + 0.05)
+            self._ensure_thread()
+            self._kicked = True
+            self._cond.notify_all()
         return delivery
 
-    def _remember(self, delivery: Delivery) -> None:
-        self._outbox[delivery.id] = delivery
-        if len(self._outbox) > self.limit:  # bounded: forget the oldest finished deliveries
-            for old_id in list(self._outbox)[: len(self._outbox) - self.limit]:
-                if self._outbox[old_id].status in ("delivered", "failed", "dropped"):
-                    del self._outbox[old_id]
+    def _new_id(self) -> str:
+        return f"cb_{self._store.incr('callbacks')}"  # one sequence for every replica on the store
 
-    def _release_held(self, provider: str, tenant: str, delay: float) -> None:
-        for held_id in self._held.pop((provider, tenant), []):
-            self._outbox[held_id].status = "pending"
-            self._schedule(held_id, delay)
+    def _mark_pending(self, released: list[str]) -> None:
+        """Held messages the queue released are pending again in their records too."""
+        for delivery_id in released:
+            record = self.get(delivery_id)
+            if record is not None and record.status == "held":
+                record.status = "pending"
+                self._save(record)
 
-    def _schedule(self, delivery_id: str, delay: float) -> None:
-        heapq.heappush(self._queue, (time.monotonic() + delay, next(self._seq), delivery_id))
-        self._ensure_thread()
-        self._cond.notify_all()
+    def _forget_beyond_limit(self, queue: dict[str, Any]) -> None:
+        """Bounded: past `limit` messages, the oldest finished ones are forgotten."""
+        excess = len(queue["order"]) - self.limit
+        if excess <= 0:
+            return
+        finished = [i for i in queue["order"][:excess] if queue["status"].get(i) in FINISHED]
+
+        def forgotten(queue: dict[str, Any]) -> dict[str, Any]:
+            gone = set(finished)
+            queue["order"] = [i for i in queue["order"] if i not in gone]
+            queue["status"] = {i: s for i, s in queue["status"].items() if i not in gone}
+            return queue
+
+        self._update(forgotten)
+        self._store.delete_docs([RECORD + i for i in finished])
 
     # -- admin -----------------------------------------------------------------------------------
 
     def list(self, provider: str | None = None, tenant: str | None = None, status: str | None = None) -> list[Delivery]:
-        with self._cond:
-            items = list(self._outbox.values())
+        queue = self._read()
+        ids = [i for i in queue["order"] if status is None or queue["status"].get(i) == status]
+        docs = self._store.get_docs([RECORD + i for i in ids])
+        items = [d for d in (self._loaded(doc) for doc in docs) if d is not None]
         return [
             d
             for d in items
@@ -162,44 +274,117 @@ class Callbacks:
         ]
 
     def get(self, delivery_id: str) -> Delivery | None:
-        return self._outbox.get(delivery_id)
+        return self._loaded(self._store.get_doc(RECORD + delivery_id))
 
-    def redeliver(self, delivery_id: str) -> Delivery:
-        """Send a delivery again now, whatever its state (KeyError if unknown)."""
-        with self._cond:
-            delivery = self._outbox[delivery_id]
-            delivery.status = "pending"
-            self._schedule(delivery_id, 0.0)
-        return delivery
+    def redeliver(self, delivery_id: str, wait: float = 0.0) -> Delivery:
+        """Send a delivery again now, whatever its state (KeyError if unknown); wait up to `wait` seconds
+        for that attempt, never for anything else."""
+        delivery = self.get(delivery_id)
+        if delivery is None:
+            raise KeyError(delivery_id)
+        delivery.status = "pending"
+        self._save(delivery)
+        now = self._now()
 
-    def flush(self, timeout: float = 10.0) -> int:
-        """Make every pending or held delivery due now and wait until the queue is idle."""
-        with self._cond:
-            for key in list(self._held):
-                self._release_held(*key, 0.0)
-            self._queue = [(0.0, seq, delivery_id) for (_due, seq, delivery_id) in self._queue]
-            heapq.heapify(self._queue)
-            count = len(self._queue)
-            self._cond.notify_all()
-        self.wait_idle(timeout)
-        return count
+        def again(queue: dict[str, Any]) -> dict[str, Any]:
+            queue["status"][delivery_id] = "pending"
+            queue["due"] = [entry for entry in queue["due"] if entry[2] != delivery_id]
+            self._push(queue, delivery_id, now)
+            return queue
+
+        self._update(again)
+        self._wake_dispatcher()
+        self._await_attempts({delivery_id: len(delivery.attempts)}, wait)
+        return self.get(delivery_id) or delivery
+
+    def flush(self, wait: float = 10.0) -> dict[str, Any]:
+        """Make every pending or held delivery due now and wait up to `wait` seconds for one attempt of
+        each (not for their retries); report what was delivered, failed or is still pending."""
+        now = self._now()
+        released: list[str] = []
+
+        def due_now(queue: dict[str, Any]) -> dict[str, Any]:
+            released.clear()
+            for ids in queue["held"].values():
+                for held_id in ids:
+                    queue["status"][held_id] = "pending"
+                    self._push(queue, held_id, now)
+                    released.append(held_id)
+            queue["held"] = {}
+            queue["due"] = sorted([0.0, seq, i] for _due, seq, i in queue["due"])
+            return queue
+
+        self._update(due_now)
+        self._mark_pending(released)
+        self._wake_dispatcher()
+        attempted = {d.id: len(d.attempts) for d in self.list(status="pending")}
+        self._await_attempts(attempted, wait)
+        flushed = [d for d in (self.get(i) for i in attempted) if d is not None]
+        queue = self._read()
+        return {
+            "flushed": len(attempted),
+            "delivered": [d.id for d in flushed if d.status == "delivered"],
+            "failed": [d.id for d in flushed if d.status == "failed"],
+            "pending": [i for i in queue["order"] if queue["status"].get(i) in ("pending", "held")],
+        }
+
+    def _await_attempts(self, attempted: dict[str, int], wait: float) -> bool:
+        """Wait until each delivery has had an attempt beyond the count given, or `wait` seconds pass."""
+        if not self.enabled:  # queued only: no attempt will come
+            return False
+
+        def done() -> bool:
+            for delivery_id, count in attempted.items():
+                delivery = self.get(delivery_id)
+                if delivery is not None and len(delivery.attempts) <= count and delivery.status in ("pending", "held"):
+                    return False
+            return True
+
+        return self._wait(done, wait)
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """Wait until nothing is queued or in flight; True if idle before the timeout."""
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while self._queue or self._inflight:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return False
-                self._cond.wait(min(remaining, 0.05))
+
+        def idle() -> bool:
+            queue = self._read()
+            return not self._inflight and not queue["due"] and not queue["claims"]
+
+        return self._wait(idle, timeout)
+
+    def wait_settled(self, timeout: float = 10.0) -> bool:
+        """Wait until nothing is in flight or due now (later retries and delays may stay queued)."""
+
+        def settled() -> bool:
+            queue = self._read()
+            return (
+                not self._inflight and not queue["claims"] and not (queue["due"] and queue["due"][0][0] <= self._now())
+            )
+
+        return self._wait(settled, timeout)
+
+    def _wait(self, done: Any, timeout: float) -> bool:
+        deadline = time.monotonic() + max(0.0, timeout)
+        while not done():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            with self._cond:
+                self._cond.wait(min(remaining, 0.02))
         return True
 
-    def reset(self) -> None:
+    def wake(self, *moved: Any) -> None:
+        """Re-check what is due (the virtual clock moved)."""
+        self._wake_dispatcher()
+
+    def _wake_dispatcher(self) -> None:
         with self._cond:
-            self._outbox.clear()
-            self._queue.clear()
-            self._held.clear()
+            self._kicked = True
+            self._cond.notify_all()
+
+    def reset(self) -> None:
+        queue = self._read()
+        self._store.update_doc(QUEUE, lambda doc: None, quiet=True)
+        self._store.delete_docs([RECORD + i for i in queue["order"]])
 
     def close(self) -> None:
         with self._cond:
@@ -216,19 +401,50 @@ class Callbacks:
             self._thread = threading.Thread(target=self._run, name="payemu-callbacks", daemon=True)
             self._thread.start()
 
+    def _claim(self) -> tuple[str | None, float | None]:
+        """Atomically take the first message that is due (or whose claim's lease ran out); return its id
+        and, when nothing is due, when the next one will be."""
+        now, wall = self._now(), wall_time()
+        claimed: list[str] = []
+
+        def take(queue: dict[str, Any]) -> dict[str, Any]:
+            claimed.clear()
+            for delivery_id, lease_end in list(queue["claims"].items()):
+                if lease_end <= wall:  # its replica died mid-delivery: due again
+                    del queue["claims"][delivery_id]
+                    self._push(queue, delivery_id, now)
+            if queue["due"] and queue["due"][0][0] <= now:
+                _due, _seq, delivery_id = queue["due"].pop(0)
+                queue["claims"][delivery_id] = wall + self.lease_seconds
+                claimed.append(delivery_id)
+            return queue
+
+        queue = self._update(take)
+        if claimed:
+            return claimed[0], None
+        return None, (queue["due"][0][0] if queue["due"] else None)
+
     def _run(self) -> None:
-        while True:
+        shared = self._store.shared
+        while not self._closed:
+            try:
+                delivery_id, next_due = self._claim() if self.enabled else (None, None)
+            except Exception:  # the store is out of reach: try again shortly (requests report it)
+                delivery_id, next_due = None, None
+            if delivery_id is None:
+                wait = None if next_due is None else max(next_due - self._now(), 0.001)
+                if shared:
+                    wait = SHARED_POLL_SECONDS if wait is None else min(wait, SHARED_POLL_SECONDS)
+                with self._cond:
+                    if not self._closed and not self._kicked:
+                        self._cond.wait(wait)
+                    self._kicked = False
+                continue
+            delivery = self.get(delivery_id)
+            if delivery is None:  # forgotten meanwhile (a reset): drop the claim
+                self._update(lambda queue, gone=delivery_id: {**queue, "claims": _without(queue["claims"], gone)})
+                continue
             with self._cond:
-                while not self._closed and (not self._queue or self._queue[0][0] > time.monotonic()):
-                    wait = self._queue[0][0] - time.monotonic() if self._queue else None
-                    self._cond.wait(wait if wait is None else max(wait, 0.001))
-                if self._closed:
-                    return
-                _due, _seq, delivery_id = heapq.heappop(self._queue)
-                delivery = self._outbox.get(delivery_id)
-                if delivery is None or not self.enabled:
-                    self._cond.notify_all()
-                    continue
                 self._inflight += 1
             assert self._pool is not None
             self._pool.submit(self._attempt, delivery)
@@ -245,16 +461,34 @@ class Callbacks:
         except requests.RequestException as exc:
             error = f"{type(exc).__name__}: {exc}"
         attempt = Attempt(self._now(), status, error, (time.perf_counter() - started) * 1000)
-        with self._cond:
-            delivery.attempts.append(attempt)
-            if status in delivery.success_codes:
-                delivery.status = "delivered"
+        try:
+            self._finish(delivery, attempt)
+        finally:
+            with self._cond:
+                self._inflight -= 1
+                self._kicked = True  # a retry may now be queued
+                self._cond.notify_all()
+
+    def _finish(self, delivery: Delivery, attempt: Attempt) -> None:
+        delivery.attempts.append(attempt)
+        retry_in: float | None = None
+        if attempt.status in delivery.success_codes:
+            delivery.status = "delivered"
+        else:
+            retries_done = len([a for a in delivery.attempts if a.error != "dropped by scenario"]) - 1
+            if retries_done < len(delivery.retry_delays):
+                delivery.status = "pending"
+                retry_in = delivery.retry_delays[retries_done]
             else:
-                retries_done = len([a for a in delivery.attempts if a.error != "dropped by scenario"]) - 1
-                if retries_done < len(delivery.retry_delays):
-                    delivery.status = "pending"
-                    self._schedule(delivery.id, delivery.retry_delays[retries_done])
-                else:
-                    delivery.status = "failed"
-            self._inflight -= 1
-            self._cond.notify_all()
+                delivery.status = "failed"
+        self._save(delivery)
+        now = self._now()
+
+        def finished(queue: dict[str, Any]) -> dict[str, Any]:
+            queue["claims"].pop(delivery.id, None)
+            queue["status"][delivery.id] = delivery.status
+            if retry_in is not None:
+                self._push(queue, delivery.id, now + retry_in)
+            return queue
+
+        self._update(finished)

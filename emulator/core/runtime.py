@@ -12,10 +12,10 @@ from emulator.core.callbacks import Callbacks
 from emulator.core.clock import Clock
 from emulator.core.contracts import Contracts
 from emulator.core.errors import ConfigError
-from emulator.core.journal import Journal
+from emulator.core.journal import Journal, StoredJournal
 from emulator.core.provider import Provider, TenantContext
 from emulator.core.scenarios import Catalog, Scenarios, UnknownScenario
-from emulator.core.store import MemoryStore, Store
+from emulator.core.store import Store, open_store
 from emulator.core.tenants import TenantDirectory, load_tenant_entries, user_tenants
 
 _UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48)) & ((1 << 128) - 1)
@@ -29,9 +29,13 @@ class Runtime:
         self.config = config
         self.providers = {p.name: p for p in providers}
         self.operations = operations
-        self.clock = Clock()
-        self.store: Store = MemoryStore()
-        self.journal = Journal(config.journal_size)
+        self.store: Store = open_store(config.store, {p.name: p.state_class for p in providers}, self._tenant_of)
+        self._generation = self.store.generation()
+        self.journal = (
+            StoredJournal(config.journal_size, self.store) if self.store.shared else Journal(config.journal_size)
+        )
+        self.clock = Clock(self.store)
+        self.clock.load(self.store.get_doc(Clock.DOC))
         self._fake: Any = None
         self.random = random.Random()
         self.seed(config.seed)
@@ -47,6 +51,7 @@ class Runtime:
                 )
                 for p in providers
             },
+            self.store,
         )
         overrides = user_tenants(config.tenants_file)
         self.tenants = {
@@ -54,15 +59,19 @@ class Runtime:
                 p.name,
                 overrides.get(p.name) or _sample_tenants(p.tenants_file),
                 open_tenants=config.open_tenants,
+                store=self.store,
             )
             for p in providers
         }
-        self.callbacks = Callbacks(self.clock.now, enabled=config.callbacks)
+        self.callbacks = Callbacks(
+            self.clock.now, store=self.store, enabled=config.callbacks, timeout=config.callback_timeout
+        )
         self.deferred_effects = False  # set by the serving adapter: latency and faults happen there
         self._check_scenario_names()
         if config.scenario:
             self.scenarios.activate(self.scenarios.resolve(config.scenario).name)
         self.clock.on_change(self._clock_moved)
+        self.clock.on_change(self.callbacks.wake)  # delays and retries are due on the virtual clock
 
     def _check_scenario_names(self) -> None:
         """A server or tenant scenario that no file defines stops start-up, naming it."""
@@ -76,6 +85,23 @@ class Runtime:
                 self.scenarios.resolve(name, provider)
             except UnknownScenario as exc:
                 raise ConfigError(f"{where}: {exc} (known: {', '.join(self.scenarios.names())})") from None
+
+    def _tenant_of(self, provider: str, tenant_id: str) -> Any:
+        return self.tenants[provider].get(tenant_id)
+
+    def sync(self) -> None:
+        """Catch up with changes made elsewhere (another replica, before a restart): when the store's
+        generation moved, read the clock, the scenario activations and the run-time tenants again."""
+        if not self.store.shared:
+            return  # memory: this process made every change itself
+        generation = self.store.generation()
+        if generation == self._generation:
+            return
+        self._generation = generation
+        self.clock.load(self.store.get_doc(Clock.DOC))
+        self.scenarios.load(self.store.get_doc(Scenarios.DOC))
+        for directory in self.tenants.values():
+            directory.load(self.store.get_doc(directory.doc))
 
     @property
     def fake(self) -> Any:
@@ -118,24 +144,26 @@ class Runtime:
     def run_action(self, provider_name: str, tenant: Any, handler: Any, args: dict[str, Any]) -> Any:
         """Run an admin action with the tenant's state held under its lock."""
         provider = self.providers[provider_name]
-        context = TenantContext(self, provider, tenant, self.clock.now())
-        with self.store.open(provider_name, tenant.id, lambda: provider.state_class(tenant)) as state:
+        context = TenantContext(self, provider, tenant, self.clock.now(provider_name, tenant.id))
+        with self.store.open(provider_name, tenant.id) as state:
             context.state = state
             return handler(context, **args)
 
-    def _clock_moved(self, now: float) -> None:
-        """Let providers react to time passing (expiry sweeps that send unprompted callbacks)."""
+    def _clock_moved(self, now: float, moved_provider: str | None, moved_tenant: str | None) -> None:
+        """Let providers react to time passing (expiry sweeps that send unprompted callbacks): every
+        tenant when the server's clock moved, only that tenant when one tenant's did."""
         for provider in self.providers.values():
-            if provider.on_clock is None:
+            if provider.on_clock is None or moved_provider not in (None, provider.name):
                 continue
             for tenant_id in self.store.tenants(provider.name):
                 tenant = self.tenants[provider.name].get(tenant_id)
-                if tenant is None:
+                if tenant is None or moved_tenant not in (None, tenant_id):
                     continue
-                context = TenantContext(self, provider, tenant, now)
-                with self.store.open(provider.name, tenant_id, lambda t=tenant, p=provider: p.state_class(t)) as state:
+                tenant_now = self.clock.now(provider.name, tenant_id)
+                context = TenantContext(self, provider, tenant, tenant_now)
+                with self.store.open(provider.name, tenant_id) as state:
                     context.state = state
-                    provider.on_clock(context, now)
+                    provider.on_clock(context, tenant_now)
 
 
 def _sample_tenants(path: Path) -> list:

@@ -3,14 +3,13 @@
 A rule is `when` (operation, method, path, tenant, headers, query, body fields by dotted path, and
 call counts `nth` / `times` / `after`) and `then` (respond, error, fault, delay_ms, advance_clock,
 set_state, callback). Rules are tried in order; the first whose conditions and count match acts;
-unmatched calls behave normally. See scenarios/README.md.
+unmatched calls behave normally. See docs/scenarios.md.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,7 +83,7 @@ def _equal(value: Any, expected: Any) -> bool:
 
 @dataclass
 class Rule:
-    """One `when` → `then` pair and its call counter."""
+    """One `when` → `then` pair (its call counter lives in the store: `rule:<scenario>:<index>`)."""
 
     index: int
     when: Mapping[str, Any]
@@ -96,7 +95,6 @@ class Rule:
     headers: dict[str, Condition] = field(default_factory=dict)
     query: dict[str, Condition] = field(default_factory=dict)
     body: dict[str, Condition] = field(default_factory=dict)
-    count: int = 0
 
     def __post_init__(self) -> None:
         when = self.when
@@ -138,6 +136,11 @@ class Rule:
         return not ("after" in when and number <= when["after"])
 
 
+def _scenarios_doc(doc: Any) -> dict[str, Any]:
+    doc = doc or {}
+    return {"active": dict(doc.get("active") or {}), "bound": dict(doc.get("bound") or {})}
+
+
 def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
@@ -152,23 +155,20 @@ class Scenario:
     options: Mapping[str, Any]
     rules: list[Rule]
     source: Path | None = None
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    counters: Any = field(default=None, repr=False)  # the store: rule counts shared by every replica
 
     def match(self, call: Any) -> Rule | None:
-        """Return the first rule that acts on this call, counting calls per rule."""
+        """Return the first rule that acts on this call, counting calls per rule (atomically, in the store)."""
         for rule in self.rules:
-            if rule.conditions_hold(call):
-                with self._lock:
-                    rule.count += 1
-                    number = rule.count
-                if rule.count_allows(number):
-                    return rule
+            if rule.conditions_hold(call) and rule.count_allows(self.counters.incr(self.counter_name(rule))):
+                return rule
         return None
 
+    def counter_name(self, rule: Rule) -> str:
+        return f"rule:{self.name}:{rule.index}"
+
     def reset_counts(self) -> None:
-        with self._lock:
-            for rule in self.rules:
-                rule.count = 0
+        self.counters.clear_counters(f"rule:{self.name}:")
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -176,7 +176,10 @@ class Scenario:
             "provider": self.provider,
             "description": self.description,
             "options": dict(self.options),
-            "rules": [{"when": dict(r.when), "then": dict(r.then), "calls": r.count} for r in self.rules],
+            "rules": [
+                {"when": dict(r.when), "then": dict(r.then), "calls": self.counters.counter(self.counter_name(r))}
+                for r in self.rules
+            ],
         }
 
 
@@ -201,7 +204,11 @@ class FileSchema:
 
 
 def _schema(root: Path, name: str) -> FileSchema:
-    return FileSchema(root / name)
+    """The folder's own copy of a format schema, else the shipped one (a folder may hold scenarios only)."""
+    from emulator.config import data_dir
+
+    path = root / name
+    return FileSchema(path if path.is_file() else data_dir("scenarios") / name)
 
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: start-up reads every file
@@ -264,7 +271,14 @@ def load_scenario(path: Path, provider: str, catalog: Catalog, schema: FileSchem
 class Scenarios:
     """Every loaded scenario, and which one applies to a call."""
 
-    def __init__(self, root: Path, catalogs: Mapping[str, Catalog]) -> None:
+    DOC = "scenarios"
+
+    def __init__(self, root: Path, catalogs: Mapping[str, Catalog], store: Any = None) -> None:
+        if store is None:
+            from emulator.core.store import MemoryStore
+
+            store = MemoryStore({}, lambda provider, tenant: None)
+        self.store = store
         self.root = root
         schema = _schema(root, "scenario.schema.json")
         self.book: dict[str, Scenario] = {}
@@ -272,12 +286,17 @@ class Scenarios:
             for path in sorted((root / provider).glob("*.yaml")):
                 if path.name.startswith("replay-"):
                     continue
-                scenario = load_scenario(path, provider, catalog, schema)
-                self.book[scenario.name] = scenario
+                self.add(load_scenario(path, provider, catalog, schema))
             if f"{provider}/{DEFAULT}" not in self.book:
                 raise ConfigError(f"{root / provider / (DEFAULT + '.yaml')}: every provider needs a default scenario")
         self._active: dict[str, str] = {}
         self._bound: dict[tuple[str, str], str] = {}
+        self.load(store.get_doc(self.DOC))  # what a previous run or another replica activated
+
+    def add(self, scenario: Scenario) -> None:
+        """Register a scenario (its rule counts are kept in the store)."""
+        scenario.counters = self.store
+        self.book[scenario.name] = scenario
 
     def resolve(self, name: str, provider: str | None = None) -> Scenario:
         """Find a scenario by `provider/stem` (or by `stem` within `provider`)."""
@@ -303,22 +322,32 @@ class Scenarios:
         return bool(tenant.scenario or self._bound)
 
     def activate(self, name: str, tenant: str | None = None) -> Scenario:
+        """Make `name` the provider's active scenario, or bind it to one tenant; its counts start at 0."""
         scenario = self.book[name]
         scenario.reset_counts()
-        if tenant is None:
-            self._active[scenario.provider] = name
-        else:
-            self._bound[(scenario.provider, tenant)] = name
+
+        def activated(doc: Any) -> dict[str, Any]:
+            doc = _scenarios_doc(doc)
+            if tenant is None:
+                doc["active"][scenario.provider] = name
+            else:
+                doc["bound"][f"{scenario.provider}/{tenant}"] = name
+            return doc
+
+        self.load(self.store.update_doc(self.DOC, activated))
         return scenario
 
     def deactivate(self, provider: str | None = None, tenant: str | None = None) -> None:
-        if tenant is not None and provider is not None:
-            self._bound.pop((provider, tenant), None)
-            return
-        for key in [p for p in self._active if provider in (None, p)]:
-            del self._active[key]
-        for key in [k for k in self._bound if provider in (None, k[0])]:
-            del self._bound[key]
+        def deactivated(doc: Any) -> dict[str, Any]:
+            doc = _scenarios_doc(doc)
+            if tenant is not None and provider is not None:
+                doc["bound"].pop(f"{provider}/{tenant}", None)
+                return doc
+            doc["active"] = {p: n for p, n in doc["active"].items() if provider not in (None, p)}
+            doc["bound"] = {k: n for k, n in doc["bound"].items() if provider not in (None, k.split("/", 1)[0])}
+            return doc
+
+        self.load(self.store.update_doc(self.DOC, deactivated))
 
     def active(self) -> dict[str, Any]:
         return {
@@ -327,10 +356,15 @@ class Scenarios:
         }
 
     def reset(self) -> None:
-        self._active.clear()
-        self._bound.clear()
-        for scenario in self.book.values():
-            scenario.reset_counts()
+        self.load(self.store.update_doc(self.DOC, lambda doc: None))
+        self.store.clear_counters("rule:")
+
+    def load(self, doc: Any) -> None:
+        """Take the active and bound scenarios from the store's document."""
+        doc = _scenarios_doc(doc)
+        self._active = {p: n for p, n in doc["active"].items() if n in self.book}
+        bound = {tuple(k.split("/", 1)): n for k, n in doc["bound"].items() if n in self.book}
+        self._bound = bound  # type: ignore[assignment]
 
     def names(self) -> Iterable[str]:
         return sorted(self.book)

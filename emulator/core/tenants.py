@@ -8,7 +8,6 @@ replaces the sample list of each provider it names.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,17 +37,29 @@ class Tenant:
 
 
 class TenantDirectory:
-    """One provider's tenants, looked up by id or by any credential field."""
+    """One provider's tenants, looked up by id or by any credential field.
 
-    def __init__(self, provider: str, entries: list[Mapping[str, Any]], *, open_tenants: bool = False) -> None:
+    The sample (or `--tenants`) entries are fixed; tenants admitted in open mode and settings changed at
+    run time are the store's `tenants/<provider>` document, so replicas and restarts see them too.
+    """
+
+    def __init__(
+        self, provider: str, entries: list[Mapping[str, Any]], *, open_tenants: bool = False, store: Any = None
+    ) -> None:
+        if store is None:
+            from emulator.core.store import MemoryStore
+
+            store = MemoryStore({}, lambda provider, tenant: None)
         self.provider = provider
         self.open_tenants = open_tenants
-        self._by_id: dict[str, Tenant] = {}
-        self._lock = threading.Lock()
+        self.store = store
+        self.doc = f"tenants/{provider}"
+        self._sample: dict[str, Tenant] = {}
         for entry in entries:
             tenant = _tenant(provider, entry)
-            self._by_id[tenant.id] = tenant
-        self._sample = dict(self._by_id)
+            self._sample[tenant.id] = tenant
+        self._by_id = dict(self._sample)
+        self.load(store.get_doc(self.doc))
 
     def get(self, tenant_id: str) -> Tenant | None:
         return self._by_id.get(tenant_id)
@@ -65,30 +76,47 @@ class TenantDirectory:
         tenant = self._by_id.get(tenant_id)
         if tenant is not None or not self.open_tenants:
             return tenant
-        with self._lock:
-            tenant = self._by_id.get(tenant_id)
-            if tenant is None:
-                data = {"id": tenant_id, **make()}
-                tenant = self._by_id[tenant_id] = Tenant(self.provider, tenant_id, data, admitted=True)
-            return tenant
+        data = {"id": tenant_id, **make()}
+
+        def admitted(doc: Any) -> dict[str, Any]:
+            doc = dict(doc or {})
+            doc.setdefault(tenant_id, {"data": data, "admitted": True})  # the first admission wins
+            return doc
+
+        self.load(self.store.update_doc(self.doc, admitted))
+        return self._by_id.get(tenant_id)
 
     def update(self, tenant_id: str, changes: Mapping[str, Any]) -> Tenant | None:
         """Change a tenant's settings at run time (admin API): callback_url, options, scenario, secrets."""
-        with self._lock:
-            tenant = self._by_id.get(tenant_id)
-            if tenant is None:
-                return None
-            data = {**tenant.data, **changes}
-            options = {**tenant.options, **(changes.get("options") or {})}
-            data["options"] = options
-            updated = Tenant(self.provider, tenant.id, data, options, data.get("scenario"), tenant.admitted)
-            self._by_id[tenant_id] = updated
-            return updated
+        if tenant_id not in self._by_id:
+            return None
+
+        def updated(doc: Any) -> dict[str, Any]:
+            doc = dict(doc or {})
+            current = self._by_id[tenant_id]
+            entry = doc.get(tenant_id) or {"data": dict(current.data), "admitted": current.admitted}
+            data = {**entry["data"], **changes}
+            data["options"] = {**(entry["data"].get("options") or {}), **(changes.get("options") or {})}
+            doc[tenant_id] = {"data": data, "admitted": entry["admitted"]}
+            return doc
+
+        self.load(self.store.update_doc(self.doc, updated))
+        return self._by_id.get(tenant_id)
 
     def reset(self) -> None:
         """Forget tenants admitted in open mode and settings changed at run time."""
-        with self._lock:
-            self._by_id = dict(self._sample)
+        self.load(self.store.update_doc(self.doc, lambda doc: None))
+
+    def load(self, doc: Any) -> None:
+        """The sample tenants, with the store's document (admissions, run-time changes) on top."""
+        by_id = dict(self._sample)
+        for tenant_id, entry in (doc or {}).items():
+            data = entry["data"]
+            options = data.get("options") or {}
+            by_id[tenant_id] = Tenant(
+                self.provider, tenant_id, data, dict(options), data.get("scenario"), entry["admitted"]
+            )
+        self._by_id = by_id
 
     def __iter__(self) -> Iterator[Tenant]:
         return iter(list(self._by_id.values()))

@@ -15,6 +15,8 @@ import hmac
 import json
 from typing import Any
 
+from emulator.core.codecs import DecodeError, parse_json
+
 _DIGESTS = {"HS256": hashlib.sha256, "HS512": hashlib.sha512}
 
 
@@ -67,8 +69,8 @@ def _parts(token: str) -> list[str]:
 
 def _algorithm(header_segment: str) -> str:
     try:
-        header = json.loads(_unb64(header_segment))
-    except ValueError as exc:
+        header = parse_json(_unb64(header_segment))
+    except (ValueError, DecodeError) as exc:
         raise TokenError("the header is not JSON") from exc
     if not isinstance(header, dict) or header.get("alg") not in _DIGESTS:
         raise TokenError("not an HMAC-signed token")
@@ -88,8 +90,8 @@ def _claims(token: str) -> dict[str, Any]:
     parts = _parts(token)
     _algorithm(parts[0])
     try:
-        data = json.loads(_unb64(parts[1]))
-    except ValueError as exc:
+        data = parse_json(_unb64(parts[1]))
+    except (ValueError, DecodeError) as exc:
         raise TokenError("the payload is not JSON") from exc
     if not isinstance(data, dict):
         raise TokenError("the payload is not an object")

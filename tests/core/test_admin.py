@@ -4,25 +4,23 @@ from __future__ import annotations
 
 import pytest
 
-from tests.providers.izipay.helpers import MERCHANT, OTHER_KEY, OTHER_MERCHANT, generate, search, token
+from tests.core.toy.helpers import KEY2, M1, M2, issue, lookup, token
 
 
 def test_health_exact_form(client):
     response = client.get("/__admin/health")
     assert response.status_code == 200
     body = response.get_json()
-    from emulator.providers import PROVIDERS
-
     assert body["status"] == "ok" and body["strict"] is True
-    assert body["providers"] == sorted(p.name for p in PROVIDERS)
+    assert body["providers"] == ["toy"]
 
 
 def test_reset_all_forgets_state_journal_clock_and_scenarios(client, runtime):
     token(client)
     runtime.clock.advance(100)
-    client.put("/__admin/scenarios/active", json={"name": "izipay/platform-failure"})
+    client.put("/__admin/scenarios/active", json={"name": "toy/platform-failure"})
     assert client.post("/__admin/reset").get_json()["status"] == "ok"
-    assert runtime.store.tenants("izipay") == []
+    assert runtime.store.tenants("toy") == []
     assert len(runtime.journal) == 0
     assert runtime.clock.offset == 0
     assert runtime.scenarios.active()["servers"] == {}
@@ -30,11 +28,11 @@ def test_reset_all_forgets_state_journal_clock_and_scenarios(client, runtime):
 
 def test_reset_one_tenant_keeps_the_others(client, runtime):
     token(client)
-    token(client, merchantCode=OTHER_MERCHANT, publicKey=OTHER_KEY)
-    response = client.post("/__admin/reset", json={"provider": "izipay", "tenant": MERCHANT})
+    token(client, merchant=M2, key=KEY2)
+    response = client.post("/__admin/reset", json={"provider": "toy", "tenant": M1})
     assert response.status_code == 200
-    assert runtime.store.tenants("izipay") == [OTHER_MERCHANT]
-    assert [e.tenant for e in runtime.journal.query()] == [OTHER_MERCHANT]
+    assert runtime.store.tenants("toy") == [M2]
+    assert [e.tenant for e in runtime.journal.query()] == [M2]
 
 
 def test_reset_errors(client):
@@ -43,16 +41,17 @@ def test_reset_errors(client):
     assert client.post("/__admin/reset", data="[1]", content_type="application/json").status_code == 400
 
 
-def test_requests_journal_filters_and_clear(client):
-    generate(client)
-    search(client, "bad-token")
+def test_requests_journal_filters_and_clear(client, runtime):
+    total_before = runtime.journal.total  # counts every call since start-up, resets included
+    issue(client)
+    lookup(client, "bad-token")
     everything = client.get("/__admin/requests").get_json()
-    assert everything["count"] == 2 and everything["total"] == 2
-    assert [r["operation"] for r in everything["requests"]] == ["search_installments", "generate_token"]
-    only = client.get("/__admin/requests?operation=generate_token&tenant=" + MERCHANT).get_json()
+    assert everything["count"] == 2 and everything["total"] == total_before + 2
+    assert [r["operation"] for r in everything["requests"]] == ["lookup", "issue_token"]
+    only = client.get(f"/__admin/requests?operation=issue_token&tenant={M1}").get_json()
     assert only["count"] == 1 and only["requests"][0]["status"] == 200
-    assert client.get("/__admin/requests?endpoint=search_installments&limit=1").get_json()["count"] == 1
-    assert client.get("/__admin/requests/count?provider=izipay").get_json() == {"count": 2}
+    assert client.get("/__admin/requests?endpoint=lookup&limit=1").get_json()["count"] == 1
+    assert client.get("/__admin/requests/count?provider=toy").get_json() == {"count": 2}
     assert client.get("/__admin/requests?limit=x").status_code == 400
     assert client.delete("/__admin/requests").get_json()["cleared"] == 2
     assert client.get("/__admin/requests").get_json()["count"] == 0
@@ -71,39 +70,43 @@ def test_clock_get_advance_set_reset(client):
     assert client.put("/__admin/clock", json={"now": "tomorrow"}).status_code == 400
 
 
+def test_admin_clock_advance_expires_tokens(client):
+    tok = token(client)
+    client.post("/__admin/clock/advance", json={"seconds": 901})
+    assert lookup(client, tok).get_json()["code"] == "tokenexpired"
+
+
 def test_scenarios_list_activate_deactivate(client):
     listed = client.get("/__admin/scenarios").get_json()
     names = [s["name"] for s in listed["scenarios"]]
-    assert "izipay/default" in names and "izipay/platform-failure" in names
-    response = client.put("/__admin/scenarios/active", json={"name": "izipay/platform-failure-then-recovery"})
+    assert "toy/default" in names and "toy/platform-failure" in names
+    response = client.put("/__admin/scenarios/active", json={"name": "toy/failure-then-recovery"})
     assert response.status_code == 200
-    assert response.get_json()["active"]["servers"] == {"izipay": "izipay/platform-failure-then-recovery"}
-    assert generate(client).status_code == 500
-    shown = client.get("/__admin/scenarios/izipay/platform-failure-then-recovery").get_json()
+    assert response.get_json()["active"]["servers"] == {"toy": "toy/failure-then-recovery"}
+    assert issue(client).status_code == 500
+    shown = client.get("/__admin/scenarios/toy/failure-then-recovery").get_json()
     assert shown["rules"][0]["calls"] == 1
     assert client.delete("/__admin/scenarios/active").get_json()["active"]["servers"] == {}
-    assert generate(client).status_code == 200
-    assert client.put("/__admin/scenarios/active", json={"name": "izipay/nope"}).status_code == 404
+    assert issue(client).status_code == 200
+    assert client.put("/__admin/scenarios/active", json={"name": "toy/nope"}).status_code == 404
     assert client.put("/__admin/scenarios/active", json={}).status_code == 400
-    assert client.get("/__admin/scenarios/izipay/nope").status_code == 404
+    assert client.get("/__admin/scenarios/toy/nope").status_code == 404
 
 
 def test_scenario_bound_to_one_tenant(client):
-    client.put(
-        "/__admin/scenarios/active", json={"name": "izipay/platform-failure-then-recovery", "tenant": OTHER_MERCHANT}
-    )
-    assert generate(client).status_code == 200
-    assert generate(client, merchantCode=OTHER_MERCHANT, publicKey=OTHER_KEY).status_code == 500
+    client.put("/__admin/scenarios/active", json={"name": "toy/failure-then-recovery", "tenant": M2})
+    assert issue(client).status_code == 200
+    assert issue(client, merchant=M2, key=KEY2).status_code == 500
 
 
 def test_state_dump_and_tenants(client):
     token(client)
-    dump = client.get("/__admin/state/izipay").get_json()
-    assert list(dump["tenants"]) == [MERCHANT]
-    assert dump["tenants"][MERCHANT]["tokens_issued"] == 1
+    dump = client.get("/__admin/state/toy").get_json()
+    assert list(dump["tenants"]) == [M1]
+    assert len(dump["tenants"][M1]["issued"]) == 1  # the state's own fields (core/serialize.py)
     assert client.get("/__admin/state/nope").status_code == 404
-    tenants = client.get("/__admin/tenants/izipay").get_json()["tenants"]
-    assert {t["id"] for t in tenants} == {"4007701", "4001834", "4000011"}
+    tenants = client.get("/__admin/tenants/toy").get_json()["tenants"]
+    assert {t["id"] for t in tenants} == {M1, M2}
 
 
 def test_unknown_admin_path_is_json_404(client):
@@ -112,17 +115,19 @@ def test_unknown_admin_path_is_json_404(client):
 
 
 def test_tenant_settings_change_at_run_time_until_reset(client, runtime):
-    response = client.put(f"/__admin/tenants/izipay/{MERCHANT}", json={"options": {"single_use_tokens": True}})
+    response = client.put(f"/__admin/tenants/toy/{M1}", json={"options": {"single_use_tokens": True}})
     assert response.status_code == 200 and response.get_json()["options"] == {"single_use_tokens": True}
     tok = token(client)
-    assert search(client, tok).status_code == 200
-    assert search(client, tok).status_code == 400  # now single-use
-    assert client.put("/__admin/tenants/izipay/nope", json={}).status_code == 404
-    assert client.put(f"/__admin/tenants/izipay/{MERCHANT}", json={"id": "x"}).status_code == 400
+    assert lookup(client, tok).status_code == 200
+    assert lookup(client, tok).status_code == 400  # now single-use
+    assert client.put("/__admin/tenants/toy/nope", json={}).status_code == 404
+    assert client.put(f"/__admin/tenants/toy/{M1}", json={"id": "x"}).status_code == 400
     client.post("/__admin/reset")
-    assert runtime.tenants["izipay"].get(MERCHANT).options == {}
+    assert runtime.tenants["toy"].get(M1).options == {}
 
 
-def test_admin_actions_unknown_names_are_404(client):
-    assert client.post(f"/__admin/actions/izipay/{MERCHANT}/nope").status_code == 404
+def test_admin_actions_run_under_the_tenant_and_unknown_names_are_404(client):
+    response = client.post(f"/__admin/actions/toy/{M1}/ping", json={"n": 1})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert client.post(f"/__admin/actions/toy/{M1}/nope").status_code == 404
     assert client.post("/__admin/actions/nope/x/y").status_code == 404

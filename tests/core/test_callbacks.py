@@ -1,4 +1,5 @@
-"""The callback dispatcher: off-thread delivery, retries, scenario effects, outbox, admin."""
+"""The callback dispatcher: off-thread delivery, retries and delays on the virtual clock, scenario
+effects, outbox, admin, and unprompted callbacks when the clock passes an expiry."""
 
 from __future__ import annotations
 
@@ -8,11 +9,20 @@ import pytest
 
 from emulator.core.callbacks import Callbacks
 from emulator.core.clock import Clock
+from tests.core.toy.helpers import M1, notify, token
+
+LATER = (60.0, 120.0)  # retry delays no test waits out in real time: only the virtual clock reaches them
 
 
 @pytest.fixture
-def dispatcher():
-    callbacks = Callbacks(Clock().now)
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def dispatcher(clock):
+    callbacks = Callbacks(clock.now)
+    clock.on_change(callbacks.wake)  # as the runtime wires them
     yield callbacks
     callbacks.close()
 
@@ -32,29 +42,46 @@ def _send(dispatcher, url, event="e", **kwargs):
 def test_delivers_body_and_headers(dispatcher, payemu_receiver):
     delivery = _send(dispatcher, payemu_receiver.url + "/hook")
     [got] = payemu_receiver.wait_for(1)
-    assert got.path == "/hook" and json.loads(got.body) == {"event": "e"} and got.headers["Signature"] == "sig"
+    assert got.path == "/hook" and got.json() == {"event": "e"} and got.headers["signature"] == "sig"
     assert dispatcher.wait_idle()
     assert delivery.status == "delivered" and [a.status for a in delivery.attempts] == [200]
 
 
-def test_retries_non_200_with_backoff_then_delivers(dispatcher, payemu_receiver):
+def test_retries_wait_on_the_virtual_clock_then_deliver(dispatcher, clock, payemu_receiver):
     payemu_receiver.statuses = [500, 503]
-    delivery = _send(dispatcher, payemu_receiver.url, retry_delays=(0.01, 0.02, 0.04))
+    delivery = _send(dispatcher, payemu_receiver.url, retry_delays=LATER)
+    payemu_receiver.wait_for(1)
+    assert dispatcher.wait_settled()
+    assert delivery.status == "pending" and [a.status for a in delivery.attempts] == [500]  # the retry waits
+    clock.advance(50)
+    assert dispatcher.wait_settled() and len(delivery.attempts) == 1  # not due yet
+    clock.advance(10)
+    payemu_receiver.wait_for(2)
+    assert dispatcher.wait_settled() and [a.status for a in delivery.attempts] == [500, 503]
+    clock.advance(120)
     payemu_receiver.wait_for(3)
     assert dispatcher.wait_idle()
     assert [a.status for a in delivery.attempts] == [500, 503, 200] and delivery.status == "delivered"
+    assert delivery.attempts[2].at - delivery.attempts[0].at == pytest.approx(180, abs=5)  # virtual times
 
 
-def test_gives_up_after_the_last_retry(dispatcher, payemu_receiver):
+def test_gives_up_after_the_last_retry(dispatcher, clock, payemu_receiver):
     payemu_receiver.statuses = [500] * 10
-    delivery = _send(dispatcher, payemu_receiver.url, retry_delays=(0.01, 0.01))
-    payemu_receiver.wait_for(3)
+    delivery = _send(dispatcher, payemu_receiver.url, retry_delays=LATER)
+    for count, step in ((1, 0), (2, 60), (3, 120)):
+        clock.advance(step)
+        payemu_receiver.wait_for(count)
+        assert dispatcher.wait_settled()
     assert dispatcher.wait_idle()
     assert delivery.status == "failed" and len(delivery.attempts) == 3
+    clock.advance(3600)
+    assert dispatcher.wait_idle() and len(payemu_receiver.received) == 3  # nothing after the last retry
 
 
-def test_connection_errors_are_retried_and_recorded(dispatcher):
-    delivery = _send(dispatcher, "http://127.0.0.1:9/unreachable", retry_delays=(0.01,))
+def test_connection_errors_are_retried_and_recorded(dispatcher, clock):
+    delivery = _send(dispatcher, "http://127.0.0.1:9/unreachable", retry_delays=LATER[:1])
+    assert dispatcher.wait_settled() and delivery.status == "pending" and len(delivery.attempts) == 1
+    clock.advance(60)
     assert dispatcher.wait_idle()
     assert delivery.status == "failed" and all(a.error for a in delivery.attempts) and len(delivery.attempts) == 2
 
@@ -69,41 +96,82 @@ def test_drop_then_redeliver(dispatcher, payemu_receiver):
 
 def test_duplicate_sends_twice(dispatcher, payemu_receiver):
     first = _send(dispatcher, payemu_receiver.url, effects={"duplicate": True})
-    assert len(payemu_receiver.wait_for(2)) == 2
+    one, two = payemu_receiver.wait_for(2)
+    assert one.body == two.body
     twins = dispatcher.list()
     assert len(twins) == 2 and twins[1].duplicate_of == first.id
 
 
 def test_reorder_holds_until_the_next_callback(dispatcher, payemu_receiver):
     _send(dispatcher, payemu_receiver.url, event="first", effects={"reorder": True})
-    assert dispatcher.list(status="held")
+    assert dispatcher.wait_idle() and [d.status for d in dispatcher.list()] == ["held"]
     _send(dispatcher, payemu_receiver.url, event="second")
-    got = payemu_receiver.wait_for(2)
-    assert [json.loads(r.body)["event"] for r in got] == ["second", "first"]
+    assert [r["event"] for r in (g.json() for g in payemu_receiver.wait_for(2))] == ["second", "first"]
+
+
+def test_delay_passes_with_the_virtual_clock(dispatcher, clock, payemu_receiver):
+    delivery = _send(dispatcher, payemu_receiver.url, effects={"delay_ms": 60_000})
+    assert dispatcher.wait_settled() and delivery.status == "pending" and payemu_receiver.received == []
+    clock.advance(60)
+    payemu_receiver.wait_for(1)
+    assert dispatcher.wait_idle() and delivery.status == "delivered"
 
 
 def test_delay_and_flush(dispatcher, payemu_receiver):
-    _send(dispatcher, payemu_receiver.url, effects={"delay_ms": 60_000})
-    assert dispatcher.list(status="pending")
-    assert dispatcher.flush() == 1
+    delivery = _send(dispatcher, payemu_receiver.url, effects={"delay_ms": 60_000})
+    assert [d.status for d in dispatcher.list()] == ["pending"]
+    assert dispatcher.flush() == {"flushed": 1, "delivered": [delivery.id], "failed": [], "pending": []}
     assert len(payemu_receiver.wait_for(1)) == 1
 
 
 def test_admin_outbox_lists_flushes_and_redelivers(client, runtime, payemu_receiver):
     delivery = runtime.callbacks.send(
-        provider="izipay",
-        tenant="4007701",
+        provider="toy",
+        tenant=M1,
         url=payemu_receiver.url,
         body=b'{"card":"4111111111111111"}',
         headers={},
         event="demo",
         effects={"drop": True},
     )
-    listed = client.get("/__admin/callbacks?provider=izipay").get_json()
+    listed = client.get("/__admin/callbacks?provider=toy").get_json()
     assert listed["count"] == 1 and listed["callbacks"][0]["status"] == "dropped"
     assert "4111111111111111" not in listed["callbacks"][0]["body"]
     redelivered = client.post(f"/__admin/callbacks/{delivery.id}/redeliver").get_json()
     assert redelivered["status"] == "delivered"
+    assert payemu_receiver.wait_for(1)[0].body == b'{"card":"4111111111111111"}'
     assert client.post("/__admin/callbacks/nope/redeliver").status_code == 404
     assert client.post("/__admin/callbacks/flush").get_json()["status"] == "ok"
-    runtime.callbacks.close()
+
+
+@pytest.fixture
+def hooked(runtime, payemu_receiver):
+    """Toy's m1 sends its callbacks to the receiver (a run-time tenant change, undone by the reset)."""
+    runtime.tenants["toy"].update(M1, {"callback_url": payemu_receiver.url + "/toy"})
+    return payemu_receiver
+
+
+def test_provider_callback_through_the_pipeline(client, runtime, hooked):
+    response = notify(client, token(client), "pear")
+    assert response.status_code == 200
+    [got] = hooked.wait_for(1)
+    assert got.path == "/toy" and got.json() == {"event": "notified", "merchant": M1, "item": "pear"}
+    assert got.headers["x-toy-signature"]
+    assert runtime.callbacks.get(response.get_json()["delivery"]).tenant == M1
+
+
+def test_scenario_callback_effect_reaches_the_dispatcher(client, runtime, hooked):
+    response = notify(client, token(client), **{"X-Payemu-Scenario": "toy/callback-dropped"})
+    delivery = runtime.callbacks.get(response.get_json()["delivery"])
+    assert runtime.callbacks.wait_idle() and delivery.status == "dropped" and hooked.received == []
+
+
+def test_clock_passing_an_expiry_sends_one_unprompted_callback(client, runtime, hooked):
+    token(client)
+    runtime.clock.advance(899)
+    assert runtime.callbacks.wait_idle() and hooked.received == []
+    runtime.clock.advance(1)
+    [got] = hooked.wait_for(1)
+    assert got.json()["event"] == "token_expired"
+    runtime.clock.advance(3600)
+    assert runtime.callbacks.wait_idle() and len(hooked.received) == 1  # announced once

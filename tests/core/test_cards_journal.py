@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from emulator.core.cards import card_outcome, luhn_valid, mask_pan, mask_text
+import pytest
+
+from emulator.core.cards import TestCards, luhn_valid, mask_pan, mask_text
+from emulator.core.errors import ConfigError
 from emulator.core.journal import Entry, Journal, masked_body
 
 
@@ -24,10 +27,23 @@ def test_mask_text_masks_pans_and_cvvs_in_any_encoding():
     assert "1764311216000" in text  # not a card: kept
 
 
-def test_card_outcomes():
-    assert card_outcome("4111111111111111") == "success"
-    assert card_outcome("4000000000000002") == "decline"
-    assert card_outcome("4111111111111112") == "invalid_number"
+def test_test_card_table_from_yaml(tmp_path):
+    path = tmp_path / "cards.yaml"
+    path.write_text('- {pan: "4000000000000002", outcome: decline, brand: visa, three_ds: true}\n')
+    cards = TestCards.load(path)
+    assert cards.outcome("4000000000000002") == "decline"
+    assert cards.outcome("4111111111111111") == "success"  # any other Luhn-valid card
+    assert cards.outcome("4111111111111112") == "invalid_number"
+    found = cards.find_masked("400000", "0002")
+    assert found is not None and found.brand == "visa" and found.three_ds
+    assert cards.find_masked("411111", "1111") is None
+
+
+def test_test_card_table_rejects_unknown_fields(tmp_path):
+    path = tmp_path / "cards.yaml"
+    path.write_text('- {pan: "4000000000000002", result: decline}\n')
+    with pytest.raises(ConfigError, match="card 0"):
+        TestCards.load(path)
 
 
 def _record(journal: Journal, provider: str = "p", tenant: str = "t") -> None:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 
-from emulator import create_app
 from emulator.core.contracts import Contracts
 from emulator.core.errors import ConfigError, ContractMismatch, Reply
-from tests.providers.izipay.helpers import GENERATE, TX, generate, token_body
+from tests.core.toy import CONTRACTS, toy_app
+from tests.core.toy.helpers import issue, token_body
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -89,22 +90,36 @@ def test_response_contract_needs_status_keys(tmp_path):
 
 
 def test_strict_mode_names_contract_and_path():
-    app = create_app(strict=True)
+    app = toy_app(strict=True)
     runtime = app.extensions["payemu"]
+    toy = runtime.providers["toy"]
     from emulator.core import provider as pipeline
 
-    with app.test_request_context(GENERATE, method="POST", json=token_body(), headers={"transactionId": TX}):
-        call = pipeline.Call(runtime, runtime.providers["izipay"], "generate_token", {})
-        response = pipeline._finish(
-            runtime, call, Reply(200, {"code": "00"}), {}, 0.0, runtime.providers["izipay"].codec
-        )
+    with app.test_request_context("/toy/tokens", method="POST", json=token_body()):
+        call = pipeline.Call(runtime, toy, "issue_token", {})
+        response = pipeline._finish(runtime, call, Reply(200, {"code": "ok"}), {}, 0.0, toy.codec)
     assert response.status_code == 500
     body = response.get_json()["payemu_contract_violation"]
-    assert body["contract"] == "contracts/izipay/generate_token.response.json#/$defs/200"
+    assert body["contract"] == "contracts/toy/issue_token.response.json#/$defs/200"
     assert body["path"] == "/"
     assert "required property" in body["message"]
     assert response.headers["X-Payemu-Contract-Violation"] == body["contract"]
 
 
-def test_lenient_mode_does_not_validate_responses(client):
-    assert generate(client).status_code == 200
+def test_request_violation_is_the_providers_error_and_changes_no_state(client, runtime):
+    response = issue(client, amount="15")
+    assert response.status_code == 400
+    assert response.get_json() == {"code": "invalidrequest", "message": "body.amount: pattern"}
+    assert runtime.store.tenants("toy") == []
+
+
+def test_lenient_mode_does_not_validate_responses(tmp_path):
+    """A view whose reply breaks its contract: strict mode answers a loud 500, lenient mode passes it."""
+    contracts = tmp_path / "contracts"
+    shutil.copytree(CONTRACTS, contracts)
+    (contracts / "toy" / "issue_token.response.json").write_text(
+        json.dumps({"$schema": DIALECT, "$defs": {"200": {"type": "object", "required": ["never"]}}})
+    )
+    assert issue(toy_app(strict=True, contracts_dir=contracts).test_client()).status_code == 500
+    lenient = issue(toy_app(strict=False, contracts_dir=contracts).test_client())
+    assert lenient.status_code == 200 and lenient.get_json()["code"] == "ok"

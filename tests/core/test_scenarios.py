@@ -3,54 +3,44 @@
 from __future__ import annotations
 
 import json
+import shutil
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from emulator import create_app
 from emulator.core.errors import ConfigError
 from emulator.core.provider import DroppedConnection
-from tests.providers.izipay.helpers import GENERATE, MERCHANT, SEARCH, TX, bearer, generate, token, token_body
+from tests.core.toy import SCENARIOS, toy_app
+from tests.core.toy.helpers import M1, bearer, issue, lookup, token
+
+SCENARIO = "X-Payemu-Scenario"
 
 
 def _scenario_dir(tmp_path: Path, files: dict[str, str]) -> Path:
-    """A copy of the shipped scenarios folder, plus the given Izipay files."""
-    import shutil
-
-    from emulator.config import data_dir
-
+    """A copy of Toy's scenarios folder, plus the given files."""
     root = tmp_path / "scenarios"
-    shutil.copytree(data_dir("scenarios"), root)
+    shutil.copytree(SCENARIOS, root)
     for name, text in files.items():
-        (root / "izipay" / name).write_text(textwrap.dedent(text))
+        (root / "toy" / name).write_text(textwrap.dedent(text))
     return root
 
 
 def _app_with(tmp_path: Path, files: dict[str, str], **config):
-    from emulator.providers.izipay import PROVIDER as IZIPAY
-
-    # Only Izipay: the temporary scenarios folder holds no other provider's default.yaml.
-    return create_app(strict=True, seed=1, scenarios_dir=_scenario_dir(tmp_path, files), providers=[IZIPAY], **config)
+    return toy_app(scenarios_dir=_scenario_dir(tmp_path, files), **config)
 
 
 def test_header_selects_scenario_per_request(client):
-    response = client.post(
-        SEARCH,
-        json={"bin": "545545", "merchantCode": MERCHANT},
-        headers={**bearer(token(client)), "X-Payemu-Scenario": "izipay/platform-failure"},
-    )
+    tok = token(client)
+    response = lookup(client, tok, **{SCENARIO: "toy/platform-failure"})
     assert response.status_code == 500
-    assert response.get_json() == {
-        "code": "500",
-        "errorMessage": "The API Public service threw an error. Check the errors field to view possible details.",
-    }
-    assert generate(client).status_code == 200  # without the header: default behaviour
+    assert response.get_json() == {"code": "platformerror", "message": "platform error"}
+    assert lookup(client, tok).status_code == 200  # without the header: default behaviour
 
 
-def test_nth_rule_fails_only_the_listed_calls(app, client):
-    app.extensions["payemu"].scenarios.activate("izipay/platform-failure-then-recovery")
-    assert [generate(client).status_code for _ in range(4)] == [500, 500, 200, 200]
+def test_nth_rule_fails_only_the_listed_calls(runtime, client):
+    runtime.scenarios.activate("toy/failure-then-recovery")
+    assert [issue(client).status_code for _ in range(4)] == [500, 500, 200, 200]
 
 
 def test_times_and_after_counts(tmp_path):
@@ -60,16 +50,16 @@ def test_times_and_after_counts(tmp_path):
             "counts.yaml": """
             description: times then after
             rules:
-              - when: {operation: generate_token, times: 1}
+              - when: {operation: issue_token, times: 1}
                 then: {respond: {status: 429, body: {code: "429", message: slow down}}}
-              - when: {operation: generate_token, after: 2}
+              - when: {operation: issue_token, after: 2}
                 then: {error: platform_error}
         """,
         },
     )
-    app.extensions["payemu"].scenarios.activate("izipay/counts")
+    app.extensions["payemu"].scenarios.activate("toy/counts")
     client = app.test_client()
-    assert [generate(client).status_code for _ in range(5)] == [429, 200, 200, 500, 500]
+    assert [issue(client).status_code for _ in range(5)] == [429, 200, 200, 500, 500]
 
 
 def test_body_regex_and_header_conditions(tmp_path):
@@ -79,31 +69,17 @@ def test_body_regex_and_header_conditions(tmp_path):
             "match.yaml": """
             description: match on body and header
             rules:
-              - when: {operation: generate_token, body: {amount: {regex: "^9"}}, headers: {transactionId: TXMATCH}}
+              - when: {operation: issue_token, body: {amount: {regex: "^9"}}, headers: {X-Request-Id: MATCH}}
                 then: {error: bad_credentials}
         """,
         },
     )
     client = app.test_client()
-    headers = {"X-Payemu-Scenario": "izipay/match"}
-    assert (
-        client.post(
-            GENERATE, json=token_body(amount="99.00"), headers={**headers, "transactionId": "TXMATCH"}
-        ).status_code
-        == 401
-    )
-    assert (
-        client.post(
-            GENERATE, json=token_body(amount="15.00"), headers={**headers, "transactionId": "TXMATCH"}
-        ).status_code
-        == 200
-    )
-    assert (
-        client.post(
-            GENERATE, json=token_body(amount="99.00"), headers={**headers, "transactionId": "TXOTHER"}
-        ).status_code
-        == 200
-    )
+
+    def status(amount: str, request_id: str) -> int:
+        return issue(client, {SCENARIO: "toy/match", "X-Request-Id": request_id}, amount=amount).status_code
+
+    assert [status("99.00", "MATCH"), status("15.00", "MATCH"), status("99.00", "OTHER")] == [401, 200, 200]
 
 
 def test_respond_action_sends_canned_response(tmp_path):
@@ -113,34 +89,27 @@ def test_respond_action_sends_canned_response(tmp_path):
             "canned.yaml": """
             description: a canned body
             rules:
-              - when: {operation: generate_token}
+              - when: {operation: issue_token}
                 then: {respond: {status: 503, headers: {Retry-After: "5"}, body: {code: "503", message: busy}}}
         """,
         },
     )
-    response = app.test_client().post(
-        GENERATE, json=token_body(), headers={"transactionId": TX, "X-Payemu-Scenario": "izipay/canned"}
-    )
+    response = issue(app.test_client(), {SCENARIO: "toy/canned"})
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "5"
     assert response.get_json() == {"code": "503", "message": "busy"}
+    assert app.extensions["payemu"].store.tenants("toy") == []  # the handler never ran
 
 
 def test_fault_reset_drops_the_connection(client, runtime):
     tok = token(client)
     with pytest.raises(DroppedConnection):
-        client.post(
-            SEARCH,
-            json={"bin": "545545", "merchantCode": MERCHANT},
-            headers={**bearer(tok), "X-Payemu-Scenario": "izipay/dropped-connection"},
-        )
-    assert runtime.journal.query(operation="search_installments")[0].effects == ["rule 1", "fault reset"]
+        lookup(client, tok, **{SCENARIO: "toy/dropped-connection"})
+    assert runtime.journal.query(operation="lookup")[0].effects == ["rule 1", "fault reset"]
 
 
 def test_fault_malformed_truncates_the_body(client):
-    response = client.post(
-        GENERATE, json=token_body(), headers={"transactionId": TX, "X-Payemu-Scenario": "izipay/malformed-response"}
-    )
+    response = issue(client, {SCENARIO: "toy/malformed-response"})
     assert response.status_code == 200
     with pytest.raises(json.JSONDecodeError):
         json.loads(response.get_data())
@@ -153,33 +122,32 @@ def test_fault_empty_and_process_runs_the_handler(tmp_path):
             "empty.yaml": """
             description: handled, then an empty body
             rules:
-              - when: {operation: generate_token}
+              - when: {operation: issue_token}
                 then: {fault: empty, process: true}
         """,
         },
     )
-    response = app.test_client().post(
-        GENERATE, json=token_body(), headers={"transactionId": TX, "X-Payemu-Scenario": "izipay/empty"}
-    )
+    response = issue(app.test_client(), {SCENARIO: "toy/empty"})
     assert response.status_code == 200 and response.get_data() == b""
-    assert app.extensions["payemu"].store.peek("izipay", MERCHANT).issued == 1  # state changed
+    assert len(app.extensions["payemu"].store.peek("toy", M1).issued) == 1  # state changed
 
 
-def test_delay_is_recorded_and_applied(client, runtime):
-    response = client.post(
-        GENERATE, json=token_body(), headers={"transactionId": TX, "X-Payemu-Scenario": "izipay/slow-token"}
-    )
+def test_delay_is_recorded_and_applied(client, runtime, monkeypatch):
+    slept: list[float] = []
+    monkeypatch.setattr("emulator.core.provider.real_sleep", slept.append)
+    response = issue(client, {SCENARIO: "toy/slow-token"})
     assert response.status_code == 200
-    entry = runtime.journal.query(operation="generate_token")[0]
-    assert entry.effects == ["rule 1", "delay 1500ms"]
-    assert entry.duration_ms < 1500  # the journal times the handling; the delay comes after it
+    entry = runtime.journal.query(operation="issue_token")[0]
+    assert entry.effects == ["rule 1", "delay 50ms"]
+    assert slept == [0.05]  # after the journal entry: the journal times the handling, not the delay
 
 
 def test_set_state_expires_tokens_mid_flow(client, runtime):
-    runtime.scenarios.activate("izipay/token-expires-mid-flow")
+    runtime.scenarios.activate("toy/token-expires-mid-flow")
     tok = token(client)
-    first = client.post(SEARCH, json={"bin": "545545", "merchantCode": MERCHANT}, headers=bearer(tok))
-    assert first.status_code == 401 and first.get_json()["message"] == "Token expirado"
+    first = lookup(client, tok)
+    assert first.status_code == 401 and first.get_json()["code"] == "tokenexpired"
+    assert lookup(client, token(client)).status_code == 200  # nth: 1 only
 
 
 def test_advance_clock_action(tmp_path):
@@ -187,52 +155,51 @@ def test_advance_clock_action(tmp_path):
         tmp_path,
         {
             "time-passes.yaml": """
-            description: a quarter of an hour passes before every search
+            description: a quarter of an hour passes before every lookup
             rules:
-              - when: {operation: search_installments}
+              - when: {operation: lookup}
                 then: {advance_clock: 901}
         """,
         },
     )
     client = app.test_client()
-    tok = token(client)
-    response = client.post(
-        SEARCH,
-        json={"bin": "545545", "merchantCode": MERCHANT},
-        headers={**bearer(tok), "X-Payemu-Scenario": "izipay/time-passes"},
-    )
-    assert response.status_code == 401
+    response = lookup(client, token(client), **{SCENARIO: "toy/time-passes"})
+    assert response.status_code == 401 and response.get_json()["code"] == "tokenexpired"
     assert app.extensions["payemu"].clock.offset == pytest.approx(901, abs=1)
 
 
 def test_scenario_options_apply_while_active(client, runtime):
-    runtime.scenarios.activate("izipay/single-use-tokens")
+    runtime.scenarios.activate("toy/single-use-tokens")
     tok = token(client)
-    assert client.post(SEARCH, json={"bin": "545545", "merchantCode": MERCHANT}, headers=bearer(tok)).status_code == 200
-    assert client.post(SEARCH, json={"bin": "545545", "merchantCode": MERCHANT}, headers=bearer(tok)).status_code == 400
+    assert lookup(client, tok).status_code == 200
+    assert lookup(client, tok).status_code == 400
+    runtime.scenarios.deactivate("toy")
+    assert lookup(client, tok).status_code == 200  # the option ends with the scenario
 
 
 def test_selection_precedence_header_then_tenant_then_server(client, runtime):
-    runtime.scenarios.activate("izipay/platform-failure-then-recovery")  # server-wide
-    runtime.scenarios.activate("izipay/malformed-response", tenant=MERCHANT)  # tenant binding wins over it
-    assert generate(client).status_code == 200 and generate(client).get_data().startswith(b"{")
-    with_header = client.post(
-        GENERATE, json=token_body(), headers={"transactionId": TX, "X-Payemu-Scenario": "izipay/default"}
-    )
-    assert with_header.get_json()["code"] == "00"
-    runtime.scenarios.deactivate("izipay", MERCHANT)
-    assert generate(client).status_code == 500  # the server-wide scenario now applies
+    runtime.scenarios.activate("toy/failure-then-recovery")  # server-wide
+    runtime.scenarios.activate("toy/malformed-response", tenant=M1)  # tenant binding wins over it
+    first = issue(client)
+    assert first.status_code == 200 and not first.get_data().endswith(b"}")
+    with_header = issue(client, {SCENARIO: "toy/default"})
+    assert with_header.get_json()["code"] == "ok"
+    runtime.scenarios.deactivate("toy", M1)
+    assert issue(client).status_code == 500  # the server-wide scenario now applies
 
 
 def test_unknown_scenario_header_is_a_loud_400(client, runtime):
-    response = client.post(
-        GENERATE, json=token_body(), headers={"transactionId": TX, "X-Payemu-Scenario": "izipay/nope"}
-    )
+    response = issue(client, {SCENARIO: "toy/nope"})
     assert response.status_code == 400
     assert response.headers["X-Payemu-Error"] == "unknown-scenario"
-    assert response.get_json()["payemu_error"] == "unknown scenario 'izipay/nope'"
-    assert "izipay/default" in response.get_json()["known"]
-    assert runtime.store.peek("izipay", MERCHANT) is None
+    assert response.get_json()["payemu_error"] == "unknown scenario 'toy/nope'"
+    assert "toy/default" in response.get_json()["known"]
+    assert runtime.store.peek("toy", M1) is None
+
+
+def test_scenario_header_is_not_a_credential(client):
+    response = client.post("/toy/lookup", json={"item": "x"}, headers={**bearer("forged"), SCENARIO: "toy/default"})
+    assert response.status_code == 401 and response.get_json()["code"] == "tokenrejected"
 
 
 @pytest.mark.parametrize(
@@ -243,7 +210,7 @@ def test_unknown_scenario_header_is_a_loud_400(client, runtime):
             "rule 1: unknown operation 'nope'",
         ),
         (
-            "description: x\nrules:\n  - when: {operation: generate_token}\n    then: {error: nope}\n",
+            "description: x\nrules:\n  - when: {operation: issue_token}\n    then: {error: nope}\n",
             "rule 1: unknown error 'nope'",
         ),
         ("description: x\nrules:\n  - when: {}\n    then: {delay_ms: -5}\n", "rule 1 (then.delay_ms)"),
@@ -266,6 +233,6 @@ def test_bad_scenario_file_fails_startup_naming_file_rule_problem(tmp_path, text
 
 def test_every_provider_needs_a_default_scenario(tmp_path):
     root = _scenario_dir(tmp_path, {})
-    (root / "izipay" / "default.yaml").unlink()
+    (root / "toy" / "default.yaml").unlink()
     with pytest.raises(ConfigError, match="default scenario"):
-        create_app(scenarios_dir=root)
+        toy_app(scenarios_dir=root)

@@ -1,25 +1,32 @@
-"""Ecommpay Gate API v2, card tokens: tokenize, card by token, revoke, signed callbacks (provider-spec §4)."""
+"""Ecommpay Gate API v2, card tokens: tokenize, card by token, revoke, signed callbacks (docs/providers/ecommpay.md)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from emulator.core.contracts import Violation
-from emulator.core.provider import Call, Provider, TenantContext
+from emulator.core.provider import Auth, Call, Provider, TenantContext
 from emulator.providers.ecommpay import callbacks, errors
 from emulator.providers.ecommpay.model import EcommpayState
 from emulator.providers.ecommpay.routes import authenticate, bp, styled
 
-# The open questions of §4.10 (and a few run-time knobs); each can be set per tenant (`options:` in
-# tenants.yaml), per scenario, or per server (`--option ecommpay.NAME=VALUE`).
+# The open questions of docs/providers/ecommpay.md#open-questions (and a few run-time knobs); each can be set per tenant
+# (`options:` in tenants.yaml), per scenario, or per server (`--option ecommpay.NAME=VALUE`).
 OPTIONS = {
-    "error_status": 400,  # (inferred) §4.6, §4.10 q1: HTTP status of a rejection; 200 = status "error" in a 200
-    "error_errors_array": False,  # (inferred) §4.10 q1: add `errors: [{code, message, field}]` to rejections
-    "card_errors": "sync",  # (inferred) §4.10 q2: sync | callback (bad card data in an `error` callback)
-    "callback_layout": "ecommpay",  # (inferred) §4.7, §4.10 q3: ecommpay (general.*) | rocketpay (top-level)
-    "token_created_at_format": "datetime",  # (doc) §4.7 examples `2017-11-28 13:30:57` | iso (table, +0000)
-    "ack_payment_id": True,  # (code) §4.6 QA stub: `"payment_id": null` in the acknowledgement
-    "signature_order": "natural",  # (code) §4.2: how callbacks are signed: natural (PHP SDK) | lexicographic
+    # (inferred) docs/providers/ecommpay.md#responses, #q1: HTTP status of a rejection; 200 = status "error" in a 200
+    "error_status": 400,
+    # (inferred) docs/providers/ecommpay.md#q1: add `errors: [{code, message, field}]` to rejections
+    "error_errors_array": False,
+    # (inferred) docs/providers/ecommpay.md#q2: sync | callback (bad card data in an `error` callback)
+    "card_errors": "sync",
+    # (inferred) docs/providers/ecommpay.md#callbacks, #q3: ecommpay (general.*) | rocketpay (top-level)
+    "callback_layout": "ecommpay",
+    # (doc) docs/providers/ecommpay.md#callbacks examples `2017-11-28 13:30:57` | iso (table, +0000)
+    "token_created_at_format": "datetime",
+    # (code) docs/providers/ecommpay.md#responses QA stub: `"payment_id": null` in the acknowledgement
+    "ack_payment_id": True,
+    # (code) docs/providers/ecommpay.md#signature: how callbacks are signed: natural (PHP SDK) | lexicographic
+    "signature_order": "natural",
     "callback_url": None,  # overrides the tenant file's callback_url (None: use it)
     "callback_retry_delays": None,  # seconds between retries, e.g. "0.1,0.2"; None: the core's backoff
     "secret": None,  # overrides the project's secret (a rotated key); None: the tenant file's
@@ -29,7 +36,7 @@ OPTIONS = {
 
 
 def contract_error(call: Call, violations: list[Violation]) -> errors.EcommpayError:
-    """Map the first contract violation to the Gate's code (§4.9)."""
+    """Map the first contract violation to the Gate's code (docs/providers/ecommpay.md#response-codes)."""
     first = violations[0]
     error: errors.EcommpayError
     if first.keyword == "decode":
@@ -48,9 +55,19 @@ def contract_error(call: Call, violations: list[Violation]) -> errors.EcommpayEr
 
 
 def on_clock(context: TenantContext, now: float) -> None:
-    """The virtual clock moved: expire tokens whose card expired, each with its action-less callback (§4.8)."""
+    """The virtual clock moved: expire tokens whose card expired, each with its action-less callback
+    (docs/providers/ecommpay.md#tokens)."""
     callbacks.expire_and_notify(context, now)
 
+
+# (doc) docs/providers/ecommpay.md#signature: no auth header; OpenAPI has no scheme for a body signature
+AUTH = {
+    "signature": Auth(
+        credentials="body customer.project_id and customer.signature: base64 HMAC-SHA512, keyed with the project's "
+        "secret, of the other body parameters flattened to path:value (nested keys joined by ':'), sorted, "
+        "joined by ';'"
+    ),
+}
 
 PROVIDER = Provider(
     name="ecommpay",
@@ -62,9 +79,11 @@ PROVIDER = Provider(
     contract_error=contract_error,
     not_found=lambda path: errors.NotFound(),
     method_not_allowed=lambda method: errors.MethodNotAllowed(),
+    internal_error=lambda: errors.EcommpayError(status=500),  # (inferred) no 5xx body is recorded
     paths=("/v2/",),
-    tenants_file=Path(__file__).with_name("tenants.yaml"),
+    folder=Path(__file__).parent,
     options=OPTIONS,
     hosts=("api.ecommpay.com",),
     on_clock=on_clock,
+    auth=AUTH,
 )

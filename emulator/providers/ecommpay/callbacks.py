@@ -1,6 +1,7 @@
-"""Ecommpay token callbacks: build the body, sign it (§4.2), encode it as PHP does, hand it to the core (§4.7).
+"""Ecommpay token callbacks: build the body, sign it (docs/providers/ecommpay.md#signature), encode it as PHP does, hand
+it to the core (docs/providers/ecommpay.md#callbacks).
 
-Two published layouts (§4.10 q3, option `callback_layout`): `ecommpay` (doc, the provider's page:
+Two published layouts (docs/providers/ecommpay.md#q3, option `callback_layout`): `ecommpay` (doc, the provider's page:
 `general{project_id, customer_id, signature}` + `request` + token fields) and `rocketpay` (doc, the
 white-label's newer revision: top-level `project_id`, `customer{id}`, `request`, token fields, `signature`).
 """
@@ -14,22 +15,25 @@ from emulator.core.provider import TenantContext
 from emulator.providers.ecommpay import signing
 from emulator.providers.ecommpay.model import CardToken, created_at_text
 
-ACTION_TOKENIZE = "tokenize"  # (doc) §4.7 request.action values; absent = the token expired
+# (doc) docs/providers/ecommpay.md#callbacks request.action values; absent = the token expired
+ACTION_TOKENIZE = "tokenize"
 ACTION_REVOKE = "token_revoke"
 EVENT_EXPIRY = "token_expiry"  # outbox event names (ours): the action, or these
 EVENT_BYTOKEN = "card_by_token"
 STATUS_SUCCESS = "success"
 STATUS_ERROR = "error"
-CALLBACK_HEADERS = {"Content-Type": "application/json"}  # (inferred) §4.7: JSON POST
+CALLBACK_HEADERS = {"Content-Type": "application/json"}  # (inferred) docs/providers/ecommpay.md#callbacks: JSON POST
 
 
 def php_json(body: Any) -> bytes:
-    """Encode like PHP's json_encode: ASCII only, `/` escaped as `\\/` (doc: `\\/` in the §4.7 example)."""
+    """Encode like PHP's json_encode: ASCII only, `/` escaped as `\\/` (doc: `\\/` in the example of
+    docs/providers/ecommpay.md#callbacks)."""
     return json.dumps(body, ensure_ascii=True, separators=(",", ":")).replace("/", "\\/").encode("ascii")
 
 
 def request_id(context: TenantContext) -> str:
-    """A request id like the published `3c7f53fdbb5b8c96f9707457d75f` (28 hex, doc §4.7)."""
+    """A request id like the published `3c7f53fdbb5b8c96f9707457d75f` (28 hex, doc,
+    docs/providers/ecommpay.md#callbacks)."""
     return context.fake.hexify("^" * 28)
 
 
@@ -41,22 +45,6 @@ def project_id(context: TenantContext) -> int | str:
 def secret_of(context: TenantContext) -> str:
     assert context.tenant is not None
     return str(context.option("secret") or context.tenant["secret"])
-
-
-def callback_url(context: TenantContext) -> str | None:
-    """The state's run-time override, then the `callback_url` option, then the tenant file's URL."""
-    override = getattr(context.state, "callback_url", None)
-    configured = context.option("callback_url")
-    return override or configured or (context.tenant.get("callback_url") if context.tenant else None)
-
-
-def retry_delays(context: TenantContext) -> tuple[float, ...] | None:
-    raw = context.option("callback_retry_delays")
-    if raw is None:
-        return None
-    if isinstance(raw, str):
-        return tuple(float(part) for part in raw.split(",") if part.strip())
-    return tuple(float(part) for part in raw)
 
 
 def token_event(
@@ -88,7 +76,8 @@ def token_event(
 
 
 def account_event(record: CardToken) -> dict[str, Any]:
-    """The unsigned body of the `bytoken` callback: the masked payment instrument (doc, §4.4, corrected)."""
+    """The unsigned body of the `bytoken` callback: the masked payment instrument (doc,
+    docs/providers/ecommpay.md#card-by-token, corrected)."""
     additional: dict[str, Any] = {}
     for name in ("country", "phone", "email"):
         value = getattr(record, name)
@@ -119,19 +108,18 @@ def signed(context: TenantContext, body: dict[str, Any]) -> dict[str, Any]:
 
 def send(context: TenantContext, body: dict[str, Any], event: str) -> Any:
     """Sign and queue one callback to the project's URL; nothing is sent when no URL is configured."""
-    url = callback_url(context)
+    url = context.callback_url(getattr(context.state, "callback_url", None))  # a run-time override first
     if not url:
         return None
-    delivery: dict[str, Any] = {"success_codes": (200,)}  # (doc) the merchant must answer 200 OK
-    delays = retry_delays(context)
-    if delays is not None:
-        delivery["retry_delays"] = delays
     payload = php_json(signed(context, body))
-    return context.send_callback(url=url, body=payload, headers=dict(CALLBACK_HEADERS), event=event, **delivery)
+    return context.send_callback(
+        url=url, body=payload, headers=dict(CALLBACK_HEADERS), event=event, success_codes=(200,)
+    )  # (doc) the merchant must answer 200 OK
 
 
 def expire_and_notify(context: TenantContext, now: float) -> int:
-    """Move the project's expired tokens to `expiry`, each with an unprompted action-less callback (§4.8)."""
+    """Move the project's expired tokens to `expiry`, each with an unprompted action-less callback
+    (docs/providers/ecommpay.md#tokens)."""
     count = 0
     for record in context.state.expire_due(now):
         body = token_event(

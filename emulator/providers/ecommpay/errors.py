@@ -1,9 +1,10 @@
-"""Ecommpay Gate error envelope and the named error catalogue (provider-spec §4.6, §4.9, §4.10).
+"""Ecommpay Gate error envelope and the named error catalogue
+(docs/providers/ecommpay.md#responses, #response-codes, #open-questions).
 
 The synchronous rejection is `{"status":"error","request_id","project_id","code","message"}`: the field
-set the official plugin reads, the values of the code registry (inferred, §4.6). Its HTTP status and an
-optional `errors[]` array are the open question §4.10 q1, so both are options (`error_status`,
-`error_errors_array`) applied by `EcommpayError.styled()`.
+set the official plugin reads, the values of the code registry (inferred, docs/providers/ecommpay.md#responses). Its
+HTTP status and an optional `errors[]` array are the open question docs/providers/ecommpay.md#q1, so both are options
+(`error_status`, `error_errors_array`) applied by `EcommpayError.styled()`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from emulator.core.errors import ProviderError
 
 STATUS_ERROR = "error"
 
-# (doc, secondary) §4.9: the code registry's exact messages.
+# (doc, secondary) docs/providers/ecommpay.md#response-codes: the code registry's exact messages.
 MESSAGES = {
     "2003": "Invalid JSON string",
     "2004": "Required field not provided",
@@ -40,7 +41,7 @@ MESSAGES = {
 class EcommpayError(ProviderError):
     """A rejected request; `code` picks the registry message; `field` names the culprit when known."""
 
-    status = 400  # (inferred) §4.6; option error_status
+    status = 400  # (inferred) docs/providers/ecommpay.md#responses; option error_status
     code = "702"
 
     def __init__(self, field: str | None = None, *, code: str | None = None, status: int | None = None) -> None:
@@ -53,7 +54,7 @@ class EcommpayError(ProviderError):
         self.errors_array = False
 
     def styled(self, *, request_id: str | None, project_id: Any, status: int, errors_array: bool) -> EcommpayError:
-        """Fill the envelope fields that echo the call and apply the §4.10 q1 options."""
+        """Fill the envelope fields that echo the call and apply the options of docs/providers/ecommpay.md#q1."""
         self.request_id = self.request_id or request_id
         if self.project_id is None and isinstance(project_id, int) and not isinstance(project_id, bool):
             self.project_id = project_id

@@ -1,4 +1,4 @@
-"""Ecommpay's token rules in plain Python: tokenize, card by token, revoke, expiry (provider-spec §4.3–§4.5, §4.8).
+"""Ecommpay's token rules in plain Python: tokenize, card by token, revoke, expiry (docs/providers/ecommpay.md).
 
 A token is unique per card within a project (this state) and a customer. The state never holds a full
 PAN: cards are recognised by a keyed fingerprint and shown by their masked number.
@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import itertools
 import secrets
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,10 +19,11 @@ from emulator.core.clock import to_datetime
 from emulator.core.tenants import Tenant
 from emulator.providers.ecommpay import errors
 
-ACTIVE = "active"  # (doc) §4.7/§4.8 token statuses
+ACTIVE = "active"  # (doc) docs/providers/ecommpay.md#callbacks, #tokens token statuses
 REVOKED = "revoke"
 EXPIRED = "expiry"
-FIRST_ACCOUNT_ID = 2932  # (doc) §4.4: the published account id; ours count up from it
+# (doc) docs/providers/ecommpay.md#card-by-token: the published account id; ours count up from it
+FIRST_ACCOUNT_ID = 2932
 
 
 @dataclass
@@ -49,13 +49,9 @@ class CardToken:
 
     @property
     def expiry(self) -> str:
-        """`MM/YY`, as in the published `account.additional.card.expiry` (doc, §4.4)."""
+        """`MM/YY`, as in the published `account.additional.card.expiry` (doc,
+        docs/providers/ecommpay.md#card-by-token)."""
         return f"{self.month:02d}/{self.year % 100:02d}"
-
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data.pop("fingerprint")
-        return data
 
 
 def card_expires_at(year: int, month: int) -> float:
@@ -92,30 +88,29 @@ def check_card(card: dict[str, Any], *, now: float) -> errors.EcommpayError | No
     """Return the error the Gate gives for this card data, or None if it can be tokenized."""
     holder = card.get("card_holder")
     if holder is None:
-        return errors.HolderRequired("card.card_holder")  # (doc, secondary) §4.9 3162
+        # (doc, secondary) docs/providers/ecommpay.md#response-codes 3162
+        return errors.HolderRequired("card.card_holder")
     if not isinstance(holder, str) or not holder.strip():
-        return errors.InvalidHolder("card.card_holder")  # (doc, secondary) §4.9 3161
+        # (doc, secondary) docs/providers/ecommpay.md#response-codes 3161
+        return errors.InvalidHolder("card.card_holder")
     pan = card["pan"]
     if not (12 <= len(pan) <= 19) or not luhn_valid(pan):
-        return errors.ValidationError("card.pan")  # (inferred) §4.9 502: no dedicated PAN code in the registry
+        # (inferred) docs/providers/ecommpay.md#response-codes 502: no dedicated PAN code in the registry
+        return errors.ValidationError("card.pan")
     month, year = card["month"], card["year"]
     if not 1 <= month <= 12:
         return errors.ValidationError("card.month")
     if not 1000 <= year <= 9999:
-        return errors.ValidationError("card.year")  # (doc) §4.3: 4-digit year
+        return errors.ValidationError("card.year")  # (doc) docs/providers/ecommpay.md#tokenize: 4-digit year
     if card_expires_at(year, month) <= now:
-        return errors.CardExpired("card.year")  # (doc, secondary) §4.9 3021
+        return errors.CardExpired("card.year")  # (doc, secondary) docs/providers/ecommpay.md#response-codes 3021
     return None
 
 
-# Keyed per process: a plain hash of a PAN is reversible in seconds (BIN and last four are public in
-# the masked form), so the fingerprint that makes "one token per card" work must not be.
-_FINGERPRINT_KEY = secrets.token_bytes(32)
-
-
-def fingerprint(project_id: str, pan: str) -> str:
-    """Recognise a card without keeping its number (or anything it can be recovered from)."""
-    return hmac.new(_FINGERPRINT_KEY, f"{project_id}:{pan}".encode(), hashlib.sha256).hexdigest()
+def fingerprint(secret: str, pan: str) -> str:
+    """Recognise a card without keeping its number (or anything it can be recovered from): keyed, because a
+    plain hash of a PAN is reversible in seconds (BIN and last four are public in the masked form)."""
+    return hmac.new(secret.encode("ascii"), pan.encode(), hashlib.sha256).hexdigest()
 
 
 @dataclass
@@ -124,20 +119,29 @@ class EcommpayState:
 
     tenant: Tenant
     tokens: dict[str, CardToken] = field(default_factory=dict)
-    by_card: dict[tuple[str, str], str] = field(default_factory=dict)  # (customer id, fingerprint) -> token
-    account_ids: itertools.count = field(default_factory=lambda: itertools.count(FIRST_ACCOUNT_ID))
+    by_card: dict[str, str] = field(default_factory=dict)  # "<customer id>:<fingerprint>" -> token
+    next_account_id: int = FIRST_ACCOUNT_ID
+    # The project's fingerprint key: kept with its state, so one token per card holds across restarts and replicas.
+    fingerprint_secret: str = field(default_factory=lambda: secrets.token_hex(32))
+
+    def _take_account_id(self) -> int:
+        number, self.next_account_id = self.next_account_id, self.next_account_id + 1
+        return number
+
     callback_url: str | None = None  # a runtime override of the project's callback URL (set_state)
 
     def tokenize(
         self, customer: dict[str, Any], card: dict[str, Any], *, now: float, new_token: Callable[[], str]
     ) -> tuple[CardToken, bool]:
-        """Return the card's valid token (its expiry updated) or a new one; True when issued now (§4.8)."""
+        """Return the card's valid token (its expiry updated) or a new one; True when issued now
+        (docs/providers/ecommpay.md#tokens)."""
         customer_id = str(customer["id"])
-        print_ = fingerprint(self.tenant.id, card["pan"])
+        print_ = fingerprint(self.fingerprint_secret, card["pan"])
         year, month = int(card["year"]), int(card["month"])
-        existing = self.tokens.get(self.by_card.get((customer_id, print_), ""))
+        existing = self.tokens.get(self.by_card.get(f"{customer_id}:{print_}", ""))
         if existing is not None and existing.status == ACTIVE and existing.expires_at > now:
-            # (doc) §4.8: a valid token is returned again; a different expiry updates it, no new token
+            # (doc) docs/providers/ecommpay.md#tokens: a valid token is returned again; a different expiry updates it,
+            # no new token
             existing.year, existing.month = year, month
             existing.expires_at = card_expires_at(year, month)
             existing.holder = card["card_holder"]
@@ -155,13 +159,13 @@ class EcommpayState:
             holder=card["card_holder"],
             year=year,
             month=month,
-            account_id=next(self.account_ids),
+            account_id=self._take_account_id(),
             created_at=now,
             expires_at=card_expires_at(year, month),
         )
         self._contact(record, customer)
         self.tokens[token] = record
-        self.by_card[(customer_id, print_)] = token
+        self.by_card[f"{customer_id}:{print_}"] = token
         return record, True
 
     @staticmethod
@@ -174,20 +178,23 @@ class EcommpayState:
         """Return an active token of this customer, or raise the Gate's refusal."""
         record = self.tokens.get(token)
         if record is None:
-            raise errors.TokenNotFound("token")  # (doc, secondary) §4.9 3221
+            raise errors.TokenNotFound("token")  # (doc, secondary) docs/providers/ecommpay.md#response-codes 3221
         if record.customer_id != customer_id:
-            raise errors.CustomerNotFound("customer.id")  # (doc, secondary) §4.8 3241
+            raise errors.CustomerNotFound("customer.id")  # (doc, secondary) docs/providers/ecommpay.md#tokens 3241
         if record.status == EXPIRED or (record.status == ACTIVE and record.expires_at <= now):
-            raise errors.CardExpired("token")  # (inferred) §4.8: expired tokens cannot be used
+            # (inferred) docs/providers/ecommpay.md#tokens: expired tokens cannot be used
+            raise errors.CardExpired("token")
         if record.status == REVOKED:
-            raise errors.InvalidToken("token")  # (inferred) §4.8: revoked tokens cannot be used
+            # (inferred) docs/providers/ecommpay.md#tokens: revoked tokens cannot be used
+            raise errors.InvalidToken("token")
         return record
 
     def card_by_token(self, customer_id: str, token: str, *, now: float) -> CardToken:
         return self.usable(customer_id, token, now=now)
 
     def revoke(self, customer_id: str, token: str, *, now: float) -> CardToken:
-        """Revoke an active token (§4.5); a revoked or expired one is refused like any other use."""
+        """Revoke an active token (docs/providers/ecommpay.md#revoke); a revoked or expired one is refused like any
+        other use."""
         record = self.usable(customer_id, token, now=now)
         record.status = REVOKED
         record.status_changed_at = now
@@ -222,17 +229,10 @@ class EcommpayState:
         """Override the project's callback URL at run time (None restores the configured one)."""
         self.callback_url = url
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "project_id": self.tenant.id,
-            "callback_url": self.callback_url,
-            "tokens": [record.to_json() for record in self.tokens.values()],
-        }
-
 
 def created_at_text(epoch: float, style: str) -> str:
-    """`token_created_at` in the chosen layout (§4.10 q4)."""
+    """`token_created_at` in the chosen layout (docs/providers/ecommpay.md#q4)."""
     moment = to_datetime(epoch)
     if style == "iso":
-        return moment.strftime("%Y-%m-%dT%H:%M:%S+0000")  # (doc) §4.7 table
-    return moment.strftime("%Y-%m-%d %H:%M:%S")  # (doc) §4.7 both examples
+        return moment.strftime("%Y-%m-%dT%H:%M:%S+0000")  # (doc) docs/providers/ecommpay.md#callbacks table
+    return moment.strftime("%Y-%m-%d %H:%M:%S")  # (doc) docs/providers/ecommpay.md#callbacks both examples

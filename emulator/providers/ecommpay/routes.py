@@ -1,6 +1,7 @@
-"""Ecommpay Gate v2 token views at the real paths (provider-spec §4.3–§4.6): thin, the model does the work.
+"""Ecommpay Gate v2 token views at the real paths (docs/providers/ecommpay.md): thin, the model does the work.
 
-Every accepted request is acknowledged at once (§4.6) and its result travels in a signed callback (§4.7).
+Every accepted request is acknowledged at once (docs/providers/ecommpay.md#responses) and its result travels in a signed
+callback (docs/providers/ecommpay.md#callbacks).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from flask import Blueprint
 
 from emulator.core.errors import Reply
 from emulator.core.provider import Call, operation
-from emulator.core.scenarios import SCENARIO_HEADER
 from emulator.core.tenants import Tenant
 from emulator.providers.ecommpay import callbacks, errors, model, signing
 
@@ -35,12 +35,12 @@ def _project_id(call: Call) -> Any:
 
 
 def styled(call: Call, error: errors.EcommpayError, request_id: str | None = None) -> errors.EcommpayError:
-    """Give an error the call's ids and the §4.10 q1 options (HTTP status, `errors[]`)."""
+    """Give an error the call's ids and the options of docs/providers/ecommpay.md#q1 (HTTP status, `errors[]`)."""
     return error.styled(
         request_id=request_id or callbacks.request_id(call),
         project_id=_project_id(call),
         status=int(call.option("error_status")),
-        errors_array=bool(call.option("error_errors_array")),
+        errors_array=call.flag("error_errors_array"),
     )
 
 
@@ -61,13 +61,15 @@ def handled(view: Callable[[Call], Reply]) -> Callable[[Call], Reply]:
 
 
 def authenticate(call: Call) -> Tenant:
-    """No auth header (doc, §4.1): the project is `customer.project_id`, proven by `customer.signature`."""
+    """No auth header (doc, docs/providers/ecommpay.md#transport): the project is `customer.project_id`, proven by
+    `customer.signature`."""
     body = call.body
     if not isinstance(body, dict):
         raise styled(call, errors.InvalidJson())  # (inferred) an empty body or a JSON non-object
     customer = body.get("customer")
     if not isinstance(customer, dict) or "project_id" not in customer:
-        raise styled(call, errors.MissingField("customer.project_id"))  # (doc, secondary) §4.9 2004
+        # (doc, secondary) docs/providers/ecommpay.md#response-codes 2004
+        raise styled(call, errors.MissingField("customer.project_id"))
     project_id = customer["project_id"]
     if isinstance(project_id, bool) or not isinstance(project_id, (int, str)):
         raise styled(call, errors.ProjectNotFound("customer.project_id"))
@@ -76,40 +78,30 @@ def authenticate(call: Call) -> Tenant:
         str(project_id), lambda: {"project_id": project_id, "secret": call.option("open_tenant_secret")}
     )
     if tenant is None:
-        raise styled(call, errors.ProjectNotFound("customer.project_id"))  # (doc, secondary) §4.9 2442
-    call.tenant = tenant  # so the project's own options style the errors below
-    _scenario_options(call, tenant)
+        # (doc, secondary) docs/providers/ecommpay.md#response-codes 2442
+        raise styled(call, errors.ProjectNotFound("customer.project_id"))
+    call.name_tenant(tenant)  # so the project's own options (and bound scenario) style the errors below
     signature = customer.get("signature")
     if signature is None or signature == "":
-        raise styled(call, errors.EmptySignature("customer.signature"))  # (doc, secondary) §4.9 3262
-    if not call.option("check_signatures"):
+        # (doc, secondary) docs/providers/ecommpay.md#response-codes 3262
+        raise styled(call, errors.EmptySignature("customer.signature"))
+    if not call.flag("check_signatures"):
         return tenant  # an explicit, emulator-only switch for hand-written replays and curl sessions
     secret = str(call.option("secret") or tenant["secret"])
     if not isinstance(signature, str) or not signing.verify(body, signature, secret):
-        raise styled(call, errors.InvalidSignature("customer.signature"))  # (doc, secondary) §4.9 3261
+        # (doc, secondary) docs/providers/ecommpay.md#response-codes 3261
+        raise styled(call, errors.InvalidSignature("customer.signature"))
     return tenant
-
-
-def _scenario_options(call: Call, tenant: Tenant) -> None:
-    """Let a scenario bound to this project (tenant file or admin binding) reach authentication too.
-
-    The pipeline applies header and server-wide scenarios before authenticating; a tenant's own
-    scenario can only be known once the authenticator has named the tenant, which happens here.
-    """
-    try:
-        scenario = call.runtime.scenarios.select("ecommpay", tenant, call.headers.get(SCENARIO_HEADER))
-    except KeyError:
-        return  # an unknown scenario name fails in the pipeline, as for every provider
-    call.scenario_options = scenario.options
 
 
 # -- operations ----------------------------------------------------------------------------------
 
 
 def _ack(call: Call, request_id: str) -> Reply:
-    """(code) §4.6 QA stub: the synchronous acceptance; the result follows in a callback."""
+    """(code) docs/providers/ecommpay.md#responses QA stub: the synchronous acceptance; the result follows in a
+    callback."""
     body: dict[str, Any] = {"status": STATUS_SUCCESS, "project_id": callbacks.project_id(call)}
-    if call.option("ack_payment_id"):
+    if call.flag("ack_payment_id"):
         body["payment_id"] = None
     body["request_id"] = request_id
     return Reply(200, body)
@@ -124,13 +116,15 @@ def _sweep(call: Call) -> None:
 @operation("tokenize_card")
 @handled
 def tokenize_card(call: Call) -> Reply:
-    """Tokenize a card (§4.3); the token arrives in a `tokenize` callback (§4.7)."""
+    """Tokenize a card (docs/providers/ecommpay.md#tokenize); the token arrives in a `tokenize` callback
+    (docs/providers/ecommpay.md#callbacks)."""
     _sweep(call)
     request_id = callbacks.request_id(call)
     customer, card = call.body["customer"], call.body["card"]
     problem = model.check_card(card, now=call.now)
     if problem is not None:
-        if call.option("card_errors") == "callback":  # (inferred) §4.10 q2: the error travels in the callback
+        # (inferred) docs/providers/ecommpay.md#q2: the error travels in the callback
+        if call.option("card_errors") == "callback":
             item = {"code": problem.code, "message": problem.message, "field": problem.field or ""}
             body = callbacks.token_event(
                 call,
@@ -155,7 +149,8 @@ def tokenize_card(call: Call) -> Reply:
 @operation("card_by_token")
 @handled
 def card_by_token(call: Call) -> Reply:
-    """Look up the masked card behind a token (§4.4); the account arrives in a callback."""
+    """Look up the masked card behind a token (docs/providers/ecommpay.md#card-by-token); the account arrives in a
+    callback."""
     _sweep(call)
     request_id = callbacks.request_id(call)
     record = call.state.card_by_token(str(call.body["customer"]["id"]), call.body["token"], now=call.now)
@@ -167,7 +162,7 @@ def card_by_token(call: Call) -> Reply:
 @operation("revoke_token")
 @handled
 def revoke_token(call: Call) -> Reply:
-    """Revoke a token (§4.5); a `token_revoke` callback carries the new status."""
+    """Revoke a token (docs/providers/ecommpay.md#revoke); a `token_revoke` callback carries the new status."""
     _sweep(call)
     request_id = callbacks.request_id(call)
     record = call.state.revoke(str(call.body["customer"]["id"]), call.body["token"], now=call.now)

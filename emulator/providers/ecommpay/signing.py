@@ -1,4 +1,4 @@
-"""The Gate signature, byte-exact (provider-spec §4.2): flatten, sort, join, HMAC-SHA512, Base64.
+"""The Gate signature, byte-exact (docs/providers/ecommpay.md#signature): flatten, sort, join, HMAC-SHA512, Base64.
 
 Used both ways: to verify `customer.signature` on requests and to sign callbacks. Two published
 implementations differ in two corners, and a real client may use either, so verification accepts
@@ -17,7 +17,8 @@ from typing import Any
 
 ITEMS_DELIMITER = ";"
 KEY_VALUE_DELIMITER = ":"
-IGNORED_KEYS = frozenset({"frame_mode", "signature"})  # (code) §4.2: dropped at any depth
+# (code) docs/providers/ecommpay.md#signature: dropped at any depth
+IGNORED_KEYS = frozenset({"frame_mode", "signature"})
 NATURAL = "natural"  # (code) PHP ksort(..., SORT_NATURAL)
 LEXICOGRAPHIC = "lexicographic"  # (code) the Python port's sorted()
 ORDERS = (NATURAL, LEXICOGRAPHIC)
@@ -79,7 +80,8 @@ def sign(params: Mapping[str, Any], secret: str, *, order: str = NATURAL) -> str
 
 
 def verify(params: Mapping[str, Any], signature: str, secret: str) -> bool:
-    """True when `signature` matches under any published variant (inferred, §4.2: accept either order)."""
+    """True when `signature` matches under any published variant (inferred, docs/providers/ecommpay.md#signature: accept
+    either order)."""
     candidates = {string_to_sign(params, order=order, escape=escape) for order in ORDERS for escape in (True, False)}
     key = secret.encode("utf-8")
     given = signature.encode("utf-8")

@@ -1,4 +1,4 @@
-"""Izipay (Peru) API PW: Token/Generate, Installments Search, Deposit (provider-spec §2)."""
+"""Izipay (Peru) API PW: Token/Generate, Installments Search, Deposit (docs/providers/izipay.md)."""
 
 from __future__ import annotations
 
@@ -6,20 +6,22 @@ from pathlib import Path
 
 from emulator.core.contracts import Violation
 from emulator.core.errors import Reply
-from emulator.core.provider import Call, Provider
+from emulator.core.provider import Auth, Call, Provider
 from emulator.providers.izipay import errors
 from emulator.providers.izipay.model import IzipayState
-from emulator.providers.izipay.routes import authenticate_bearer, bp
+from emulator.providers.izipay.routes import PROXY_PREFIX, authenticate_bearer, bp
 
-# Recorded defaults of the spec's open questions (§2.6, §2.7); each can be set per tenant,
-# per scenario, or per server (`--option izipay.NAME=VALUE`).
+# Recorded defaults of the open questions (docs/providers/izipay.md#token-lifetime, #open-questions); each can be set
+# per tenant, per scenario, or per server (`--option izipay.NAME=VALUE`).
 OPTIONS = {
-    "single_use_tokens": False,  # (inferred) §2.6: DEV reused tokens; the hosted checkout calls several times
+    # (inferred) docs/providers/izipay.md#token-lifetime: DEV reused tokens; the hosted checkout calls several times
+    "single_use_tokens": False,
     "environment": "sandbox",  # sandbox | qa | dev: picks the recorded messages and facilitatorCode
     "facilitator_code": None,  # None: "6666041" on sandbox, "0" elsewhere (code, recorded)
     "user_scoring": "izipay_low",  # (code, recorded) izipay_low / izipay_high
-    "token_error_style": "envelope",  # envelope (inferred, §2.4 shape) | doc (doc, weak: response null)
-    "check_transaction_id": False,  # (inferred) §2.7 q3: unknown whether a mismatch is refused
+    # envelope (inferred, docs/providers/izipay.md#error-envelope shape) | doc (doc, weak: response null)
+    "token_error_style": "envelope",
+    "check_transaction_id": False,  # (inferred) docs/providers/izipay.md#q3: unknown whether a mismatch is refused
 }
 
 
@@ -49,10 +51,21 @@ SECURITY_HEADERS = {
 
 
 def response_headers(call: Call, reply: Reply) -> dict[str, str]:
-    """(code, recorded) §2.2: transactionId echoed, plus the gateway's security headers."""
+    """(code, recorded) docs/providers/izipay.md#token-generate: transactionId echoed, plus the gateway's security
+    headers."""
     transaction_id = call.request.environ.get("HTTP_TRANSACTIONID")
     return {**SECURITY_HEADERS, "transactionId": transaction_id} if transaction_id else SECURITY_HEADERS
 
+
+AUTH = {  # (doc) docs/providers/izipay.md#token-generate, docs/providers/izipay.md#installments-search
+    "bearer": Auth(
+        {"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "response.token of Token/Generate"}
+    ),
+    "merchant": Auth(
+        credentials="body merchantCode + publicKey (the merchant's public key); header transactionId",
+        operations=("generate_token",),
+    ),
+}
 
 PROVIDER = Provider(
     name="izipay",
@@ -64,9 +77,12 @@ PROVIDER = Provider(
     contract_error=contract_error,
     not_found=lambda path: errors.NotFound(),
     method_not_allowed=lambda method: errors.MethodNotAllowed(),
+    internal_error=errors.PlatformError,
     paths=("/security/", "/Installments/", "/capture/", "/orderinfo/", "/accountvalidate/", "/gateway/"),
-    tenants_file=Path(__file__).with_name("tenants.yaml"),
+    folder=Path(__file__).parent,
     options=OPTIONS,
     hosts=("sandbox-api-pw.izipay.pe", "api-pw.izipay.pe", "testapi-pw.izipay.pe", "qa-api-pw.izipay.pe"),
     response_headers=response_headers,
+    auth=AUTH,
+    proxies=(PROXY_PREFIX + "https://sandbox-api-pw.izipay.pe",),  # (code, recorded) docs/providers/izipay.md#hosts
 )

@@ -1,4 +1,5 @@
-"""Izipay error envelopes and the named error catalogue (provider-spec §2.2, §2.4, §2.6, §2.7)."""
+"""Izipay error envelopes and the named error catalogue
+(docs/providers/izipay.md#token-generate, #error-envelope, #token-lifetime, #open-questions)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from typing import Any
 
 from emulator.core.errors import ProviderError
 
-LIMA_OFFSET = -5 * 3600  # (inferred) §2.3: the recorded header times are Peru local time, no DST
+# (inferred) docs/providers/izipay.md#installments-search: the recorded header times are Peru local time, no DST
+LIMA_OFFSET = -5 * 3600
 
-# Exact recorded strings (§2.4).
+# Exact recorded strings (docs/providers/izipay.md#error-envelope).
 MSG_TOKEN_EMPTY = "El token no debe ser nulo o vacío"
 FRIENDLY_TOKEN_EMPTY = "token no debe ser nulo o vacío"
 MSG_BAD_STRUCTURE = "Estructura del request inválida."
@@ -22,7 +24,8 @@ PLATFORM_ERROR_BODY = {
     "code": "500",
     "errorMessage": "The API Public service threw an error. Check the errors field to view possible details.",
 }
-# (inferred) §2.6/§2.7: no recorded bodies; our own wording in the recorded envelope.
+# (inferred) docs/providers/izipay.md#token-lifetime, #open-questions: no recorded bodies; our own wording in the
+# recorded envelope.
 MSG_TOKEN_EXPIRED = "Token expirado"
 MSG_BAD_CREDENTIALS = "transactionId o publicKey inválidos"
 MSG_METHOD = "Método no permitido"
@@ -65,7 +68,8 @@ class IzipayError(ProviderError):
         self.friendly = friendly if friendly is not None else message
         if code is not None:
             self.code = code
-        self.doc_style = False  # (doc, weak) §2.2: `{"code","message","response":null}` on Token/Generate
+        # (doc, weak) docs/providers/izipay.md#token-generate: `{"code","message","response":null}` on Token/Generate
+        self.doc_style = False
 
     def body(self, now: float) -> Any:
         if self.doc_style:
@@ -125,7 +129,8 @@ class BinNotConfigured(IzipayError):
 
 
 class BadRequest(IzipayError):
-    """(inferred) §2.7: a Token/Generate or Deposit body that breaks the documented constraints."""
+    """(inferred) docs/providers/izipay.md#open-questions: a Token/Generate or Deposit body that breaks the documented
+    constraints."""
 
     status = 400
 
@@ -134,7 +139,7 @@ class BadRequest(IzipayError):
 
 
 class BadCredentials(IzipayError):
-    """(doc, weak) §2.2: a publicKey that does not belong to the merchant → 401."""
+    """(doc, weak) docs/providers/izipay.md#token-generate: a publicKey that does not belong to the merchant → 401."""
 
     status = 401
 
@@ -152,7 +157,7 @@ class AlreadyDeposited(IzipayError):
 
 
 class PlatformError(IzipayError):
-    """The recorded SANDBOX 500: a different, flat body (§2.4, last row)."""
+    """The recorded SANDBOX 500: a different, flat body (docs/providers/izipay.md#error-envelope, last row)."""
 
     status = 500
 

@@ -1,17 +1,16 @@
-"""Izipay's rules in plain Python: session tokens, installments by BIN, deposits (provider-spec §2.2–§2.6)."""
+"""Izipay's rules in plain Python: session tokens, installments by BIN, deposits (docs/providers/izipay.md)."""
 
 from __future__ import annotations
 
-import itertools
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from emulator.core import tokens
 from emulator.core.tenants import Tenant
 from emulator.providers.izipay import errors
 
-TOKEN_LIFETIME = 900  # (code, recorded) §2.2: exp = iat + 900
-USER_ORG = "1snn5n9w"  # (code, recorded) §2.2: the same in DEV, QA and SANDBOX
+TOKEN_LIFETIME = 900  # (code, recorded) docs/providers/izipay.md#token-generate: exp = iat + 900
+USER_ORG = "1snn5n9w"  # (code, recorded) docs/providers/izipay.md#token-generate: the same in DEV, QA and SANDBOX
 
 
 @dataclass(frozen=True)
@@ -29,7 +28,7 @@ class BinInfo:
 _COUNTS = tuple(str(n) for n in range(100))
 
 
-# (code, recorded) §2.3: sample BIN data. SANDBOX values where both were seen.
+# (code, recorded) docs/providers/izipay.md#installments-search: sample BIN data. SANDBOX values where both were seen.
 BINS: dict[str, BinInfo] = {
     "545545": BinInfo("SCOTIABANK ", 35, "0"),  # trailing space as recorded
     "400917": BinInfo("SCOTIABANK VISA", 36, "0"),
@@ -67,7 +66,12 @@ class IzipayState:
     expired_before: int = 0  # tokens issued before this second are expired (scenario expire_tokens)
     revoked_before: int = 0  # tokens issued before this second are refused (scenario revoke_tokens)
     deposits: dict[str, Deposit] = field(default_factory=dict)
-    batches: itertools.count = field(default_factory=lambda: itertools.count(1243))
+    next_batch: int = 1243
+
+    def _take_batch(self) -> int:
+        """The next deposit batch number."""
+        number, self.next_batch = self.next_batch, self.next_batch + 1
+        return number
 
     @property
     def signing_key(self) -> str:
@@ -107,7 +111,8 @@ class IzipayState:
         if now >= expires_at or issued_at < self.expired_before:
             raise errors.TokenRejected(errors.MSG_TOKEN_EXPIRED)
         if single_use and token_id in self.used:
-            raise errors.TokenMissing()  # (code, recorded) §2.6: SANDBOX answered TN on a second use
+            # (code, recorded) docs/providers/izipay.md#token-lifetime: SANDBOX answered TN on a second use
+            raise errors.TokenMissing()
         return token_id
 
     def consume(self, token_id: str, *, single_use: bool) -> None:
@@ -132,7 +137,7 @@ class IzipayState:
             currency=str(order["currency"]),
             unique_id=str(order["uniqueId"]),
             authorization_code=str(order["authorizationCode"]),
-            batch_number=str(next(self.batches)),
+            batch_number=str(self._take_batch()),
             deposited_at=now,
         )
         self.deposits[number] = record
@@ -147,17 +152,6 @@ class IzipayState:
     def scenario_revoke_tokens(self, *, now: float) -> None:
         """Refuse every token issued so far (the platform forgets its sessions)."""
         self.revoked_before = int(now) + 1
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "merchantCode": self.tenant.id,
-            "tokens_issued": self.issued,
-            "tokens_valid_from": self.valid_from,
-            "single_use_tokens_used": sorted(self.used),
-            "expired_before": self.expired_before,
-            "revoked_before": self.revoked_before,
-            "deposits": [asdict(d) for d in self.deposits.values()],
-        }
 
 
 def read_claims(token: str) -> dict[str, Any]:

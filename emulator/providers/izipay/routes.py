@@ -1,4 +1,4 @@
-"""Izipay views at the real API PW paths (provider-spec §2.1–§2.5): thin, the model does the work."""
+"""Izipay views at the real API PW paths (docs/providers/izipay.md): thin, the model does the work."""
 
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ SEARCH_PATH = "/Installments/v1/Installments/Search"
 DEPOSIT_PATH = "/capture/v1/Transaction/Deposit"
 PROXY_PREFIX = "/gateway/api/v1/proxy-cors/"
 
-# (code, recorded) §2.3: success messages by environment and language: (message, messageFriendly).
+# (code, recorded) docs/providers/izipay.md#installments-search: success messages by environment and language: (message,
+# messageFriendly).
 SEARCH_MESSAGES = {
     ("sandbox", "ESP"): ("Aprobado", "Aprobado"),
     ("sandbox", "ENG"): ("Approved", "Approved"),
@@ -43,7 +44,7 @@ def authenticate_merchant(call: Call) -> Tenant:
     directory = call.runtime.tenants["izipay"]
     tenant = directory.admit(merchant, lambda: _admitted(merchant, public_key))
     if tenant is None or tenant.get("publicKey") != public_key:
-        raise errors.BadCredentials()  # (doc, weak) §2.2
+        raise errors.BadCredentials()  # (doc, weak) docs/providers/izipay.md#token-generate
     return tenant
 
 
@@ -54,7 +55,8 @@ def _admitted(merchant: str, public_key: str) -> dict[str, str]:
 
 
 def authenticate_bearer(call: Call) -> Tenant:
-    """Search and Deposit carry the session token; its merchant's key must verify it (§2.4)."""
+    """Search and Deposit carry the session token; its merchant's key must verify it
+    (docs/providers/izipay.md#error-envelope)."""
     header = call.headers.get("Authorization", "").strip()
     token = header[7:].strip() if header[:7].lower() == "bearer " else header
     if not token or token.lower() == "bearer":
@@ -73,7 +75,7 @@ def authenticate_bearer(call: Call) -> Tenant:
 @bp.route(GENERATE_PATH, methods=["POST"], provide_automatic_options=False)
 @operation("generate_token", auth=authenticate_merchant)
 def generate_token(call: Call) -> Reply:
-    """Issue a 15-minute HS256 session token (§2.2)."""
+    """Issue a 15-minute HS256 session token (docs/providers/izipay.md#token-generate)."""
     facilitator = call.option("facilitator_code") or ("6666041" if call.option("environment") == "sandbox" else "0")
     transaction_id = call.headers["transactionId"]
     token = call.state.issue_token(call.body, transaction_id, call.uuid4(), now=call.now, facilitator=facilitator)
@@ -88,11 +90,12 @@ def generate_token(call: Call) -> Reply:
 @bp.route(SEARCH_PATH, methods=["POST"], provide_automatic_options=False)
 @operation("search_installments")
 def search_installments(call: Call) -> Reply:
-    """List the installments a BIN allows (§2.3); the token's amount does not filter them."""
+    """List the installments a BIN allows (docs/providers/izipay.md#installments-search); the token's amount does not
+    filter them."""
     token_id = _accept_token(call)
     bin_number = call.body["bin"]
     info = call.state.installments(bin_number, model.BINS)
-    call.state.consume(token_id, single_use=call.option("single_use_tokens"))
+    call.state.consume(token_id, single_use=call.flag("single_use_tokens"))
     language = call.body.get("language") or "ESP"
     message, friendly = SEARCH_MESSAGES[(call.option("environment"), language)]
     body = {
@@ -114,11 +117,12 @@ def search_installments(call: Call) -> Reply:
 @bp.route(DEPOSIT_PATH, methods=["POST"], provide_automatic_options=False)
 @operation("deposit")
 def deposit(call: Call) -> Reply:
-    """Capture an authorised order (§2.5); header block first, millis as a string, as recorded."""
+    """Capture an authorised order (docs/providers/izipay.md#deposit); header block first, millis as a string, as
+    recorded."""
     token_id = _accept_token(call)
     order = call.body["order"]
     record = call.state.deposit(order, now=call.now)
-    call.state.consume(token_id, single_use=call.option("single_use_tokens"))
+    call.state.consume(token_id, single_use=call.flag("single_use_tokens"))
     message = DEPOSIT_MESSAGES[call.body.get("language") or "ESP"]
     body = {
         "header": errors.header_block(call.now, call.now + 0.198, millis_as_string=True),
@@ -146,16 +150,16 @@ def deposit(call: Call) -> Reply:
 
 def _accept_token(call: Call) -> str:
     """Check the bearer token for this call (not yet counted as used) and the merchant it names."""
-    token_id = call.state.check_token(call.auth, now=call.now, single_use=call.option("single_use_tokens"))
-    if call.option("check_transaction_id") and call.headers.get("transactionId") != call.auth.get("transactionId"):
-        raise errors.TokenRejected()  # (inferred) §2.7 q3: off by default
+    token_id = call.state.check_token(call.auth, now=call.now, single_use=call.flag("single_use_tokens"))
+    if call.flag("check_transaction_id") and call.headers.get("transactionId") != call.auth.get("transactionId"):
+        raise errors.TokenRejected()  # (inferred) docs/providers/izipay.md#q3: off by default
     if call.body["merchantCode"] != call.tenant.id:
         dev = call.option("environment") == "dev"
         raise errors.MerchantMismatch(errors.MSG_MERCHANT_DEV if dev else errors.MSG_MERCHANT_SANDBOX)
     return token_id
 
 
-# -- the browser proxy prefix (§2.1) -------------------------------------------------------------
+# -- the browser proxy prefix (docs/providers/izipay.md#hosts) ---------------------------------------------------------
 
 _TARGET = re.compile(r"^https?:/+[^/]+(/.*)$")
 

@@ -1,4 +1,5 @@
-"""Payelata (Corefy white-label): JSON:API payment invoices, card gate, 3-DS, signed callbacks (provider-spec §5)."""
+"""Payelata (Corefy white-label): JSON:API payment invoices, card gate, 3-DS, signed callbacks
+(docs/providers/payelata.md)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from pathlib import Path
 
 from emulator.core.codecs import JsonCodec
 from emulator.core.contracts import Violation
-from emulator.core.provider import Call, Provider, TenantContext
+from emulator.core.provider import Auth, Call, Provider, TenantContext
 from emulator.providers.payelata import errors
 from emulator.providers.payelata.callbacks import send_events
 from emulator.providers.payelata.model import PayelataState
@@ -17,23 +18,30 @@ from emulator.providers.payelata.routes import authenticate_basic, bp
 CODEC = JsonCodec("application/vnd.api+json")
 PAGE_OPERATIONS = frozenset({"hosted_payment_page", "submit_hosted_payment_page", "acs_page", "complete_auth"})
 
-# Recorded or documented defaults of the open questions (§5.5, §5.7); each can be set per tenant,
-# per scenario, or per server (`--option payelata.NAME=VALUE`).
+# Recorded or documented defaults of the open questions (docs/providers/payelata.md#callbacks, #open-questions); each
+# can be set per tenant, per scenario, or per server (`--option payelata.NAME=VALUE`).
 OPTIONS = {
     "invoice_ttl": 86400,  # (inferred) seconds an unpaid invoice and its card-gate token live
-    "duplicate_reference": "422",  # (inferred) §5.7 q1: 422 | 429 ("duplicate request detected", doc) | allow
+    # (inferred) docs/providers/payelata.md#q1: 422 | 429 ("duplicate request detected", doc) | allow
+    "duplicate_reference": "422",
     "token_requires_customer": True,  # (doc) provider doc: a token charge names its customer.reference_id
-    "settle_delay": 0,  # (inferred) §5.7 q2: seconds a sale stays process_pending before its outcome (0: at once)
-    "callback_retry_scale": 1.0,  # (doc) §5.5: retries after 1, 2, 3 … minutes; tests scale this down
-    "callback_max_attempts": 100,  # (doc) §5.5: up to 100 attempts
-    "callback_final_only": False,  # (doc) §5.5: account option, only final statuses are sent
-    "callback_strip_card": False,  # (doc) §5.5: account option, no masked card object in callbacks
-    "callback_batching": False,  # (doc) §5.5 says close changes are batched; off so every change is visible
+    # (inferred) docs/providers/payelata.md#q2: seconds a sale stays process_pending before its outcome (0: at once)
+    "settle_delay": 0,
+    # (doc) docs/providers/payelata.md#callbacks: retries after 1, 2, 3 … minutes; tests scale this down
+    "callback_retry_scale": 1.0,
+    "callback_max_attempts": 100,  # (doc) docs/providers/payelata.md#callbacks: up to 100 attempts
+    # (doc) docs/providers/payelata.md#callbacks: account option, only final statuses are sent
+    "callback_final_only": False,
+    # (doc) docs/providers/payelata.md#callbacks: account option, no masked card object in callbacks
+    "callback_strip_card": False,
+    # (doc) docs/providers/payelata.md#callbacks says close changes are batched; off so every change is visible
+    "callback_batching": False,
 }
 
 
 def contract_error(call: Call, violations: list[Violation]) -> errors.PayelataError | errors.HtmlError:
-    """Turn contract violations into a 422 JSON:API error list pointing at each attribute (inferred §5.6)."""
+    """Turn contract violations into a 422 JSON:API error list pointing at each attribute (inferred,
+    docs/providers/payelata.md#errors)."""
     first = violations[0]
     if call.operation in PAGE_OPERATIONS:
         return errors.HtmlError(422, first.message)
@@ -56,6 +64,17 @@ def on_clock(context: TenantContext, now: float) -> None:
     send_events(context, context.state.drain_events())
 
 
+AUTH = {  # (doc) docs/providers/payelata.md#auth, docs/providers/payelata.md#card-gate
+    "basic": Auth({"type": "http", "scheme": "basic", "description": "commerce account id : its test or live API key"}),
+    "flow_token": Auth(
+        {"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "flow_data.metadata.token"},
+        operations=("sale",),
+    ),
+    "session": Auth(
+        credentials="the card-gate session id in the path (or pid / MD)", operations=tuple(PAGE_OPERATIONS)
+    ),
+}
+
 PROVIDER = Provider(
     name="payelata",
     description="Payelata (Corefy white-label): payment invoices, card gate, tokens, signed callbacks",
@@ -66,10 +85,12 @@ PROVIDER = Provider(
     contract_error=contract_error,
     not_found=lambda path: errors.NotFound(),
     method_not_allowed=lambda method: errors.MethodNotAllowed(method),
+    internal_error=errors.ServerError,
     paths=("/payment-invoices", "/api/payment-invoices", "/payment/", "/hpp/", "/acs/", "/complete-auth"),
-    tenants_file=Path(__file__).with_name("tenants.yaml"),
+    folder=Path(__file__).parent,
     codec=CODEC,
     options=OPTIONS,
     hosts=("dashboard.payelata.com", "cardgate.paycore.io", "com.paycore.io"),
     on_clock=on_clock,
+    auth=AUTH,
 )

@@ -1,4 +1,5 @@
-"""Payelata callbacks (provider-spec §5.5): the JSON:API invoice, signed, retried after 1, 2, 3 … minutes."""
+"""Payelata callbacks (docs/providers/payelata.md#callbacks): the JSON:API invoice, signed, retried after 1, 2, 3 …
+minutes."""
 
 from __future__ import annotations
 
@@ -10,23 +11,18 @@ from emulator.core.provider import TenantContext
 from emulator.providers.payelata.model import FINAL, Event
 from emulator.providers.payelata.signing import SIGNATURE_HEADER, signature
 
-CALLBACK_CONTENT_TYPE = "application/vnd.api+json"  # (inferred) §5.5: "body in JSON-API format"
+# (inferred) docs/providers/payelata.md#callbacks: "body in JSON-API format"
+CALLBACK_CONTENT_TYPE = "application/vnd.api+json"
 STAGGER_MS = 25
-RETRY_STEP_SECONDS = 60.0  # (doc) §5.5: the n-th retry comes n minutes after the previous attempt
-
-
-def flag(value: Any) -> bool:
-    """Read a boolean option that may come from the command line as text."""
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    return bool(value)
+# (doc) docs/providers/payelata.md#callbacks: the n-th retry comes n minutes after the previous attempt
+RETRY_STEP_SECONDS = 60.0
 
 
 def retry_delays(context: TenantContext) -> tuple[float, ...]:
-    """(doc) §5.5: linearly increasing, up to 100 attempts; scaled by the `callback_retry_scale` option."""
-    scale = float(context.option("callback_retry_scale"))
+    """(doc) docs/providers/payelata.md#callbacks: linearly increasing, up to 100 attempts (the core applies
+    `callback_retry_scale`)."""
     attempts = int(context.option("callback_max_attempts"))
-    return tuple(RETRY_STEP_SECONDS * step * scale for step in range(1, attempts))
+    return tuple(RETRY_STEP_SECONDS * step for step in range(1, attempts))
 
 
 def encode(wire: dict[str, Any]) -> bytes:
@@ -38,27 +34,29 @@ def send_events(context: TenantContext, events: list[Event], *, batch: bool = Fa
     tenant = context.tenant
     if tenant is None or not events:
         return 0
-    if batch or flag(context.option("callback_batching")):
+    if batch or context.flag("callback_batching"):
         latest: dict[str, Event] = {}
-        for event in events:  # (doc) §5.5: close changes of one object are batched, latest state wins
+        # (doc) docs/providers/payelata.md#callbacks: close changes of one object are batched, latest state wins
+        for event in events:
             latest.pop(event.invoice_id, None)
             latest[event.invoice_id] = event
         events = list(latest.values())
-    final_only = flag(context.option("callback_final_only"))
-    strip_card = flag(context.option("callback_strip_card"))
+    final_only = context.flag("callback_final_only")
+    strip_card = context.flag("callback_strip_card")
     sent = 0
     effects = dict(context.callback_effects)
     for event in events:
-        url = event.callback_url or tenant.get("callback_url")
+        url = context.callback_url(event.callback_url)
         if not url or (final_only and event.status not in FINAL):
             continue
         wire = event.wire
         payload = wire["data"]["attributes"].get("payload")
         if strip_card and isinstance(payload, dict) and "payment_card" in payload:
-            wire = copy.deepcopy(wire)  # (doc) §5.5: the account option that removes the masked card
+            # (doc) docs/providers/payelata.md#callbacks: the account option that removes the masked card
+            wire = copy.deepcopy(wire)
             del wire["data"]["attributes"]["payload"]["payment_card"]
         body = encode(wire)
-        # (doc) §5.5: signed with the test or live secret, matching the invoice's mode.
+        # (doc) docs/providers/payelata.md#callbacks: signed with the test or live secret, matching the invoice's mode.
         secret = str(tenant.get("callback_secret_test" if event.test_mode else "callback_secret_live") or "")
         # A scenario's `reorder` holds back only the first callback, so the next one overtakes it.
         # Changes of one call leave STAGGER_MS apart, so that they usually arrive in order (the
@@ -74,7 +72,8 @@ def send_events(context: TenantContext, events: list[Event], *, batch: bool = Fa
             headers={"Content-Type": CALLBACK_CONTENT_TYPE, SIGNATURE_HEADER: signature(secret, body)},
             event=f"payment-invoice.{event.status}",
             retry_delays=retry_delays(context),
-            success_codes=(200,),  # (doc) §5.5: anything but HTTP 200 is a failed delivery
+            # (doc) docs/providers/payelata.md#callbacks: anything but HTTP 200 is a failed delivery
+            success_codes=(200,),
         )
         sent += 1
     context.callback_effects = effects

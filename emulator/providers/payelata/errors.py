@@ -1,6 +1,6 @@
-"""Payelata error bodies and the named catalogue (provider-spec §5.6, §5.7 q1).
+"""Payelata error bodies and the named catalogue (docs/providers/payelata.md#errors, #q1).
 
-No real Payelata/Corefy error body was ever captured (§5.7 q1). We answer in the JSON:API error
+No real Payelata/Corefy error body was ever captured (docs/providers/payelata.md#q1). We answer in the JSON:API error
 form the rest of the API uses: `{"errors":[{"status","title","detail","source":{"pointer"}}]}`.
 (inferred) The wording follows Symfony's validator messages, the platform's PHP stack (inferred).
 """
@@ -34,7 +34,7 @@ TITLES = {
 
 
 class PayelataError(ProviderError):
-    """A JSON:API error document with one or more error objects. (inferred) §5.6"""
+    """A JSON:API error document with one or more error objects. (inferred) docs/providers/payelata.md#errors"""
 
     status = 422
 
@@ -97,7 +97,7 @@ class MethodNotAllowed(PayelataError):
 
 
 class Invalid(PayelataError):
-    """422 on one attribute: `source.pointer` names it (inferred) §5.6."""
+    """422 on one attribute: `source.pointer` names it (inferred) docs/providers/payelata.md#errors."""
 
     status = 422
 
@@ -106,14 +106,14 @@ class Invalid(PayelataError):
 
 
 class DuplicateReference(PayelataError):
-    """(inferred) §5.7 q1: a second invoice with the same reference_id; 422 or 429 by option."""
+    """(inferred) docs/providers/payelata.md#q1: a second invoice with the same reference_id; 422 or 429 by option."""
 
     def __init__(self, status: int = 422) -> None:
         super().__init__(MSG_USED, pointer=POINTER_PREFIX + "reference_id", status=status)
 
 
 class TooManyRequests(PayelataError):
-    """(doc) §5.6: 429 "too many requests or duplicate request detected"."""
+    """(doc) docs/providers/payelata.md#errors: 429 "too many requests or duplicate request detected"."""
 
     status = 429
 
@@ -122,7 +122,7 @@ class TooManyRequests(PayelataError):
 
 
 class BadGateway(PayelataError):
-    """(doc) §5.6: 502 Bad gateway."""
+    """(doc) docs/providers/payelata.md#errors: 502 Bad gateway."""
 
     status = 502
 

@@ -1,4 +1,4 @@
-"""Payelata payment invoices, card-gate sales, 3-DS and card tokens (provider-spec §5.2–§5.5).
+"""Payelata payment invoices, card-gate sales, 3-DS and card tokens (docs/providers/payelata.md).
 
 Plain Python: every method takes `now` (virtual Unix seconds) and raises `PayelataError`s. Status
 changes are queued as events (invoice id + wire snapshot); the routes turn them into callbacks.
@@ -12,17 +12,19 @@ import hashlib
 import re
 import string
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from emulator.core import tokens
-from emulator.core.cards import luhn_valid, mask_pan
+from emulator.core.cards import TestCard, TestCards, luhn_valid, mask_pan
 from emulator.core.tenants import Tenant
 from emulator.providers.payelata import errors
 
 ALNUM = string.ascii_letters + string.digits
-JWT_ALGORITHM = "HS512"  # (inferred) §5.2: the real token is RS512; clients only forward it
+# (inferred) docs/providers/payelata.md#payment-invoices: the real token is RS512; clients only forward it
+JWT_ALGORITHM = "HS512"
 
-# (doc) §5.4 payment-invoice statuses.
+# (doc) docs/providers/payelata.md#statuses payment-invoice statuses.
 CREATED = "created"
 PROCESS_PENDING = "process_pending"
 PROCESSED = "processed"
@@ -33,14 +35,11 @@ FINAL = frozenset({PROCESSED, PROCESS_FAILED, EXPIRED, "terminated", "refunded",
 OK = "ok"
 AUTH_3DS_REQUIRED = "auth_3ds_required"
 
-# (doc) §5.4, test-card-numbers.md: card -> (brand, 3-DS enrolled, succeeds).
-TEST_CARDS = {
-    "5123817234060000": ("mastercard", True, True),
-    "5519283812030000": ("mastercard", False, True),
-    "4412397212080000": ("visa", True, False),
-    "4302912837020000": ("visa", False, False),
-}
-ISSUERS = {"512381": "FIRST DATA CORPORATION"}  # (doc) §5.5 payload example; others (inferred)
+# (doc) docs/providers/payelata.md#statuses, test-card-numbers.md: the test connector's cards, with brand and 3-DS
+# enrolment.
+TEST_CARDS = TestCards.load(Path(__file__).with_name("cards.yaml"))
+# (doc) docs/providers/payelata.md#callbacks payload example; others (inferred)
+ISSUERS = {"512381": "FIRST DATA CORPORATION"}
 PENDING_EXPIRY = "0777"  # (doc) pending; auth_3ds_required on a 3-DS card
 # (doc) test-card-numbers.md: MMYY on a failing card selects the resolution; anything else general_fatal_error.
 FAIL_EXPIRY = {
@@ -101,9 +100,9 @@ class Card:
 
     @classmethod
     def from_pan(cls, pan: str, holder: str, month: int, year: int) -> Card:
-        known = TEST_CARDS.get(pan)
+        known = TEST_CARDS.find(pan)
         brand = (
-            known[0]
+            known.brand
             if known
             else {"4": "visa", "5": "mastercard", "2": "mastercard", "3": "amex"}.get(pan[0], "unknown")
         )
@@ -119,14 +118,11 @@ class Card:
         )
 
     @property
-    def test_card(self) -> tuple[str, bool, bool] | None:
-        for pan, info in TEST_CARDS.items():
-            if pan[:6] == self.first and pan[-4:] == self.last:
-                return info
-        return None
+    def test_card(self) -> TestCard | None:
+        return TEST_CARDS.find_masked(self.first, self.last)
 
     def to_wire(self) -> dict[str, Any]:
-        """(doc) §5.5 `payment_card`, in the documented key order."""
+        """(doc) docs/providers/payelata.md#callbacks `payment_card`, in the documented key order."""
         return {
             "last": self.last,
             "mask": self.mask,
@@ -149,14 +145,14 @@ class Outcome:
 
 
 def card_outcome(card: Card, now_year: int, now_month: int) -> Outcome:
-    """Apply the documented test-card table (doc, §5.4); other valid cards succeed (inferred)."""
+    """Apply the documented test-card table (doc, docs/providers/payelata.md#statuses); other valid cards succeed
+    (inferred)."""
     expiry = card.expiry_month + card.expiry_year
     info = card.test_card
     if info is not None:
-        _brand, three_ds, succeeds = info
         if expiry == PENDING_EXPIRY:
-            return Outcome("3ds", AUTH_3DS_REQUIRED) if three_ds else Outcome("pending")
-        if succeeds:
+            return Outcome("3ds", AUTH_3DS_REQUIRED) if info.three_ds else Outcome("pending")
+        if info.outcome == "success":
             return Outcome("processed")
         return Outcome("failed", FAIL_EXPIRY.get(expiry, GENERAL_FAILURE))
     year = 2000 + int(card.expiry_year)
@@ -221,7 +217,7 @@ class Invoice:
         return match.group("method") if match else self.service
 
     def to_wire(self) -> dict[str, Any]:
-        """The JSON:API invoice, keys in the documented order (doc) §5.2."""
+        """The JSON:API invoice, keys in the documented order (doc) docs/providers/payelata.md#payment-invoices."""
         done = self.status == PROCESSED
         relationships: dict[str, Any] = {
             "payment-service": {"data": {"type": "payment-services", "id": self.service}},
@@ -317,7 +313,8 @@ class PayelataState:
         token_requires_customer: bool,
         callback_url: str | None,
     ) -> Invoice:
-        """Create a payment invoice (§5.2); 422 on a bad service, token or reference."""
+        """Create a payment invoice (docs/providers/payelata.md#payment-invoices); 422 on a bad service, token or
+        reference."""
         reference = attributes["reference_id"]
         if duplicate_status is not None and reference in self.by_reference:
             raise errors.DuplicateReference(duplicate_status)
@@ -372,7 +369,8 @@ class PayelataState:
             callback_url=callback_url,
             return_url=attributes.get("return_url"),
             return_urls=attributes.get("return_urls"),
-            descriptor=f"{self.tenant.get('descriptor', 'DEMO ACC')}:Заказ №:{reference}",  # (doc) §5.2 example
+            # (doc) docs/providers/payelata.md#payment-invoices example
+            descriptor=f"{self.tenant.get('descriptor', 'DEMO ACC')}:Заказ №:{reference}",
             tokenize=tokenize,
             instant=instant,
         )
@@ -429,7 +427,8 @@ class PayelataState:
         year_month: tuple[int, int],
         settle_delay: float,
     ) -> Invoice:
-        """Charge the invoice with a raw card or its token (§5.3) and apply the test-card outcome (§5.4)."""
+        """Charge the invoice with a raw card or its token (docs/providers/payelata.md#card-gate) and apply the
+        test-card outcome (docs/providers/payelata.md#statuses)."""
         if invoice.status not in PAYABLE or invoice.sale_started:
             raise errors.PayelataError(errors.MSG_NOT_PAYABLE, pointer="/data")
         if invoice.token is None:
@@ -442,7 +441,9 @@ class PayelataState:
         self._move(invoice, PROCESS_PENDING, OK, now)
         if outcome.kind == "3ds":
             invoice.awaiting_3ds = (
-                Outcome("processed") if (card.test_card or (0, 0, True))[2] else Outcome("failed", GENERAL_FAILURE)
+                Outcome("processed")
+                if card.test_card is None or card.test_card.outcome == "success"
+                else Outcome("failed", GENERAL_FAILURE)
             )
             self._move(invoice, PROCESS_PENDING, AUTH_3DS_REQUIRED, now)
         elif outcome.kind == "pending":
@@ -492,7 +493,8 @@ class PayelataState:
             self._move(invoice, PROCESS_FAILED, outcome.resolution, now)
 
     def _token_for(self, invoice: Invoice, now: float, fake: Any) -> str:
-        """(doc) §5.5: a successful tokenized payment yields a 32-character card token."""
+        """(doc) docs/providers/payelata.md#callbacks: a successful tokenized payment yields a 32-character card
+        token."""
         if invoice.token:
             return invoice.token
         assert invoice.card is not None and invoice.customer is not None

@@ -1,11 +1,11 @@
-"""Payelata views (provider-spec §5.1–§5.5): private API invoices, the card gate, hosted and 3-DS pages."""
+"""Payelata views (docs/providers/payelata.md): private API invoices, the card gate, hosted and 3-DS pages."""
 
 from __future__ import annotations
 
 import base64
 from typing import Any
 
-from flask import Blueprint, render_template
+from flask import Blueprint
 
 from emulator.core import tokens
 from emulator.core.clock import to_datetime
@@ -13,19 +13,18 @@ from emulator.core.codecs import FormCodec
 from emulator.core.errors import Reply
 from emulator.core.provider import Call, operation
 from emulator.core.tenants import Tenant
-from emulator.providers.payelata import errors, model
-from emulator.providers.payelata.callbacks import flag, send_events
+from emulator.providers.payelata import errors, model, pages
+from emulator.providers.payelata.callbacks import send_events
 
-bp = Blueprint("payelata", __name__, template_folder="templates")
+bp = Blueprint("payelata", __name__)
 
 NAME = "payelata"
 INVOICES = "/payment-invoices"
-API_INVOICES = "/api/payment-invoices"  # (doc) `links.self`; (inferred) §5.1 serve both
+API_INVOICES = "/api/payment-invoices"  # (doc) `links.self`; (inferred) docs/providers/payelata.md#auth serve both
 SALE_PATH = "/payment/sale"
 HPP_PATH = "/hpp/"
 ACS_PATH = "/acs/"
-COMPLETE_AUTH_PATH = "/complete-auth"  # (doc) §5.3: TermUrl `…/complete-auth?pid=…`
-HTML = "text/html; charset=utf-8"
+COMPLETE_AUTH_PATH = "/complete-auth"  # (doc) docs/providers/payelata.md#card-gate: TermUrl `…/complete-auth?pid=…`
 FORM = FormCodec()
 
 
@@ -33,7 +32,8 @@ FORM = FormCodec()
 
 
 def authenticate_basic(call: Call) -> Tenant:
-    """(doc) §5.1: HTTP Basic, commerce account id as login, test or live API key as password."""
+    """(doc) docs/providers/payelata.md#auth: HTTP Basic, commerce account id as login, test or live API key as
+    password."""
     credentials = call.request.authorization
     if credentials is None or credentials.type != "basic" or not credentials.username:
         raise errors.Unauthorized()
@@ -51,7 +51,8 @@ def authenticate_basic(call: Call) -> Tenant:
 
 
 def authenticate_bearer(call: Call) -> Tenant:
-    """(doc) §5.3: `Authorization: Bearer <flow_data.metadata.token>`; the token names its account."""
+    """(doc) docs/providers/payelata.md#card-gate: `Authorization: Bearer <flow_data.metadata.token>`; the token names
+    its account."""
     header = call.headers.get("Authorization", "").strip()
     if header[:7].lower() != "bearer " or not header[7:].strip():
         raise errors.BearerRejected()
@@ -70,14 +71,10 @@ def authenticate_bearer(call: Call) -> Tenant:
 def authenticate_session(call: Call) -> Tenant:
     """Hosted pages are reached by their `cgi_…` session id alone, as a browser reaches them."""
     session = call.path_args.get("session_id") or call.query.get("pid") or (call.body or {}).get("MD")
-    store = call.runtime.store
-    for tenant_id in store.tenants(NAME):
-        state = store.peek(NAME, tenant_id)
-        if state is not None and session in state.sessions:
-            tenant = call.runtime.tenants[NAME].get(tenant_id)
-            if tenant is not None:
-                return tenant
-    raise errors.HtmlError(404, "Payment session not found.")
+    tenant = call.owner_of(str(session or ""))
+    if tenant is None:
+        raise errors.HtmlError(404, "Payment session not found.")
+    return tenant
 
 
 # -- private API ---------------------------------------------------------------------------------
@@ -87,7 +84,7 @@ def authenticate_session(call: Call) -> Tenant:
 @bp.route(API_INVOICES, methods=["POST"], provide_automatic_options=False)
 @operation("create_payment_invoice")
 def create_payment_invoice(call: Call) -> Reply:
-    """Create a payment invoice; 201 is the only success (doc) §5.2."""
+    """Create a payment invoice; 201 is the only success (doc) docs/providers/payelata.md#payment-invoices."""
     data = call.body["data"]
     attributes = data["attributes"]
     call.state.sweep(call.now, call.fake)
@@ -100,10 +97,12 @@ def create_payment_invoice(call: Call) -> Reply:
         action_base=call.external_url(HPP_PATH),
         ttl=float(call.option("invoice_ttl")),
         duplicate_status=None if duplicate == "allow" else int(duplicate),
-        token_requires_customer=flag(call.option("token_requires_customer")),
-        # (doc) §5.2: one documented example puts callback_url beside `attributes`, not in it
+        token_requires_customer=call.flag("token_requires_customer"),
+        # (doc) docs/providers/payelata.md#payment-invoices: one documented example puts callback_url beside
+        # `attributes`, not in it
         callback_url=attributes.get("callback_url") or data.get("callback_url"),
     )
+    call.claim(invoice.session_id)  # the hosted pages find the account by the session id alone
     _emit(call)
     return Reply(201, invoice.to_wire())
 
@@ -112,7 +111,7 @@ def create_payment_invoice(call: Call) -> Reply:
 @bp.route(API_INVOICES + "/<invoice_id>", methods=["GET"], provide_automatic_options=False)
 @operation("get_payment_invoice")
 def get_payment_invoice(call: Call) -> Reply:
-    """Read one invoice for reconciliation (inferred from `links.self`) §5.2."""
+    """Read one invoice for reconciliation (inferred from `links.self`) docs/providers/payelata.md#payment-invoices."""
     call.state.sweep(call.now, call.fake)
     invoice = call.state.get(call.path_args["invoice_id"], call.now)
     _emit(call)
@@ -125,7 +124,8 @@ def get_payment_invoice(call: Call) -> Reply:
 @bp.route(SALE_PATH, methods=["POST"], provide_automatic_options=False)
 @operation("sale", auth=authenticate_bearer)
 def sale(call: Call) -> Reply:
-    """Charge the invoice behind the bearer token with a raw card, or its card token (§5.3)."""
+    """Charge the invoice behind the bearer token with a raw card, or its card token
+    (docs/providers/payelata.md#card-gate)."""
     call.state.sweep(call.now, call.fake)
     invoice = call.state.verify_jwt(call.auth["token"], call.now)
     attributes = call.body["data"].get("attributes") or {}
@@ -149,7 +149,8 @@ def _run_sale(call: Call, invoice: model.Invoice, card_fields: dict[str, Any] | 
 
 
 def auth_payload(call: Call, invoice: model.Invoice) -> dict[str, Any]:
-    """(doc) §5.3 3-DS 1 form: POST MD/PaReq/TermUrl to the (emulator-hosted) ACS page."""
+    """(doc) docs/providers/payelata.md#card-gate 3-DS 1 form: POST MD/PaReq/TermUrl to the (emulator-hosted) ACS
+    page."""
     pareq = base64.b64encode(f"{invoice.session_id}:{invoice.amount}:{invoice.currency}".encode()).decode()
     return {
         "action": call.external_url(ACS_PATH + invoice.session_id),
@@ -163,7 +164,7 @@ def auth_payload(call: Call, invoice: model.Invoice) -> dict[str, Any]:
 
 
 def sale_wire(call: Call, invoice: model.Invoice) -> dict[str, Any]:
-    """The card-gate session document (doc: google-pay example) §5.3."""
+    """The card-gate session document (doc: google-pay example) docs/providers/payelata.md#card-gate."""
     payment_status = {
         model.PROCESSED: "processed",
         model.PROCESS_FAILED: "process_failed",
@@ -186,7 +187,8 @@ def sale_wire(call: Call, invoice: model.Invoice) -> dict[str, Any]:
         "form_data": {},
     }
     if invoice.awaiting_3ds is not None:
-        attributes["auth_mode"] = "redirect"  # (inferred) §5.3: an integrator branches on it; values unknown
+        # (inferred) docs/providers/payelata.md#card-gate: an integrator branches on it; values unknown
+        attributes["auth_mode"] = "redirect"
         attributes["auth_payload"] = auth_payload(call, invoice)
     return {
         "data": {
@@ -200,32 +202,17 @@ def sale_wire(call: Call, invoice: model.Invoice) -> dict[str, Any]:
 # -- hosted payment page and 3-DS page (emulator-rendered HTML) ----------------------------------
 
 
-def _page(template: str, status: int = 200, **context: Any) -> Reply:
-    html = render_template(f"payelata/{template}", **context)
-    return Reply(status, raw=html.encode("utf-8"), content_type=HTML)
-
-
-def _result_page(call: Call, invoice: model.Invoice) -> Reply:
-    urls = invoice.return_urls or {}
-    if invoice.status == model.PROCESSED:
-        back = urls.get("success") or invoice.return_url
-    elif invoice.status == model.PROCESS_FAILED:
-        back = urls.get("fail") or invoice.return_url
-    else:
-        back = urls.get("pending") or invoice.return_url
-    return _page("result.html", invoice=invoice, return_url=back)
-
-
 @bp.route(HPP_PATH + "<session_id>", methods=["GET"], provide_automatic_options=False)
 @operation("hosted_payment_page", auth=authenticate_session, codec=FORM)
 def hosted_payment_page(call: Call) -> Reply:
-    """The card form behind `flow_data.action` (doc) §5.2: number, holder, month/year, CVV."""
+    """The card form behind `flow_data.action` (doc) docs/providers/payelata.md#payment-invoices: number, holder,
+    month/year, CVV."""
     call.state.sweep(call.now, call.fake)
     invoice = call.state.by_session(call.path_args["session_id"], call.now)
     _emit(call)
     if invoice.status not in model.PAYABLE or invoice.sale_started:
-        return _result_page(call, invoice)
-    return _page("hpp.html", invoice=invoice, action=call.external_url(HPP_PATH + invoice.session_id), error=None)
+        return pages.result_page(invoice)
+    return pages.card_form(invoice, action=call.external_url(HPP_PATH + invoice.session_id))
 
 
 @bp.route(HPP_PATH + "<session_id>", methods=["POST"], provide_automatic_options=False)
@@ -239,13 +226,13 @@ def submit_hosted_payment_page(call: Call) -> Reply:
         _run_sale(call, invoice, fields)
     except errors.PayelataError as error:
         if invoice.status not in model.PAYABLE or invoice.sale_started:
-            return _result_page(call, invoice)
+            return pages.result_page(invoice)
         action = call.external_url(HPP_PATH + invoice.session_id)
-        return _page("hpp.html", 422, invoice=invoice, action=action, error=error.message)
+        return pages.card_form(invoice, action=action, error=error.message)
     if invoice.awaiting_3ds is not None:
         payload = auth_payload(call, invoice)
-        return _page("redirect.html", action=payload["action"], params=payload["params"])
-    return _result_page(call, invoice)
+        return pages.auto_post(payload["action"], payload["params"])
+    return pages.result_page(invoice)
 
 
 @bp.route(ACS_PATH + "<session_id>", methods=["GET", "POST"], provide_automatic_options=False)
@@ -255,9 +242,9 @@ def acs_page(call: Call) -> Reply:
     call.state.sweep(call.now, call.fake)
     invoice = call.state.by_session(call.path_args["session_id"], call.now)
     if invoice.awaiting_3ds is None:
-        return _result_page(call, invoice)
+        return pages.result_page(invoice)
     term_url = call.body.get("TermUrl") or call.external_url(f"{COMPLETE_AUTH_PATH}?pid={invoice.session_id}")
-    return _page("acs.html", invoice=invoice, term_url=term_url, md=call.body.get("MD") or invoice.session_id)
+    return pages.acs_challenge(invoice, term_url=term_url, md=call.body.get("MD") or invoice.session_id)
 
 
 @bp.route(COMPLETE_AUTH_PATH, methods=["POST"], provide_automatic_options=False)
@@ -268,10 +255,10 @@ def complete_auth(call: Call) -> Reply:
     session = call.query.get("pid") or call.body.get("MD")
     invoice = call.state.by_session(session, call.now)
     if invoice.awaiting_3ds is None:
-        return _result_page(call, invoice)
+        return pages.result_page(invoice)
     call.state.complete_3ds(invoice, call.body.get("PaRes") == "AUTHENTICATED", now=call.now, fake=call.fake)
     _emit(call)
-    return _result_page(call, invoice)
+    return pages.result_page(invoice)
 
 
 def _emit(call: Call) -> None:

@@ -1,4 +1,5 @@
-"""Payelata callback signature (provider-spec §5.5): `X-Signature = base64(sha1(secret . body . secret, raw))`."""
+"""Payelata callback signature (docs/providers/payelata.md#callbacks): `X-Signature = base64(sha1(secret . body .
+secret, raw))`."""
 
 from __future__ import annotations
 

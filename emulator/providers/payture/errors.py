@@ -1,8 +1,10 @@
-"""Payture business errors (provider-spec §3.1, §3.9, §3.10): `Success="False" ErrCode="…"`, still HTTP 200.
+"""Payture business errors (docs/providers/payture.md#transport, #order-level-commands, #errcodes): `Success="False"
+ErrCode="…"`, still HTTP 200.
 
 The root element is named after the command being served, so an error raised by the model, a
 contract violation or a scenario all render the same way. The catalogue holds every ErrCode of
-§3.10 under its lower-case name (`duplicate_order_id`, `processing_error`, …) for scenarios.
+docs/providers/payture.md#errcodes under its lower-case name (`duplicate_order_id`, `processing_error`, …) for
+scenarios.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any
 from emulator.core.errors import ProviderError
 from emulator.providers.payture import wire
 
-# §3.10 (code: Necronru ErrorCode.php), spelling kept (LIMIT_EXCHAUST, REFUND_NOT_ALOWED).
+# docs/providers/payture.md#errcodes (code: Necronru ErrorCode.php), spelling kept (LIMIT_EXCHAUST, REFUND_NOT_ALOWED).
 ERR_CODES: tuple[str, ...] = (
     "NONE",
     "ACCESS_DENIED",
@@ -71,9 +73,11 @@ ERR_CODES: tuple[str, ...] = (
     "WRONG_USER_PARAMS",
 )
 
-# Commands whose error names the customer (inferred §3.3/§3.6: the success bodies carry VWUserLgn).
+# Commands whose error names the customer (inferred, docs/providers/payture.md#check-update-delete, #getlist: the
+# success bodies carry VWUserLgn).
 CUSTOMER_COMMANDS = frozenset({"Register", "Check", "Update", "Delete", "GetList", "Remove", "Activate"})
-# Commands whose error names the order (code, recorded §3.9: `<Charge Success="False" OrderId=… ErrCode=…/>`).
+# Commands whose error names the order (code, recorded, docs/providers/payture.md#order-level-commands: `<Charge
+# Success="False" OrderId=… ErrCode=…/>`).
 ORDER_COMMANDS = frozenset({"Charge", "Unblock", "PaySubmit3DS"})
 
 
@@ -97,7 +101,7 @@ def error_attrs(command: str, params: dict[str, Any], code: str) -> dict[str, st
         # (inferred) the recorded success order: VWUserLgn, OrderId, Success, NewAmount.
         return {"VWUserLgn": "", "OrderId": get("OrderId"), "Success": "False", "ErrCode": code}
     if command == "Pay":
-        # (inferred) §3.7: the success body lists OrderId and Amount before Success.
+        # (inferred) docs/providers/payture.md#pay: the success body lists OrderId and Amount before Success.
         return {"OrderId": get("OrderId"), "Amount": get("Amount"), "Success": "False", "ErrCode": code}
     if command in CUSTOMER_COMMANDS:
         return {"Success": "False", "VWUserLgn": get("VWUserLgn"), "ErrCode": code}
@@ -135,7 +139,7 @@ class NotFound(PaytureError):
 
 
 class MethodNotAllowed(PaytureError):
-    """(inferred) Only GET and POST exist on `/vwapi/` (§3.1)."""
+    """(inferred) Only GET and POST exist on `/vwapi/` (docs/providers/payture.md#transport)."""
 
     def __init__(self, method: str = "") -> None:
         super().__init__("WRONG_PARAMS", status=405)
@@ -143,8 +147,8 @@ class MethodNotAllowed(PaytureError):
 
 
 class WrapperError(ProviderError):
-    """The behind-API wrapper's failure body (code: wrapper README §3.12): HTTP 200 (inferred),
-    `{"success": false, "message": …, "e": {…}}`; `e` carries Payture's ErrCode when there is one."""
+    """The behind-API wrapper's failure body (code: wrapper README, docs/providers/payture.md#behind-api-wrapper): HTTP
+    200 (inferred), `{"success": false, "message": …, "e": {…}}`; `e` carries Payture's ErrCode when there is one."""
 
     status = 200
     FAILED = "Can't finish request"

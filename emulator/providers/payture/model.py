@@ -1,8 +1,8 @@
-"""Payture EWallet rules in plain Python: customers, cards, sessions, orders (provider-spec §3.2–§3.9).
+"""Payture EWallet rules in plain Python: customers, cards, sessions, orders (docs/providers/payture.md).
 
 One state per merchant: its Add and Pay terminals share customers, cards and OrderIds, as the two
 terminals of one Payture merchant contract do. Methods take `now` (virtual Unix seconds) and raise
-`PaytureError` with the §3.10 ErrCode.
+`PaytureError` with the ErrCode (docs/providers/payture.md#errcodes).
 """
 
 from __future__ import annotations
@@ -11,19 +11,21 @@ from calendar import monthrange
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from emulator.core.cards import card_outcome, luhn_valid, mask_pan
+from emulator.core.cards import TestCards, luhn_valid, mask_pan
 from emulator.core.tenants import Tenant
 from emulator.providers.payture.errors import PaytureError
 
 IdFactory = Callable[[], str]
 
 SESSION_TYPES = ("Add", "Pay", "Block")
-CARD_ACTIVE = "IsActive"  # (code: wrapper) §3.6: the only Status value seen
-MAX_LIST = 20  # (doc) §3.6: GetList returns at most 20 cards
-MASK_FILL = "x"  # (doc)(code) §3.6: `411111xxxxxx1112`
-FREE_PAY = "FreePay"  # (code)(doc) §3.7: CardId=FreePay pays with card data instead of a saved card
+CARD_ACTIVE = "IsActive"  # (code: wrapper) docs/providers/payture.md#getlist: the only Status value seen
+MAX_LIST = 20  # (doc) docs/providers/payture.md#getlist: GetList returns at most 20 cards
+MASK_FILL = "x"  # (doc)(code) docs/providers/payture.md#getlist: `411111xxxxxx1112`
+# (code)(doc) docs/providers/payture.md#pay: CardId=FreePay pays with card data instead of a saved card
+FREE_PAY = "FreePay"
 
 # Order statuses as PayStatus reports them: (code, recorded) "Authorized"; the others (inferred) from
 # Payture's documented transaction states.
@@ -37,7 +39,9 @@ NEW, PRE_3DS, AUTHORIZED, CHARGED, VOIDED, REFUNDED, REJECTED = (
     "Rejected",
 )
 
-# (inferred) §3.5: what a test card's outcome becomes in Payture's vocabulary (core/cards.py TEST_CARDS).
+TEST_CARDS = TestCards.load(Path(__file__).with_name("cards.yaml"))
+# (inferred) docs/providers/payture.md#add-page: what a test card's outcome (cards.yaml) becomes in Payture's
+# vocabulary.
 OUTCOME_ERRCODES = {
     "decline": "ISSUER_FAIL",
     "insufficient_funds": "AMOUNT_EXCEED",
@@ -164,7 +168,8 @@ class PaytureState:
     # -- merchant-level checks -----------------------------------------------------------------
 
     def check_merchant_password(self, password: str | None) -> None:
-        """(inferred) §3.3/§3.9: a wrong merchant password is refused as ACCESS_DENIED.
+        """(inferred) docs/providers/payture.md#check-update-delete, #order-level-commands: a wrong merchant password is
+        refused as ACCESS_DENIED.
 
         A terminal admitted by --open-tenants has no known password: any one is accepted.
         """
@@ -174,24 +179,26 @@ class PaytureState:
             raise PaytureError("ACCESS_DENIED")
 
     def customer(self, login: str, password: str) -> Customer:
-        """The customer with these credentials; (code: enum, usage inferred) §3.6 WRONG_USER_PARAMS."""
+        """The customer with these credentials; (code: enum, usage inferred) docs/providers/payture.md#getlist
+        WRONG_USER_PARAMS."""
         customer = self.customers.get(login)
         if customer is None or customer.password != password:
             raise PaytureError("WRONG_USER_PARAMS")
         return customer
 
-    # -- customers (§3.2, §3.3) ----------------------------------------------------------------
+    # -- customers (docs/providers/payture.md#register, #check-update-delete) ------------------------------------------
 
     def register(self, login: str, password: str, *, now: float, phone: str = "", email: str = "") -> Customer:
         if login in self.customers:
-            raise PaytureError("DUPLICATE_USER")  # (code: enum) §3.2
+            raise PaytureError("DUPLICATE_USER")  # (code: enum) docs/providers/payture.md#register
         customer = Customer(login, password, phone, email, now)
         self.customers[login] = customer
         return customer
 
     def check(self, login: str, password: str, *, now: float) -> Customer:
         if login not in self.customers:
-            raise PaytureError("USER_NOT_FOUND")  # (inferred) §3.3: which code is unknown
+            # (inferred) docs/providers/payture.md#check-update-delete: which code is unknown
+            raise PaytureError("USER_NOT_FOUND")
         return self.customer(login, password)
 
     def update(
@@ -205,13 +212,14 @@ class PaytureState:
         return customer
 
     def delete(self, login: str, merchant_password: str | None, *, now: float) -> None:
-        """(code: C# ExpandTransaction) §3.3: Delete takes the merchant password, not the customer's."""
+        """(code: C# ExpandTransaction) docs/providers/payture.md#check-update-delete: Delete takes the merchant
+        password, not the customer's."""
         self.check_merchant_password(merchant_password)
         if login not in self.customers:
             raise PaytureError("USER_NOT_FOUND")
         del self.customers[login]
 
-    # -- sessions (§3.4, §3.5) -----------------------------------------------------------------
+    # -- sessions (docs/providers/payture.md#init, #add-page) ----------------------------------------------------------
 
     def order_id_taken(self, order_id: str) -> bool:
         return order_id in self.orders or any(s.order_id == order_id for s in self.sessions.values())
@@ -231,7 +239,8 @@ class PaytureState:
         session_type = data["SessionType"]
         login, password = data["VWUserLgn"], data["VWUserPsw"]
         if login not in self.customers and auto_register and session_type == "Add":
-            self.register(login, password, now=now)  # (doc) §3.2: support can enable auto-registration
+            # (doc) docs/providers/payture.md#register: support can enable auto-registration
+            self.register(login, password, now=now)
         self.customer(login, password)
         order_id, amount = "", 0
         if session_type != "Add":
@@ -240,7 +249,7 @@ class PaytureState:
             if amount <= 0:
                 raise PaytureError("WRONG_AMOUNT")  # (inferred) outside min/max
             if self.order_id_taken(order_id):
-                raise PaytureError("DUPLICATE_ORDER_ID")  # (code, recorded) §3.4
+                raise PaytureError("DUPLICATE_ORDER_ID")  # (code, recorded) docs/providers/payture.md#init
         session_id = new_id()
         while session_id in self.sessions:  # never hand out one SessionId twice
             session_id = new_id()
@@ -268,7 +277,7 @@ class PaytureState:
         if session is None:
             raise PaytureError("ORDER_NOT_FOUND")
         if session.expired(now):
-            raise PaytureError("ORDER_TIME_OUT")  # (doc) §3.4: 60-minute sessions
+            raise PaytureError("ORDER_TIME_OUT")  # (doc) docs/providers/payture.md#init: 60-minute sessions
         if session.status == "Done":
             raise PaytureError("OPERATION_NOT_ALLOWED")
         if session.attempts_left <= 0:
@@ -285,10 +294,11 @@ class PaytureState:
         outcome: str | None = None,
         no_cvv: bool = False,
     ) -> HostedResult:
-        """Apply a card typed on the hosted page: validate it, then let the test card decide (§3.5)."""
+        """Apply a card typed on the hosted page: validate it, then let the test card decide
+        (docs/providers/payture.md#add-page)."""
         session = self.open_session(session_id, now=now)
         problem = validate_card(card, now)
-        decided = outcome or card_outcome(card.pan)
+        decided = outcome or TEST_CARDS.outcome(card.pan)
         if problem is None and decided in OUTCOME_ERRCODES:
             problem = OUTCOME_ERRCODES[decided]
         if problem is not None:
@@ -329,16 +339,17 @@ class PaytureState:
             customer.cards[card.card_id] = card
             session.card_id = card.card_id
             return HostedResult(True, card=card)
-        # (inferred) §3.7: a card typed on the Pay page pays the order and is not saved.
+        # (inferred) docs/providers/payture.md#pay: a card typed on the Pay page pays the order and is not saved.
         order = self.orders[session.order_id]
         order.status = CHARGED if session.session_type == "Pay" else AUTHORIZED
         order.charged = order.amount if order.status == CHARGED else 0
         return HostedResult(True, card=card, order=order)
 
-    # -- cards (§3.6, §3.8) --------------------------------------------------------------------
+    # -- cards (docs/providers/payture.md#getlist, #remove) ------------------------------------------------------------
 
     def get_list(self, login: str, password: str, *, now: float) -> list[Card]:
-        """Active, unremoved, unexpired cards, at most 20, last used (or added) first (§3.6)."""
+        """Active, unremoved, unexpired cards, at most 20, last used (or added) first
+        (docs/providers/payture.md#getlist)."""
         if self.get_list_failure:
             code, self.get_list_failure = self.get_list_failure, ""  # one call fails per scenario action
             raise PaytureError(code)
@@ -355,7 +366,7 @@ class PaytureState:
         card.removed = True
         return card
 
-    # -- merchant-side payments (§3.7, §3.9) ---------------------------------------------------
+    # -- merchant-side payments (docs/providers/payture.md#pay, #order-level-commands) ---------------------------------
 
     def pay(self, data: dict[str, str], *, now: float, new_id: IdFactory, card: CardInput | None = None) -> Order:
         """Pay or block with a saved card (CVV unless NoCVV) or with FreePay card data."""
@@ -372,7 +383,7 @@ class PaytureState:
             if card is None:
                 raise PaytureError("WRONG_PARAMS")
             problem = validate_card(card, now)
-            decided = card_outcome(card.pan)
+            decided = TEST_CARDS.outcome(card.pan)
             if problem is None and decided in OUTCOME_ERRCODES:
                 problem = OUTCOME_ERRCODES[decided]
             if problem:
@@ -385,7 +396,8 @@ class PaytureState:
             if saved.expired(now):
                 raise PaytureError("WRONG_CARD_INFO")
             if not saved.no_cvv and not data.get("SecureCode"):
-                raise PaytureError("WRONG_CARD_INFO")  # (inferred) §3.7: CVV may be omitted only when NoCVV
+                # (inferred) docs/providers/payture.md#pay: CVV may be omitted only when NoCVV
+                raise PaytureError("WRONG_CARD_INFO")
             three_ds = saved.three_ds
             saved.last_used_at = now
         order = Order(order_id, customer.login, amount, session_type, now, card_id=card_id)
@@ -419,22 +431,24 @@ class PaytureState:
         if order.status == NEW and order.session_id:
             session = self.sessions.get(order.session_id)
             if session is not None and session.expired(now):
-                raise PaytureError("ORDER_TIME_OUT")  # (code, recorded) §3.9
+                raise PaytureError("ORDER_TIME_OUT")  # (code, recorded) docs/providers/payture.md#order-level-commands
         return order
 
     def charge(self, order_id: str, amount: int, password: str | None, *, now: float) -> Order:
-        """Complete a two-step payment for at most the authorised amount (§3.9)."""
+        """Complete a two-step payment for at most the authorised amount
+        (docs/providers/payture.md#order-level-commands)."""
         self.check_merchant_password(password)
         order = self.order(order_id, now=now)
         if order.status != AUTHORIZED:
             raise PaytureError("ILLEGAL_ORDER_STATE")
         if amount <= 0 or amount > order.current_amount:
-            raise PaytureError("AMOUNT_ERROR")  # (code, recorded) §3.9
+            raise PaytureError("AMOUNT_ERROR")  # (code, recorded) docs/providers/payture.md#order-level-commands
         order.status, order.charged = CHARGED, amount
         return order
 
     def unblock(self, order_id: str, amount: int, password: str | None, *, now: float) -> Order:
-        """Release all or part of a hold; the order is voided when nothing stays held (§3.9)."""
+        """Release all or part of a hold; the order is voided when nothing stays held
+        (docs/providers/payture.md#order-level-commands)."""
         self.check_merchant_password(password)
         order = self.order(order_id, now=now)
         if order.status != AUTHORIZED:
@@ -447,7 +461,8 @@ class PaytureState:
         return order
 
     def refund(self, order_id: str, amount: int, password: str | None, *, now: float) -> Order:
-        """Refund all or part of a charged order; `NewAmount` is what stays charged (§3.9)."""
+        """Refund all or part of a charged order; `NewAmount` is what stays charged
+        (docs/providers/payture.md#order-level-commands)."""
         self.check_merchant_password(password)
         order = self.order(order_id, now=now)
         if order.status != CHARGED:
@@ -472,20 +487,6 @@ class PaytureState:
     def scenario_fail_get_list(self, *, now: float, err_code: str = "PROCESSING_ERROR") -> None:
         """Make the next GetList (or the wrapper's finalise) fail with `err_code`."""
         self.get_list_failure = err_code
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "merchant": self.tenant.id,
-            "customers": [
-                {
-                    **{k: v for k, v in asdict(c).items() if k not in ("password", "cards")},
-                    "cards": [asdict(x) for x in c.cards.values()],
-                }
-                for c in self.customers.values()
-            ],
-            "sessions": [{k: v for k, v in asdict(s).items() if k != "pending_3ds"} for s in self.sessions.values()],
-            "orders": [asdict(o) for o in self.orders.values()],
-        }
 
 
 def validate_card(card: CardInput, now: float) -> str | None:

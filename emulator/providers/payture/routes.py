@@ -1,7 +1,7 @@
-"""Payture EWallet views at `/vwapi/{Command}` (provider-spec §3.1–§3.11): thin, the model does the work.
+"""Payture EWallet views at `/vwapi/{Command}` (docs/providers/payture.md): thin, the model does the work.
 
-Every command answers GET and POST alike (§3.1); the codec merges query and form and decodes `DATA`.
-The hosted pages (`/vwapi/Add`, `/vwapi/Pay?SessionId=…`) answer HTML; everything else answers XML.
+Every command answers GET and POST alike (docs/providers/payture.md#transport); the codec merges query and form and
+decodes `DATA`. The hosted pages (`/vwapi/Add`, `/vwapi/Pay?SessionId=…`) answer HTML; everything else answers XML.
 """
 
 from __future__ import annotations
@@ -11,16 +11,17 @@ from typing import Any
 
 from flask import Blueprint
 
+from emulator.core.codecs import is_web_url
 from emulator.core.errors import Reply
 from emulator.core.provider import Call, operation
 from emulator.core.tenants import Tenant
-from emulator.providers.payture import notifications, pages, wire
+from emulator.providers.payture import callbacks, pages, wire
 from emulator.providers.payture.errors import PaytureError
 from emulator.providers.payture.model import FREE_PAY, PRE_3DS, CardInput, PaytureState, Session
 
 bp = Blueprint("payture", __name__)
 
-METHODS = ["GET", "POST"]  # (doc)(code, recorded) §3.1: both work for every command
+METHODS = ["GET", "POST"]  # (doc)(code, recorded) docs/providers/payture.md#transport: both work for every command
 DELAY_FLAG = "payemu_redirect_delay"  # emulator-only: seconds before the hosted page redirects; 0 = at once
 
 
@@ -41,7 +42,8 @@ def find_terminal(call: Call, vwid: str) -> Tenant | None:
 
 
 def authenticate_terminal(call: Call) -> Tenant:
-    """`VWID` names the terminal (§3.1); (inferred) a missing or unknown one is ACCESS_DENIED."""
+    """`VWID` names the terminal (docs/providers/payture.md#transport); (inferred) a missing or unknown one is
+    ACCESS_DENIED."""
     vwid = call.body.get("VWID") if isinstance(call.body, dict) else None
     if not vwid:
         raise PaytureError("WRONG_PARAMS")
@@ -53,16 +55,8 @@ def authenticate_terminal(call: Call) -> Tenant:
 
 
 def authenticate_session(call: Call) -> Tenant | None:
-    """Hosted pages carry only a SessionId: find the merchant that issued it (None: an error page)."""
-    session_id = str(call.body.get("SessionId") or "")
-    if not session_id:
-        return None
-    runtime = call.runtime
-    for tenant_id in runtime.store.tenants("payture"):
-        state = runtime.store.peek("payture", tenant_id)
-        if state is not None and state.find_session(session_id) is not None:
-            return runtime.tenants["payture"].get(tenant_id)
-    return None
+    """Hosted pages carry only a SessionId: the merchant that issued it (None: an error page)."""
+    return call.owner_of(str(call.body.get("SessionId") or ""))
 
 
 def authenticate_pay(call: Call) -> Tenant | None:
@@ -86,7 +80,8 @@ def _data(call: Call) -> dict[str, str]:
 
 
 def _order_params(call: Call) -> dict[str, str]:
-    """(code, recorded) §3.9: Charge/Unblock send OrderId, Amount, Password at the top level; DATA also read."""
+    """(code, recorded) docs/providers/payture.md#order-level-commands: Charge/Unblock send OrderId, Amount, Password at
+    the top level; DATA also read."""
     top = {k: v for k, v in call.body.items() if k not in ("DATA", "VWID")}
     return {**_data(call), **top}
 
@@ -96,7 +91,8 @@ def _ok(tag: str, attrs: dict[str, Any], children: list[dict[str, Any]] | None =
 
 
 def _bool(call: Call, value: bool) -> str:
-    """(doc) §3.6 `NoCVV="False"`; §3.13 q2 leaves the case open: option `bool_case`."""
+    """(doc) docs/providers/payture.md#getlist `NoCVV="False"`; docs/providers/payture.md#q2 leaves the case open:
+    option `bool_case`."""
     text = "True" if value else "False"
     return text.lower() if call.option("bool_case") == "lower" else text
 
@@ -105,13 +101,13 @@ def _state(call: Call) -> PaytureState:
     return call.state
 
 
-# -- customers (§3.2, §3.3) ----------------------------------------------------------------------
+# -- customers (docs/providers/payture.md#register, #check-update-delete) ----------------------------------------------
 
 
 @bp.route("/vwapi/Register", methods=METHODS, provide_automatic_options=False)
 @operation("register", auth=authenticate_terminal)
 def register(call: Call) -> Reply:
-    """Register a customer (§3.2)."""
+    """Register a customer (docs/providers/payture.md#register)."""
     d = _data(call)
     customer = _state(call).register(
         d["VWUserLgn"], d["VWUserPsw"], now=call.now, phone=d.get("PhoneNumber", ""), email=d.get("Email", "")
@@ -122,7 +118,7 @@ def register(call: Call) -> Reply:
 @bp.route("/vwapi/Check", methods=METHODS, provide_automatic_options=False)
 @operation("check", auth=authenticate_terminal)
 def check(call: Call) -> Reply:
-    """Check a customer's credentials (§3.3)."""
+    """Check a customer's credentials (docs/providers/payture.md#check-update-delete)."""
     d = _data(call)
     customer = _state(call).check(d["VWUserLgn"], d["VWUserPsw"], now=call.now)
     return _ok("Check", {"Success": "True", "VWUserLgn": customer.login})
@@ -131,7 +127,7 @@ def check(call: Call) -> Reply:
 @bp.route("/vwapi/Update", methods=METHODS, provide_automatic_options=False)
 @operation("update", auth=authenticate_terminal)
 def update(call: Call) -> Reply:
-    """Change a customer's phone number or e-mail (§3.3)."""
+    """Change a customer's phone number or e-mail (docs/providers/payture.md#check-update-delete)."""
     d = _data(call)
     customer = _state(call).update(
         d["VWUserLgn"], d["VWUserPsw"], now=call.now, phone=d.get("PhoneNumber"), email=d.get("Email")
@@ -142,19 +138,19 @@ def update(call: Call) -> Reply:
 @bp.route("/vwapi/Delete", methods=METHODS, provide_automatic_options=False)
 @operation("delete", auth=authenticate_terminal)
 def delete(call: Call) -> Reply:
-    """Delete a customer; DATA carries the merchant password (§3.3)."""
+    """Delete a customer; DATA carries the merchant password (docs/providers/payture.md#check-update-delete)."""
     d = _data(call)
     _state(call).delete(d["VWUserLgn"], d.get("Password"), now=call.now)
     return _ok("Delete", {"Success": "True", "VWUserLgn": d["VWUserLgn"]})
 
 
-# -- sessions (§3.4) -----------------------------------------------------------------------------
+# -- sessions (docs/providers/payture.md#init) -------------------------------------------------------------------------
 
 
 @bp.route("/vwapi/Init", methods=METHODS, provide_automatic_options=False)
 @operation("init", auth=authenticate_terminal)
 def init(call: Call) -> Reply:
-    """Open an Add, Pay or Block session for the hosted page (§3.4)."""
+    """Open an Add, Pay or Block session for the hosted page (docs/providers/payture.md#init)."""
     d = _data(call)
     session = _state(call).init(
         d,
@@ -163,13 +159,15 @@ def init(call: Call) -> Reply:
         terminal=call.auth["terminal"],
         lifetime_minutes=int(call.option("session_lifetime_minutes")),
         attempts=int(call.option("attempts_count")),
-        auto_register=bool(call.option("auto_register")),
+        auto_register=call.flag("auto_register"),
     )
+    call.claim(session.session_id)  # the hosted pages find the merchant by SessionId alone
     return _ok("Init", init_attrs(call, session, d))
 
 
 def init_attrs(call: Call, session: Session, data: dict[str, str]) -> dict[str, str]:
-    """(code, recorded) §3.4 `Success OrderId Amount SessionId SessionType`, + the (inferred) extras."""
+    """(code, recorded) docs/providers/payture.md#init `Success OrderId Amount SessionId SessionType`, + the (inferred)
+    extras."""
     attrs: dict[str, Any] = {"Success": "True"}
     if session.session_type != "Add":
         attrs["OrderId"] = session.order_id
@@ -179,14 +177,15 @@ def init_attrs(call: Call, session: Session, data: dict[str, str]) -> dict[str, 
         attrs["Amount"] = data.get("Amount", "0") if call.option("add_amount") == "echo" else "0"
     attrs["SessionId"] = session.session_id
     attrs["SessionType"] = session.session_type
-    if call.option("init_extras"):
-        # (inferred) §3.4 recommendation, from the wrapper's example: harmless to every parser seen.
+    if call.flag("init_extras"):
+        # (inferred) docs/providers/payture.md#init recommendation, from the wrapper's example: harmless to every parser
+        # seen.
         attrs["SessionLifeTime"] = str(call.option("session_lifetime_minutes"))
         attrs["AttemptsCount"] = str(call.option("attempts_count"))
     return {k: str(v) for k, v in attrs.items()}
 
 
-# -- hosted pages (§3.5, §3.7) -------------------------------------------------------------------
+# -- hosted pages (docs/providers/payture.md#add-page, #pay) -----------------------------------------------------------
 
 
 def _delay_flag(call: Call) -> str | None:
@@ -216,7 +215,7 @@ def _hosted_page(call: Call, page: str) -> Reply:
 @bp.route("/vwapi/Add", methods=METHODS, provide_automatic_options=False)
 @operation("add", auth=authenticate_session)
 def add(call: Call) -> Reply:
-    """The Payture-hosted card registration page (§3.5)."""
+    """The Payture-hosted card registration page (docs/providers/payture.md#add-page)."""
     return _hosted_page(call, "Add")
 
 
@@ -224,7 +223,8 @@ def add(call: Call) -> Reply:
 @bp.route("/vwapi/Pay/Submit", methods=["POST"], provide_automatic_options=False)
 @operation("submit_card", auth=authenticate_session)
 def submit_card(call: Call) -> Reply:
-    """The hosted form's POST: the test card decides; then the result page and the redirect (§3.5)."""
+    """The hosted form's POST: the test card decides; then the result page and the redirect
+    (docs/providers/payture.md#add-page)."""
     session_id = str(call.body.get("SessionId") or "")
     if call.state is None:
         return pages.error_page("ORDER_NOT_FOUND" if session_id else "WRONG_PARAMS")
@@ -245,7 +245,7 @@ def submit_card(call: Call) -> Reply:
             )
             outcome = call.option("hosted_outcome") or None
             result = state.submit_card(
-                session_id, card, now=call.now, new_id=new_id, outcome=outcome, no_cvv=bool(call.option("no_cvv"))
+                session_id, card, now=call.now, new_id=new_id, outcome=outcome, no_cvv=call.flag("no_cvv")
             )
     except PaytureError as error:
         return pages.error_page(error.code)
@@ -261,11 +261,11 @@ def submit_card(call: Call) -> Reply:
             delay_flag=delay_flag,
         )
     if add_page:
-        notifications.customer_add(call, state.customers.get(session.login), session, result.card, result.err_code)
+        callbacks.customer_add(call, state.customers.get(session.login), session, result.card, result.err_code)
     else:
         order = state.orders[session.order_id]
         card_name = result.card.card_name if result.card else ""
-        notifications.customer_pay(call, order, card_name=card_name, ip=session.ip, err_code=result.err_code)
+        callbacks.customer_pay(call, order, card_name=card_name, ip=session.ip, err_code=result.err_code)
     redirect_url = return_url(call, session, result.success)
     delay = int(delay_flag) if delay_flag is not None else int(call.option("redirect_delay_seconds"))
     if redirect_url and delay == 0:
@@ -281,14 +281,17 @@ def submit_card(call: Call) -> Reply:
 
 
 def return_url(call: Call, session: Session, success: bool) -> str:
-    """(doc) §3.5: Init's `Url` with lower-case `{orderid}` and `{success}` (`True`/`False`) substituted."""
+    """(doc) docs/providers/payture.md#add-page: Init's `Url` with lower-case `{orderid}` and `{success}`
+    (`True`/`False`) substituted."""
     if not session.url:
         return ""
     order_id = session.order_id
     if session.session_type == "Add":
-        # (inferred) §3.13 q3: an Add session has no merchant OrderId; the SessionId stands in by default.
+        # (inferred) docs/providers/payture.md#q3: an Add session has no merchant OrderId; the SessionId stands in by
+        # default.
         order_id = session.session_id if call.option("add_orderid") == "session" else ""
-    return session.url.replace("{orderid}", order_id).replace("{success}", "True" if success else "False")
+    url = session.url.replace("{orderid}", order_id).replace("{success}", "True" if success else "False")
+    return url if is_web_url(url) else ""  # an OrderId with a space or CR/LF must not split the Location
 
 
 @bp.route("/vwapi/ACS", methods=METHODS, provide_automatic_options=False)
@@ -302,13 +305,13 @@ def acs(call: Call) -> Reply:
     )
 
 
-# -- cards (§3.6, §3.8) --------------------------------------------------------------------------
+# -- cards (docs/providers/payture.md#getlist, #remove) ----------------------------------------------------------------
 
 
 @bp.route("/vwapi/GetList", methods=METHODS, provide_automatic_options=False)
 @operation("get_list", auth=authenticate_terminal)
 def get_list(call: Call) -> Reply:
-    """The customer's active cards, all six Item attributes on each (§3.6)."""
+    """The customer's active cards, all six Item attributes on each (docs/providers/payture.md#getlist)."""
     d = _data(call)
     cards = _state(call).get_list(d["VWUserLgn"], d["VWUserPsw"], now=call.now)
     items = [
@@ -331,19 +334,19 @@ def get_list(call: Call) -> Reply:
 @bp.route("/vwapi/Remove", methods=METHODS, provide_automatic_options=False)
 @operation("remove", auth=authenticate_terminal)
 def remove(call: Call) -> Reply:
-    """Remove a saved card (§3.8)."""
+    """Remove a saved card (docs/providers/payture.md#remove)."""
     d = _data(call)
     card = _state(call).remove(d["VWUserLgn"], d["VWUserPsw"], d["CardId"], now=call.now)
     return _ok("Remove", {"Success": "True", "VWUserLgn": d["VWUserLgn"], "CardId": card.card_id})
 
 
-# -- payments (§3.7, §3.9) -----------------------------------------------------------------------
+# -- payments (docs/providers/payture.md#pay, #order-level-commands) ---------------------------------------------------
 
 
 @bp.route("/vwapi/Pay", methods=METHODS, provide_automatic_options=False)
 @operation("pay", auth=authenticate_pay)
 def pay(call: Call) -> Reply:
-    """The merchant's Pay command (saved card or FreePay), or the hosted Pay page (§3.7)."""
+    """The merchant's Pay command (saved card or FreePay), or the hosted Pay page (docs/providers/payture.md#pay)."""
     if (call.auth or {}).get("hosted"):
         return _hosted_page(call, "Pay")
     d = _data(call)
@@ -359,7 +362,7 @@ def pay(call: Call) -> Reply:
     state = _state(call)
     order = state.pay(d, now=call.now, new_id=call.uuid4, card=card)
     if order.status == PRE_3DS:
-        # (inferred) §3.7, by analogy with the recorded 3-DS Charge: ACSUrl, PaReq, ThreeDSKey.
+        # (inferred) docs/providers/payture.md#pay, by analogy with the recorded 3-DS Charge: ACSUrl, PaReq, ThreeDSKey.
         pa_req = base64.b64encode(f"PaReq:{order.order_id}:{order.three_ds_key}".encode()).decode()
         return _ok(
             "Pay",
@@ -374,7 +377,7 @@ def pay(call: Call) -> Reply:
         )
     saved = state.customers[order.login].cards.get(order.card_id) if order.card_id else None
     card_name = saved.card_name if saved else ""
-    notifications.customer_pay(call, order, card_name=card_name, ip=d.get("IP", ""))
+    callbacks.customer_pay(call, order, card_name=card_name, ip=d.get("IP", ""))
     return _ok("Pay", {"OrderId": order.order_id, "Amount": order.amount, "Success": "True"})
 
 
@@ -384,14 +387,15 @@ def pay_submit_3ds(call: Call) -> Reply:
     """Finish a 3-DS payment with the ACS answer: `MD` (the ThreeDSKey) and `PaRes` (inferred shape)."""
     d = _data(call)
     order = _state(call).submit_3ds(d["MD"], d["PaRes"], now=call.now)
-    notifications.customer_pay(call, order)
+    callbacks.customer_pay(call, order)
     return _ok("PaySubmit3DS", {"Success": "True", "OrderId": order.order_id, "Amount": order.amount})
 
 
 @bp.route("/vwapi/PayStatus", methods=METHODS, provide_automatic_options=False)
 @operation("pay_status", auth=authenticate_terminal)
 def pay_status(call: Call) -> Reply:
-    """(code, recorded) §3.9: the order's state, `Forwarded="False"`, the customer's login."""
+    """(code, recorded) docs/providers/payture.md#order-level-commands: the order's state, `Forwarded="False"`, the
+    customer's login."""
     order = _state(call).order(_order_params(call)["OrderId"], now=call.now)
     attrs = {
         "Success": "True",
@@ -408,7 +412,7 @@ def pay_status(call: Call) -> Reply:
 @bp.route("/vwapi/Charge", methods=METHODS, provide_automatic_options=False)
 @operation("charge", auth=authenticate_terminal)
 def charge(call: Call) -> Reply:
-    """(code, recorded) §3.9: complete a Block."""
+    """(code, recorded) docs/providers/payture.md#order-level-commands: complete a Block."""
     p = _order_params(call)
     order = _state(call).charge(p["OrderId"], int(p["Amount"]), p.get("Password"), now=call.now)
     return _ok("Charge", {"Success": "True", "OrderId": order.order_id, "Amount": order.charged})
@@ -417,7 +421,7 @@ def charge(call: Call) -> Reply:
 @bp.route("/vwapi/Unblock", methods=METHODS, provide_automatic_options=False)
 @operation("unblock", auth=authenticate_terminal)
 def unblock(call: Call) -> Reply:
-    """(code, recorded) §3.9: release a hold; NewAmount is what stays held."""
+    """(code, recorded) docs/providers/payture.md#order-level-commands: release a hold; NewAmount is what stays held."""
     p = _order_params(call)
     order = _state(call).unblock(p["OrderId"], int(p["Amount"]), p.get("Password"), now=call.now)
     return _ok("Unblock", {"Success": "True", "OrderId": order.order_id, "NewAmount": order.current_amount})
@@ -426,10 +430,11 @@ def unblock(call: Call) -> Reply:
 @bp.route("/vwapi/Refund", methods=METHODS, provide_automatic_options=False)
 @operation("refund", auth=authenticate_terminal)
 def refund(call: Call) -> Reply:
-    """(code, recorded) §3.9: refund all or part; attribute order as recorded."""
+    """(code, recorded) docs/providers/payture.md#order-level-commands: refund all or part; attribute order as
+    recorded."""
     p = _order_params(call)
     order = _state(call).refund(p["OrderId"], int(p["Amount"]), p.get("Password"), now=call.now)
-    notifications.customer_refund(call, order)
+    callbacks.customer_refund(call, order)
     return _ok(
         "Refund", {"VWUserLgn": "", "OrderId": order.order_id, "Success": "True", "NewAmount": order.current_amount}
     )

@@ -1,4 +1,5 @@
-"""Payture wire format (provider-spec §3.1): the `DATA` parameter in its three encodings, and XML replies.
+"""Payture wire format (docs/providers/payture.md#transport): the `DATA` parameter in its three encodings, and XML
+replies.
 
 Reply data has the shape `{"tag": "Init", "attrs": {...}, "children": [{"tag": "Item", "attrs": {...}}]}`;
 contracts validate that data, then `XmlEncoder` renders it. Attribute order is kept as given (recorded
@@ -15,7 +16,7 @@ from flask import Request, has_request_context, request
 
 from emulator.core.codecs import FormCodec
 
-XML_CONTENT_TYPE = "text/xml; charset=utf-8"  # (code, recorded) §3.1
+XML_CONTENT_TYPE = "text/xml; charset=utf-8"  # (code, recorded) docs/providers/payture.md#transport
 PATH_PREFIX = "/vwapi/"
 UNSET = "None"  # some clients (Python str(None)) send the literal for fields they did not set
 _ESCAPED = re.compile(r"%[0-9A-Fa-f]{2}")
@@ -26,7 +27,8 @@ _XML_INVALID = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def decode_data(raw: str) -> dict[str, str]:
-    """Decode a form-decoded `DATA` value into its keys (the (inferred) algorithm of §3.1).
+    """Decode a form-decoded `DATA` value into its keys (the (inferred) algorithm of
+    docs/providers/payture.md#transport).
 
     Accepts the plain form (C# SDK), per-value URL-encoding joined with `;` (Necronru's
     `http_build_query`), and the whole string URL-encoded twice (droff, recorded); keys in any
@@ -54,10 +56,14 @@ def _unescape(text: str) -> str:
     return unquote_plus(text) if _ESCAPED.search(text) else text
 
 
+_XML_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,63}")
+
+
 def command_from_path(path: str) -> str:
     """`/vwapi/Init` → `Init`; the first segment after the prefix (hosted pages add more)."""
     rest = path[len(PATH_PREFIX) :] if path.startswith(PATH_PREFIX) else path.strip("/")
-    return rest.split("/", 1)[0] or "Error"
+    command = rest.split("/", 1)[0]
+    return command if _XML_NAME.fullmatch(command) else "Error"  # an unknown path names the root element
 
 
 def request_params(req: Request) -> dict[str, Any]:
@@ -113,7 +119,8 @@ class XmlEncoder:
 
 
 class PaytureCodec(FormCodec):
-    """Query + form merged (§3.1: GET, POST form, and POST with an empty body all occur), `DATA` decoded."""
+    """Query + form merged (docs/providers/payture.md#transport: GET, POST form, and POST with an empty body all occur),
+    `DATA` decoded."""
 
     def __init__(self) -> None:
         super().__init__(encoder=XmlEncoder())
@@ -123,6 +130,31 @@ class PaytureCodec(FormCodec):
         if isinstance(merged.get("DATA"), str):
             merged["DATA"] = decode_data(merged["DATA"])
         return merged
+
+    def wire_schema(self, schema: Any) -> Any:
+        """The body contract as sent (for `payemu openapi`): each `DATA` object becomes its `Key=Value;` string."""
+        if isinstance(schema, list):
+            return [self.wire_schema(item) for item in schema]
+        if not isinstance(schema, dict):
+            return schema
+        out = {key: self.wire_schema(value) for key, value in schema.items()}
+        data = (schema.get("properties") or {}).get("DATA")
+        if isinstance(data, dict):
+            fields = ", ".join(data.get("properties") or {}) or "see the command"
+            out["properties"] = {**out["properties"], "DATA": _data_string(data, fields)}
+        return out
+
+
+def _data_string(data: dict[str, Any], fields: str) -> dict[str, Any]:
+    schema: dict[str, Any] = {
+        "type": "string",
+        "pattern": "^([A-Za-z0-9]+=[^;]*;)*([A-Za-z0-9]+=[^;]*)?$",
+        # docs/providers/payture.md#wire
+        "description": f"Key=Value pairs joined by ';', values URL-encoded or not: {fields}",
+    }
+    if data.get("examples"):
+        schema["examples"] = [";".join(f"{k}={v}" for k, v in example.items()) for example in data["examples"]]
+    return schema
 
 
 def element(tag: str, attrs: dict[str, Any], children: list[dict[str, Any]] | None = None) -> dict[str, Any]:

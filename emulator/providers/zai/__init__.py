@@ -1,4 +1,5 @@
-"""Zai (ex Assembly Payments / PromisePay): OAuth tokens, users, Generate Token, webhook secret (provider-spec §1)."""
+"""Zai (ex Assembly Payments / PromisePay): OAuth tokens, users, Generate Token, webhook secret
+(docs/providers/zai.md)."""
 
 from __future__ import annotations
 
@@ -8,27 +9,30 @@ from pathlib import Path
 
 from emulator.core.contracts import Violation
 from emulator.core.errors import Reply
-from emulator.core.provider import Call, Provider
-from emulator.providers.zai import errors, webhooks
+from emulator.core.provider import Auth, Call, Provider
+from emulator.providers.zai import callbacks, errors
 from emulator.providers.zai.model import ZaiState
-from emulator.providers.zai.routes import CORE_CODEC, authenticate_bearer, bp
+from emulator.providers.zai.routes import authenticate_bearer, bp
+from emulator.providers.zai.wire import CORE_CODEC
 
-# Recorded defaults of the spec's open questions (§1.8); each can be set per tenant, per scenario,
-# or per server (`--option zai.NAME=VALUE`).
+# Recorded defaults of the open questions (docs/providers/zai.md#open-questions); each can be set per tenant, per
+# scenario, or per server (`--option zai.NAME=VALUE`).
 OPTIONS = {
-    # §1.8 q1: /token_auths (and GET /users/{id}) with an unknown or foreign user.
+    # docs/providers/zai.md#q1: /token_auths (and GET /users/{id}) with an unknown or foreign user.
     "unknown_user_style": "recorded",  # recorded: 401 {"code":405,...} (code, recorded) | not_found: 404 (inferred)
-    # §1.8 q2: created_at/expires_at on token_auth. (code, recorded) absent; the gem docs expect them.
+    # docs/providers/zai.md#q2: created_at/expires_at on token_auth. (code, recorded) absent; the gem docs expect them.
     "token_auth_timestamps": False,
-    # §1.6: token-auth expiry (1 h) and single use, enforced when a token is redeemed. (inferred) off.
+    # docs/providers/zai.md#token-auth-lifecycle: token-auth expiry (1 h) and single use, enforced when a token is
+    # redeemed. (inferred) off.
     "strict_token_auths": False,
-    # §1.8 q3: token_type case. lower: accept any case, echo lower-case (inferred, the recorded echo was
-    # lower-case) | as_sent: echo the caller's spelling | strict: refuse anything but bank/card.
+    # docs/providers/zai.md#q3: token_type case. lower: accept any case, echo lower-case (inferred, the recorded echo
+    # was lower-case) | as_sent: echo the caller's spelling | strict: refuse anything but bank/card.
     "token_type_case": "lower",
-    # §1.8 q4: 401 bodies for a bad bearer. rails: {"errors":{"token":...}} (inferred, §1.5) |
-    # gateway: {"message":"Unauthorized"} / {"message":"The incoming token has expired"} (inferred).
+    # docs/providers/zai.md#q4: 401 bodies for a bad bearer. rails: {"errors":{"token":...}} (inferred,
+    # docs/providers/zai.md#errors) | gateway: {"message":"Unauthorized"} / {"message":"The incoming token has expired"}
+    # (inferred).
     "auth_error_style": "rails",
-    "access_token_lifetime": 3600,  # (doc) §1.2: expires_in 3600
+    "access_token_lifetime": 3600,  # (doc) docs/providers/zai.md#access-tokens: expires_in 3600
     # (code, recorded) users_empty.yml: an empty list has no "users" key at all; true adds "users": [].
     "empty_users_key": False,
     # Send a signed `users` webhook after a user is created, once the tenant registered a secret and
@@ -36,7 +40,7 @@ OPTIONS = {
     "user_webhooks": True,
 }
 
-# (code, recorded) §1.3: the Rails stack's headers on every core response.
+# (code, recorded) docs/providers/zai.md#token-auths: the Rails stack's headers on every core response.
 CACHE_OK = "max-age=0, private, must-revalidate"
 CACHE_ERROR = "no-cache"  # (code, recorded) users_created_error.yml
 CORS_HEADERS = {  # (code, recorded) on every recorded core response, success or error
@@ -48,7 +52,8 @@ CORS_HEADERS = {  # (code, recorded) on every recorded core response, success or
 
 
 def contract_error(call: Call, violations: list[Violation]) -> errors.ZaiError:
-    """Map contract violations to Zai's answer: 400 on /tokens (doc) §1.2; 422 per field on the core API."""
+    """Map contract violations to Zai's answer: 400 on /tokens (doc) docs/providers/zai.md#access-tokens; 422 per field
+    on the core API."""
     if call.operation == "create_token" or any(v.location == "body" and not v.field for v in violations):
         return errors.bad_request()
     found: dict[str, list[str]] = {}
@@ -75,6 +80,18 @@ def response_headers(call: Call, reply: Reply) -> dict[str, str]:
     return headers
 
 
+AUTH = {  # (doc) docs/providers/zai.md#access-tokens
+    "bearer": Auth(
+        {"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "access_token of /tokens"}
+    ),
+    "client": Auth(
+        {"type": "http", "scheme": "basic", "description": "(inferred) client_id:client_secret, as Cognito takes it"},
+        credentials="body client_id + client_secret + scope, form-urlencoded or JSON (the body fields win)",
+        operations=("create_token",),
+        optional=True,
+    ),
+}
+
 PROVIDER = Provider(
     name="zai",
     description="Zai (Assembly/PromisePay): OAuth client credentials, users, token_auths, webhook secret",
@@ -85,8 +102,10 @@ PROVIDER = Provider(
     contract_error=contract_error,
     not_found=lambda path: errors.RouteNotFound(),
     method_not_allowed=lambda method: errors.MethodNotAllowed(),
+    internal_error=errors.server_error,
     paths=("/tokens", "/users", "/token_auths", "/webhooks"),
-    tenants_file=Path(__file__).with_name("tenants.yaml"),
+    folder=Path(__file__).parent,
+    unavailable=errors.Unavailable,
     codec=CORE_CODEC,
     options=OPTIONS,
     hosts=(
@@ -98,5 +117,6 @@ PROVIDER = Provider(
         "au-0000.api.assemblypay.com",
     ),
     response_headers=response_headers,
-    actions={"send_webhook": webhooks.send_now},
+    actions={"send_webhook": callbacks.send_now},
+    auth=AUTH,
 )

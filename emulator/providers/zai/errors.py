@@ -1,8 +1,8 @@
-"""Zai error envelopes and the named error catalogue (provider-spec §1.2, §1.5, §1.8).
+"""Zai error envelopes and the named error catalogue (docs/providers/zai.md#access-tokens, #errors, #open-questions).
 
-Zai has three envelopes: the auth API's `{"error": "..."}` (§1.2), the core API's Rails-style
-`{"errors": {field: [messages]}}` (§1.5), and the recorded record-access refusal
-`{"code": 405, "message": "..."}` (401). Bearer-token refusals have no recording (§1.8 q4): see
+Zai has three envelopes: the auth API's `{"error": "..."}` (docs/providers/zai.md#access-tokens), the core API's
+Rails-style `{"errors": {field: [messages]}}` (docs/providers/zai.md#errors), and the recorded record-access refusal
+`{"code": 405, "message": "..."}` (401). Bearer-token refusals have no recording (docs/providers/zai.md#q4): see
 `BearerRejected`.
 """
 
@@ -12,19 +12,20 @@ from typing import Any
 
 from emulator.core.errors import ProviderError
 
-# (doc) §1.2: the auth API's OpenAPI examples.
+# (doc) docs/providers/zai.md#access-tokens: the auth API's OpenAPI examples.
 MSG_BAD_REQUEST = "bad request"
 MSG_INVALID_CREDENTIALS = "invalid credentials"
 MSG_INVALID_CLIENT_DETAILS = "invalid client details"
 MSG_SOMETHING_WRONG = "something went wrong"
 
-# (code, recorded) §1.5.
+# (code, recorded) docs/providers/zai.md#errors.
 MSG_REQUIRED = "required field missing"
 MSG_INVALID_FORMAT = "invalid format"
 MSG_BLANK = "can't be blank"
 MSG_INVALID = "is invalid"
 MSG_NOT_AUTHORIZED_RECORD = "Not authorized to access that record."
-# (inferred) §1.5: recorded for items as "item with this id already exists"; the same sentence for users.
+# (inferred) docs/providers/zai.md#errors: recorded for items as "item with this id already exists"; the same sentence
+# for users.
 MSG_DUPLICATE_USER = "user with this id already exists"
 # (inferred) Rails' stock validation messages, the framework the recorded ones come from.
 MSG_NOT_IN_LIST = "is not included in the list"
@@ -32,11 +33,11 @@ MSG_TOO_SHORT_SECRET = "is too short (minimum is 32 characters)"
 MSG_NOT_ASCII = "must contain only ASCII characters"
 MSG_NOT_FOUND = "not found"
 
-# (inferred) §1.5: the assembly-payments client treats exactly this value as "do not refresh".
+# (inferred) docs/providers/zai.md#errors: the assembly-payments client treats exactly this value as "do not refresh".
 TOKEN_NOT_AUTHORIZED = "is not authorized"
-# (inferred) §1.8 q4: any other 401 makes clients refresh; an expired token must be one of those.
+# (inferred) docs/providers/zai.md#q4: any other 401 makes clients refresh; an expired token must be one of those.
 TOKEN_EXPIRED = "has expired"
-# (inferred) §1.8 q4, style "gateway": the AWS API Gateway + Cognito authorizer wording.
+# (inferred) docs/providers/zai.md#q4, style "gateway": the AWS API Gateway + Cognito authorizer wording.
 GATEWAY_UNAUTHORIZED = "Unauthorized"
 GATEWAY_EXPIRED = "The incoming token has expired"
 GATEWAY_THROTTLED = "Too Many Requests"
@@ -57,7 +58,7 @@ class ZaiError(ProviderError):
 
 
 class AuthApiError(ZaiError):
-    """The auth API envelope `{"error": "..."}` (doc) §1.2."""
+    """The auth API envelope `{"error": "..."}` (doc) docs/providers/zai.md#access-tokens."""
 
     def __init__(self, message: str, status: int) -> None:
         super().__init__({"error": message}, status=status)
@@ -76,7 +77,8 @@ def invalid_client_details() -> AuthApiError:
 
 
 def server_error() -> AuthApiError:
-    # (doc) §1.2 for the auth API; (inferred) the same body on the core API, whose 500 is unrecorded.
+    # (doc) docs/providers/zai.md#access-tokens for the auth API; (inferred) the same body on the core API, whose 500 is
+    # unrecorded.
     return AuthApiError(MSG_SOMETHING_WRONG, 500)
 
 
@@ -95,7 +97,7 @@ class ValidationFailed(ZaiError):
 
 
 class RecordNotAuthorized(ZaiError):
-    """(code, recorded) §1.5: an unknown or foreign record answers 401 with `code` 405."""
+    """(code, recorded) docs/providers/zai.md#errors: an unknown or foreign record answers 401 with `code` 405."""
 
     status = 401
 
@@ -104,7 +106,8 @@ class RecordNotAuthorized(ZaiError):
 
 
 class RecordNotFound(ZaiError):
-    """(inferred) §1.5 candidate 2: what the gem docs expect (`NotFoundError`), behind an option."""
+    """(inferred) docs/providers/zai.md#errors candidate 2: what the gem docs expect (`NotFoundError`), behind an
+    option."""
 
     status = 404
 
@@ -113,7 +116,8 @@ class RecordNotFound(ZaiError):
 
 
 class BearerRejected(ZaiError):
-    """401 for a missing, malformed, foreign or expired access token (§1.5, §1.8 q4; both styles inferred)."""
+    """401 for a missing, malformed, foreign or expired access token (docs/providers/zai.md#errors, #q4; both styles
+    inferred)."""
 
     status = 401
 

@@ -1,4 +1,5 @@
-"""Zai's rules in plain Python: users, token auths, the webhook secret (provider-spec §1.3, §1.4, §1.6, §1.7)."""
+"""Zai's rules in plain Python: users, token auths, the webhook secret
+(docs/providers/zai.md#token-auths, #users, #token-auth-lifecycle, #webhooks)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ from emulator.core.clock import iso
 from emulator.core.tenants import Tenant
 from emulator.providers.zai import errors
 
-TOKEN_AUTH_LIFETIME = 3600  # (code: gem docs) §1.6: "typically 1 hour"; unverified server-side
-TOKEN_TYPES = ("bank", "card")  # (doc) §1.3; the 2016 SDK's "eui" and "4" are refused
-DEFAULT_TOKEN_TYPE = "bank"  # (doc) §1.3
+# (code: gem docs) docs/providers/zai.md#token-auth-lifecycle: "typically 1 hour"; unverified server-side
+TOKEN_AUTH_LIFETIME = 3600
+TOKEN_TYPES = ("bank", "card")  # (doc) docs/providers/zai.md#token-auths; the 2016 SDK's "eui" and "4" are refused
+DEFAULT_TOKEN_TYPE = "bank"  # (doc) docs/providers/zai.md#token-auths
 USER_TYPES = ("payin", "payout")  # (code) the gem's VALID_USER_TYPES
 DEFAULT_LIMIT = 10  # (code, recorded) users_empty.yml: meta.limit 10
 MAX_LIMIT = 200  # (code) promisepay-ruby: "Can ask for up to 200 users"
-MIN_SECRET_BYTES = 32  # (code) §1.7
+MIN_SECRET_BYTES = 32  # (code) docs/providers/zai.md#webhooks
 
 # What a user create may carry (the gem's FIELD_MAPPING); anything else is ignored, as Rails does.
 USER_FIELDS = (
@@ -46,7 +48,7 @@ USER_FIELDS = (
     "ip_address",
 )
 ADDRESS_FIELDS = ("address_line1", "address_line2", "city", "state", "zip", "country")
-ENCRYPTED = "encrypted"  # (doc) §1.4: the 2019 OpenAPI example returns `dob: "encrypted"`
+ENCRYPTED = "encrypted"  # (doc) docs/providers/zai.md#users: the 2019 OpenAPI example returns `dob: "encrypted"`
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 COUNTRY = re.compile(r"^[A-Z]{3}$")  # (doc) ISO 3166-1 alpha-3 ("AUS", "USA")
 DOB = re.compile(r"^\d{2}/\d{2}/\d{4}$")  # (code) the gem's DD/MM/YYYY
@@ -85,7 +87,7 @@ class User:
         return " ".join(part for part in (self.first_name, self.last_name) if part)
 
     def to_wire(self, *, self_link: str | None = None) -> dict[str, Any]:
-        """The full user object, keys in the recorded order (code, recorded) §1.4."""
+        """The full user object, keys in the recorded order (code, recorded) docs/providers/zai.md#users."""
         protected = {
             name: (ENCRYPTED if not _blank(self.fields.get(source)) else None)
             for name, source in (
@@ -148,9 +150,11 @@ class TokenAuth:
     uses: int = 0
 
     def to_wire(self, *, timestamps: bool = False) -> dict[str, Any]:
-        """(code, recorded) §1.3: exactly token_type, token, user_id; the gem docs' timestamps on request."""
+        """(code, recorded) docs/providers/zai.md#token-auths: exactly token_type, token, user_id; the gem docs'
+        timestamps on request."""
         body: dict[str, Any] = {"token_type": self.token_type, "token": self.token, "user_id": self.user_id}
-        if timestamps:  # (inferred) §1.3: examples/token_auths.md shows them; no recording does
+        # (inferred) docs/providers/zai.md#token-auths: examples/token_auths.md shows them; no recording does
+        if timestamps:
             body["created_at"] = iso(self.created_at)
             body["expires_at"] = iso(self.expires_at)
         return body
@@ -190,7 +194,8 @@ def validate_user(body: dict[str, Any]) -> dict[str, list[str]]:
 
 
 def token_type_for_wire(raw: Any, case: str) -> str:
-    """Resolve the requested token type (§1.3 notes, §1.8 q3): default bank; case per the option."""
+    """Resolve the requested token type (docs/providers/zai.md#token-auths notes, docs/providers/zai.md#q3): default
+    bank; case per the option."""
     if raw is None:
         return DEFAULT_TOKEN_TYPE
     text = str(raw)
@@ -203,18 +208,18 @@ def token_type_for_wire(raw: Any, case: str) -> str:
     return text if case == "as_sent" else text.lower()
 
 
+@dataclass
 class ZaiState:
     """One marketplace's users, token auths and webhook secret."""
 
-    def __init__(self, tenant: Tenant) -> None:
-        self.tenant = tenant
-        self.users: dict[str, User] = {}  # insertion order = creation order, as the recorded list
-        self.token_auths: dict[str, TokenAuth] = {}
-        self.webhook_secret: str | None = None
-        self.pending_webhooks: list[PendingWebhook] = []
-        self.access_tokens_issued = 0
+    tenant: Tenant
+    users: dict[str, User] = field(default_factory=dict)  # insertion order = creation order, as recorded
+    token_auths: dict[str, TokenAuth] = field(default_factory=dict)
+    webhook_secret: str | None = None
+    pending_webhooks: list[PendingWebhook] = field(default_factory=list)
+    access_tokens_issued: int = 0
 
-    # -- users (§1.4) ------------------------------------------------------------------------------
+    # -- users (docs/providers/zai.md#users) ---------------------------------------------------------------------------
 
     def create_user(self, body: dict[str, Any], *, now: float, new_id: str, address_id: str) -> User:
         """Create a user; the id is the caller's (if given) or `new_id`; 422 on bad fields or a taken id."""
@@ -244,8 +249,8 @@ class ZaiState:
         user = self.users.get(user_id)
         if user is None:
             if unknown_user_style == "not_found":
-                raise errors.RecordNotFound(field)  # (inferred) §1.5 candidate 2, opt-in
-            raise errors.RecordNotAuthorized()  # (code, recorded) §1.5
+                raise errors.RecordNotFound(field)  # (inferred) docs/providers/zai.md#errors candidate 2, opt-in
+            raise errors.RecordNotAuthorized()  # (code, recorded) docs/providers/zai.md#errors
         return user
 
     def list_users(self, *, limit: int, offset: int, search: str | None) -> tuple[list[User], int]:
@@ -255,12 +260,13 @@ class ZaiState:
             users = [u for u in users if u.matches(search)]  # (inferred) free text over id, email and name
         return users[offset : offset + limit], len(users)
 
-    # -- token auths (§1.3, §1.6) ----------------------------------------------------------------------
+    # -- token auths (docs/providers/zai.md#token-auths, #token-auth-lifecycle) ----------------------------------------
 
     def issue_token_auth(
         self, user_id: str, token_type: str, *, token: str, now: float, unknown_user_style: str
     ) -> TokenAuth:
-        """Issue a fresh token for one of this marketplace's users; every call gives a new token (§1.6)."""
+        """Issue a fresh token for one of this marketplace's users; every call gives a new token
+        (docs/providers/zai.md#token-auth-lifecycle)."""
         if _blank(user_id):
             raise errors.ValidationFailed.one("user_id", errors.MSG_REQUIRED)  # (code, recorded)
         self.get_user(user_id, unknown_user_style=unknown_user_style, field="user_id")
@@ -274,14 +280,15 @@ class ZaiState:
         if issued is None or issued.token_type.lower() != token_type.lower():
             raise errors.RecordNotAuthorized()
         if strict and (now >= issued.expires_at or issued.uses):
-            raise errors.RecordNotAuthorized()  # (inferred) §1.6: unverified; only in strict mode
+            # (inferred) docs/providers/zai.md#token-auth-lifecycle: unverified; only in strict mode
+            raise errors.RecordNotAuthorized()
         issued.uses += 1
         return issued
 
-    # -- webhooks (§1.7) -------------------------------------------------------------------------------
+    # -- webhooks (docs/providers/zai.md#webhooks) ---------------------------------------------------------------------
 
     def set_webhook_secret(self, secret: Any) -> str:
-        """Store the signing secret: ASCII, at least 32 bytes (code) §1.7."""
+        """Store the signing secret: ASCII, at least 32 bytes (code) docs/providers/zai.md#webhooks."""
         if _blank(secret):
             raise errors.ValidationFailed.one("secret_key", errors.MSG_REQUIRED)
         text = str(secret)
@@ -301,19 +308,11 @@ class ZaiState:
     def scenario_send_webhook(
         self, *, now: float, event: str = "status_updated", body: Any = None, url: str | None = None
     ) -> None:
-        """Queue a signed webhook (default body `{"event": <event>}`, the §1.7 vector's shape)."""
+        """Queue a signed webhook (default body `{"event": <event>}`, the test vector's (docs/providers/zai.md#webhooks)
+        shape)."""
         self.pending_webhooks.append(PendingWebhook(event, body if body is not None else {"event": event}, url))
 
     def scenario_expire_token_auths(self, *, now: float) -> None:
         """Make every issued token auth expire now (matters in strict mode)."""
         for issued in self.token_auths.values():
             issued.expires_at = min(issued.expires_at, now)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "tenant": self.tenant.id,
-            "users": [u.to_wire() for u in self.users.values()],
-            "token_auths": [{**t.to_wire(timestamps=True), "uses": t.uses} for t in self.token_auths.values()],
-            "webhook_secret_set": self.webhook_secret is not None,
-            "access_tokens_issued": self.access_tokens_issued,
-        }

@@ -1,26 +1,24 @@
-"""Zai views at the real paths (provider-spec §1.2–§1.5, §1.7): the auth API's `/tokens` and the core API.
+"""Zai views at the real paths (docs/providers/zai.md): the auth API's `/tokens` and the core API.
 
-Both APIs are served from the root: the real auth issuer and core API live on different hosts (§1.1).
+Both APIs are served from the root: the real auth issuer and core API live on different hosts
+(docs/providers/zai.md#hosts).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import json
 from typing import Any
-from urllib.parse import parse_qsl
 
-from flask import Blueprint, Request
+from flask import Blueprint
 
 from emulator.core import tokens
-from emulator.core.codecs import JSON_CONTENT_TYPE, DecodeError, FormCodec, JsonCodec, request_bytes
 from emulator.core.errors import Reply
 from emulator.core.provider import Call, operation
-from emulator.core.scenarios import SCENARIO_HEADER
 from emulator.core.tenants import Tenant
-from emulator.providers.zai import errors, webhooks
+from emulator.providers.zai import callbacks, errors
 from emulator.providers.zai.model import DEFAULT_LIMIT, MAX_LIMIT, ZaiState, token_type_for_wire
+from emulator.providers.zai.wire import CORE_CODEC, TOKEN_CODEC
 
 bp = Blueprint("zai", __name__)
 
@@ -30,66 +28,13 @@ USER_PATH = "/users/<user_id>"
 TOKEN_AUTHS_PATH = "/token_auths"
 SECRET_KEY_PATH = "/webhooks/secret_key"
 
-GRANT_TYPE = "client_credentials"  # (doc) §1.2
-TOKEN_TYPE = "Bearer"  # (doc) §1.2
-# (doc) §1.2: "JWT issued by AWS Cognito"; (inferred) claims of a Cognito client-credentials access token.
+GRANT_TYPE = "client_credentials"  # (doc) docs/providers/zai.md#access-tokens
+TOKEN_TYPE = "Bearer"  # (doc) docs/providers/zai.md#access-tokens
+# (doc) docs/providers/zai.md#access-tokens: "JWT issued by AWS Cognito"; (inferred) claims of a Cognito
+# client-credentials access token.
 ISSUER = "https://au-0000.sandbox.auth.assemblypay.com"
 AUTH_STYLE = "auth_error_style"
 JWT_ALGORITHM = "HS256"  # (inferred) Cognito signs RS256; clients never verify, so a shared secret is enough
-
-
-# -- codecs --------------------------------------------------------------------------------------
-
-
-class TokenRequestCodec:
-    """`POST /tokens` bodies: form-urlencoded (the gem, code) or JSON (the OpenAPI, doc); JSON out (§1.2)."""
-
-    def __init__(self) -> None:
-        self._form = FormCodec()
-        self._json = JsonCodec()
-
-    def decode(self, request: Request) -> Any:
-        mimetype = request.mimetype
-        if mimetype == "application/x-www-form-urlencoded":
-            body = self._form.decode(request)
-            return body or None
-        data = request_bytes(request)
-        if mimetype.endswith("json") or data.lstrip().startswith(b"{"):
-            return self._json.decode(request)
-        if not data.strip():
-            return None
-        try:  # (inferred) a form body without its Content-Type, as curl -d sends it
-            pairs = parse_qsl(data.decode("utf-8"), keep_blank_values=True, strict_parsing=True)
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise DecodeError("Request body is neither JSON nor a form") from exc
-        return dict(pairs)
-
-    def encode(self, body: Any) -> tuple[bytes, str]:
-        return self._json.encode(body)
-
-
-class CoreCodec:
-    """JSON both ways; an undecodable body becomes its text, so the bearer check still comes first
-    (the token is checked at the gateway before any body is read) and the contract then refuses it."""
-
-    def __init__(self) -> None:
-        self._json = JsonCodec(JSON_CONTENT_TYPE)
-
-    def decode(self, request: Request) -> Any:
-        data = request_bytes(request)
-        if not data.strip():
-            return None
-        try:
-            return json.loads(data)
-        except ValueError:
-            return data.decode("utf-8", "replace")
-
-    def encode(self, body: Any) -> tuple[bytes, str]:
-        return self._json.encode(body)
-
-
-TOKEN_CODEC = TokenRequestCodec()
-CORE_CODEC = CoreCodec()
 
 
 # -- authentication ------------------------------------------------------------------------------
@@ -100,7 +45,8 @@ def _signing_key(tenant: Tenant) -> str:
 
 
 def authenticate_client(call: Call) -> Tenant:
-    """`POST /tokens`: the client_id/client_secret/scope triple names the tenant (§1.2)."""
+    """`POST /tokens`: the client_id/client_secret/scope triple names the tenant
+    (docs/providers/zai.md#access-tokens)."""
     _merge_basic_credentials(call)
     call.validate()  # missing fields or a wrong grant_type: 400 "bad request" (doc)
     body = call.body
@@ -110,9 +56,10 @@ def authenticate_client(call: Call) -> Tenant:
         client_id, lambda: {"client_id": client_id, "client_secret": secret, "scope": scope}
     )
     if tenant is None or tenant.get("client_secret") != secret:
-        raise errors.invalid_credentials()  # (doc) §1.2
+        raise errors.invalid_credentials()  # (doc) docs/providers/zai.md#access-tokens
     if tenant.get("scope") != scope:
-        raise errors.invalid_client_details()  # (inferred) §1.2: the doc's 422, for a scope not granted
+        # (inferred) docs/providers/zai.md#access-tokens: the doc's 422, for a scope not granted
+        raise errors.invalid_client_details()
     return tenant
 
 
@@ -129,17 +76,9 @@ def _merge_basic_credentials(call: Call) -> None:
 
 
 def _auth_style(call: Call, tenant: Tenant | None) -> str:
-    """The 401 style for this call: scenario, then tenant, then server, then default.
-
-    A scenario bound to the tenant is only known once the tenant is, so it is looked up here.
-    """
-    try:
-        scenario = call.runtime.scenarios.select("zai", tenant, call.headers.get(SCENARIO_HEADER))
-    except KeyError:  # an unknown scenario name: the pipeline reports it
-        scenario = None
-    if scenario is not None and AUTH_STYLE in scenario.options:
-        return str(scenario.options[AUTH_STYLE])
-    call.tenant = tenant
+    """The 401 style for this call: scenario, then tenant, then server, then default."""
+    if tenant is not None:
+        call.name_tenant(tenant)
     return str(call.option(AUTH_STYLE))
 
 
@@ -167,6 +106,7 @@ def authenticate_bearer(call: Call) -> Tenant:
         raise errors.BearerRejected(style=_auth_style(call, None))
     if claims.get("scope") != tenant.get("scope"):
         raise errors.BearerRejected(style=_auth_style(call, None))
+    call.name_tenant(tenant)  # the marketplace's own clock and scenario from here on
     if call.now >= float(claims["exp"]):
         raise errors.BearerRejected(expired=True, style=_auth_style(call, tenant))
     call.auth = claims
@@ -197,7 +137,7 @@ def issue_access_token(call: Call, tenant: Tenant, lifetime: int) -> str:
 @bp.route(TOKENS_PATH, methods=["POST"], provide_automatic_options=False)
 @operation("create_token", auth=authenticate_client, codec=TOKEN_CODEC)
 def create_token(call: Call) -> Reply:
-    """OAuth2 client credentials (§1.2): a JWT access token for the tenant."""
+    """OAuth2 client credentials (docs/providers/zai.md#access-tokens): a JWT access token for the tenant."""
     lifetime = int(call.option("access_token_lifetime"))
     token = issue_access_token(call, call.tenant, lifetime)
     call.state.access_tokens_issued += 1
@@ -207,21 +147,22 @@ def create_token(call: Call) -> Reply:
 @bp.route(USERS_PATH, methods=["POST"], provide_automatic_options=False)
 @operation("create_user", codec=CORE_CODEC)
 def create_user(call: Call) -> Reply:
-    """Create a user (§1.4): 201, `Location: /users/<id>`, the full object under `users`."""
+    """Create a user (docs/providers/zai.md#users): 201, `Location: /users/<id>`, the full object under `users`."""
     state: ZaiState = call.state
-    webhooks.dispatch_pending(call)
+    callbacks.dispatch_pending(call)
     user = state.create_user(call.body or {}, now=call.now, new_id=call.fake.uuid4(), address_id=call.fake.uuid4())
     wire = user.to_wire(self_link=USERS_PATH)
-    if call.option("user_webhooks") and state.webhook_secret:
-        webhooks.send(call, event="users.created", body={"users": user.to_wire()})  # (inferred) object-type payload
+    if call.flag("user_webhooks") and state.webhook_secret:
+        callbacks.send(call, event="users.created", body={"users": user.to_wire()})  # (inferred) object-type payload
     return Reply(201, {"users": wire}, {"Location": f"/users/{user.id}"})
 
 
 @bp.route(USER_PATH, methods=["GET"], provide_automatic_options=False)
 @operation("get_user", codec=CORE_CODEC)
 def get_user(call: Call) -> Reply:
-    """Show one user of the marketplace (§1.4); unknown ids as recorded (§1.5)."""
-    webhooks.dispatch_pending(call)
+    """Show one user of the marketplace (docs/providers/zai.md#users); unknown ids as recorded
+    (docs/providers/zai.md#errors)."""
+    callbacks.dispatch_pending(call)
     user = call.state.get_user(call.path_args["user_id"], unknown_user_style=call.option("unknown_user_style"))
     return Reply(200, {"users": user.to_wire()})
 
@@ -230,12 +171,12 @@ def get_user(call: Call) -> Reply:
 @operation("list_users", codec=CORE_CODEC)
 def list_users(call: Call) -> Reply:
     """List users in creation order with `meta` and `links` (code, recorded: users_multiple/users_empty)."""
-    webhooks.dispatch_pending(call)
+    callbacks.dispatch_pending(call)
     limit = min(int(call.query.get("limit", DEFAULT_LIMIT)), MAX_LIMIT)
     offset = int(call.query.get("offset", 0))
     users, total = call.state.list_users(limit=limit, offset=offset, search=call.query.get("search") or None)
     body: dict[str, Any] = {}
-    if users or call.option("empty_users_key"):
+    if users or call.flag("empty_users_key"):
         body["users"] = [user.summary() for user in users]  # (code, recorded) users_empty.yml: no key when empty
     body["meta"] = {"limit": limit, "offset": offset, "total": total}
     query = call.request.query_string.decode("latin-1")
@@ -246,8 +187,9 @@ def list_users(call: Call) -> Reply:
 @bp.route(TOKEN_AUTHS_PATH, methods=["POST"], provide_automatic_options=False)
 @operation("create_token_auth", codec=CORE_CODEC)
 def create_token_auth(call: Call) -> Reply:
-    """Generate a card or bank token for a user (§1.3): 200, exactly the recorded three fields by default."""
-    webhooks.dispatch_pending(call)
+    """Generate a card or bank token for a user (docs/providers/zai.md#token-auths): 200, exactly the recorded three
+    fields by default."""
+    callbacks.dispatch_pending(call)
     body = call.body or {}
     token_type = token_type_for_wire(body.get("token_type"), call.option("token_type_case"))
     issued = call.state.issue_token_auth(
@@ -257,13 +199,13 @@ def create_token_auth(call: Call) -> Reply:
         now=call.now,
         unknown_user_style=call.option("unknown_user_style"),
     )
-    return Reply(200, {"token_auth": issued.to_wire(timestamps=call.option("token_auth_timestamps"))})
+    return Reply(200, {"token_auth": issued.to_wire(timestamps=call.flag("token_auth_timestamps"))})
 
 
 @bp.route(SECRET_KEY_PATH, methods=["POST"], provide_automatic_options=False)
 @operation("create_webhook_secret_key", codec=CORE_CODEC)
 def create_webhook_secret_key(call: Call) -> Reply:
-    """Register the secret that signs this marketplace's webhooks (§1.7)."""
-    webhooks.dispatch_pending(call)
+    """Register the secret that signs this marketplace's webhooks (docs/providers/zai.md#webhooks)."""
+    callbacks.dispatch_pending(call)
     secret = call.state.set_webhook_secret((call.body or {}).get("secret_key"))
     return Reply(201, {"secret_key": secret})  # (code) the gem's spec stub: 201 echoing the key

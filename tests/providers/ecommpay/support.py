@@ -1,19 +1,16 @@
-"""Helpers of the Ecommpay tests: the callback receiver, signed bodies, callback contract checks."""
+"""Helpers of the Ecommpay tests: signed bodies, callback routing and contract checks."""
 
 from __future__ import annotations
 
 import copy
-import json
-import threading
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import jsonschema
 import referencing
 
-from emulator import create_app
 from emulator.clients.ecommpay import signature_of
+from emulator.core.serialize import to_data
+from emulator.testing import CallbackReceiver, Received
 
 SECRET_11 = "secret"
 SECRET_12 = "payemu-ecommpay-12-secret-key"
@@ -25,60 +22,10 @@ BYTOKEN = "/v2/customer/card/bytoken"
 REVOKE = "/v2/customer/card/token/revoke"
 
 
-@dataclass
-class Received:
-    path: str
-    headers: dict[str, str]
-    raw: bytes
-
-    @property
-    def json(self) -> Any:
-        return json.loads(self.raw)
-
-
-@dataclass
-class Receiver:
-    """A real HTTP server on a free loopback port that records every POST it receives."""
-
-    url: str = ""
-    received: list[Received] = field(default_factory=list)
-    statuses: list[int] = field(default_factory=list)  # answers to give first, then 200
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    arrived: threading.Condition = field(default_factory=threading.Condition)
-
-    def wait_for(self, count: int, timeout: float = 5.0) -> list[Received]:
-        with self.arrived:
-            self.arrived.wait_for(lambda: len(self.received) >= count, timeout)
-        return list(self.received)
-
-
-def handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            with receiver.lock:
-                status = receiver.statuses.pop(0) if receiver.statuses else 200
-            self.send_response(status)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"ok")
-            with receiver.arrived:
-                receiver.received.append(Received(self.path, dict(self.headers.items()), raw))
-                receiver.arrived.notify_all()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    return Handler
-
-
-def make_app(receiver: Receiver | None = None, **options: Any) -> Any:
-    """A fresh strict app whose Ecommpay callbacks go to `receiver`, retries kept short."""
-    opts = {"ecommpay.callback_retry_delays": "0.05,0.1"}
-    if receiver is not None:
-        opts["ecommpay.callback_url"] = receiver.url
-    opts.update({f"ecommpay.{k}": v for k, v in options.items()})
-    return create_app(strict=True, seed=1, options=opts)
+def route_callbacks(runtime: Any, receiver: CallbackReceiver) -> None:
+    """Send every sample project's callbacks to `receiver` (run-time tenant changes: a reset undoes them)."""
+    for project, suffix in (("11", ""), ("12", "/12"), ("42", "/42")):
+        runtime.tenants["ecommpay"].update(project, {"callback_url": f"{receiver.url}/ecommpay/callbacks{suffix}"})
 
 
 def signed(body: dict[str, Any], secret: str | None = None) -> dict[str, Any]:
@@ -111,7 +58,10 @@ def token_body(token: str, project_id: int = 11, customer: str = "1707") -> dict
 
 def state_of(runtime: Any, project: str = "11") -> dict[str, Any] | None:
     state = runtime.store.peek("ecommpay", project)
-    return None if state is None else state.to_json()
+    if state is None:
+        return None
+    data = to_data(state)
+    return {**data, "tokens": list(data["tokens"].values())}
 
 
 _VALIDATORS: dict[str, jsonschema.Draft202012Validator] = {}
@@ -134,20 +84,20 @@ def assert_callback(runtime: Any, received: Received, event: str, secret: str = 
     """Check one received callback: its contract, its signature (the client's verifier), no full PAN."""
     from emulator.clients.ecommpay import EcommpayClient
 
-    body = received.json
+    body = received.json()
     errors = [e.message for e in callback_validator(runtime, event).iter_errors(body)]
     assert errors == [], errors
-    assert EcommpayClient("http://unused", 0, secret).verify_callback(received.raw)
-    assert PAN not in received.raw.decode()
+    assert EcommpayClient("http://unused", 0, secret).verify_callback(received.body)
+    assert PAN not in received.body.decode()
     assert received.headers["Content-Type"] == "application/json"
     return body
 
 
-def tokenize(client: Any, runtime: Any, receiver: Receiver, **kwargs: Any) -> str:
+def tokenize(client: Any, runtime: Any, receiver: CallbackReceiver, **kwargs: Any) -> str:
     """Tokenize through HTTP and return the token from the callback."""
     before = len(receiver.received)
     response = client.post(TOKENIZE, json=signed(tokenize_body(**kwargs)))
     assert response.status_code == 200, response.json
     runtime.callbacks.wait_idle()
     arrived = receiver.wait_for(before + 1)
-    return arrived[-1].json["token"]
+    return arrived[-1].json()["token"]

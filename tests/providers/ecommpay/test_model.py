@@ -1,4 +1,5 @@
-"""Ecommpay rules without HTTP: the §4.2 signature, token uniqueness and lifecycle (§4.8), card checks."""
+"""Ecommpay rules without HTTP: the signature (docs/providers/ecommpay.md#signature), token uniqueness and lifecycle
+(docs/providers/ecommpay.md#tokens), card checks."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from emulator.core.serialize import to_data
 from emulator.core.tenants import Tenant
 from emulator.providers.ecommpay import errors, signing
 from emulator.providers.ecommpay.model import EcommpayState, card_expires_at, check_card
@@ -24,7 +26,7 @@ NOW = 1_800_000_000.0  # 2027-01-15
 TENANT = Tenant("ecommpay", "11", {"id": "11", "project_id": 11, "secret": "secret"})
 
 
-# -- signature (§4.2) -----------------------------------------------------------------------------
+# -- signature (docs/providers/ecommpay.md#signature) ------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("order", signing.ORDERS)
@@ -96,7 +98,7 @@ def test_colon_in_key_escaped_by_php_variant_and_both_verify() -> None:
         assert signing.verify(params, signing.sign(params, "k", order=order), "k")
 
 
-# -- tokens (§4.8) ---------------------------------------------------------------------------------
+# -- tokens (docs/providers/ecommpay.md#tokens) ------------------------------------------------------------------------
 
 
 def _card(pan: str = "4314220000000056", year: int = 2030, month: int = 5) -> dict[str, Any]:
@@ -143,8 +145,9 @@ def test_tokenize_after_revoke_issues_new_token() -> None:
 def test_state_never_holds_full_pan() -> None:
     state, new = _state()
     state.tokenize({"id": "c1"}, _card(), now=NOW, new_token=new)
-    assert "4314220000000056" not in repr(state) and "4314220000000056" not in str(state.to_json())
-    assert state.to_json()["tokens"][0]["number"] == "431422******0056"
+    assert "4314220000000056" not in repr(state) and "4314220000000056" not in str(to_data(state))
+    [record] = to_data(state)["tokens"].values()
+    assert record["number"] == "431422******0056"
 
 
 @pytest.mark.parametrize(

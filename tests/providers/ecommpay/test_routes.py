@@ -1,4 +1,5 @@
-"""Ecommpay Gate over HTTP: acknowledgements, every rejection code, callbacks on a real receiver (§4.3–§4.9)."""
+"""Ecommpay Gate over HTTP: acknowledgements, every rejection code, callbacks on a real receiver
+(docs/providers/ecommpay.md)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import pytest
 
 from emulator.clients.ecommpay import signature_of
 from emulator.providers.ecommpay.model import card_expires_at
+from emulator.testing import CallbackReceiver
+from tests.conftest import retry_on_clock
 
 from .support import (
     BYTOKEN,
@@ -18,7 +21,6 @@ from .support import (
     SECRET_12,
     SECRET_42,
     TOKENIZE,
-    Receiver,
     assert_callback,
     signed,
     state_of,
@@ -49,7 +51,9 @@ def outbox(runtime: Any) -> list[Any]:
 # -- accepted requests -----------------------------------------------------------------------------
 
 
-def test_tokenize_card_accepted_acknowledges_then_calls_back(client: Any, runtime: Any, receiver: Receiver) -> None:
+def test_tokenize_card_accepted_acknowledges_then_calls_back(
+    client: Any, runtime: Any, receiver: CallbackReceiver
+) -> None:
     response = client.post(TOKENIZE, json=signed(tokenize_body()))
     assert response.status_code == 200
     assert response.json == {"status": "success", "project_id": 11, "payment_id": None, "request_id": RequestId()}
@@ -62,17 +66,17 @@ def test_tokenize_card_accepted_acknowledges_then_calls_back(client: Any, runtim
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", body["token_created_at"])
     assert body["token_status"] == "active"
     assert arrived.path == "/ecommpay/callbacks"
-    assert b"\\/" in arrived.raw or b"/" not in arrived.raw  # PHP json_encode escapes slashes
+    assert b"\\/" in arrived.body or b"/" not in arrived.body  # PHP json_encode escapes slashes
 
 
-def test_tokenize_card_same_card_returns_same_token(client: Any, runtime: Any, receiver: Receiver) -> None:
+def test_tokenize_card_same_card_returns_same_token(client: Any, runtime: Any, receiver: CallbackReceiver) -> None:
     first = tokenize(client, runtime, receiver)
     second = tokenize(client, runtime, receiver)
     assert first == second
     assert len(state_of(runtime)["tokens"]) == 1
 
 
-def test_tokenize_card_new_expiry_updates_the_token(client: Any, runtime: Any, receiver: Receiver) -> None:
+def test_tokenize_card_new_expiry_updates_the_token(client: Any, runtime: Any, receiver: CallbackReceiver) -> None:
     first = tokenize(client, runtime, receiver, year=2030, month=5)
     second = tokenize(client, runtime, receiver, year=2032, month=11)
     [record] = state_of(runtime)["tokens"]
@@ -80,16 +84,19 @@ def test_tokenize_card_new_expiry_updates_the_token(client: Any, runtime: Any, r
     assert (record["year"], record["month"]) == (2032, 11)
 
 
-def test_tokenize_card_natural_order_signature_accepted(client: Any, runtime: Any, receiver: Receiver) -> None:
+def test_tokenize_card_natural_order_signature_accepted(client: Any, runtime: Any, receiver: CallbackReceiver) -> None:
     body = tokenize_body()
     body["customer"]["extra"] = [str(i) for i in range(12)]  # items:2 vs items:10: the two orders differ
     body["customer"]["signature"] = signature_of(body, "secret", natural=True)
     assert client.post(TOKENIZE, json=body).status_code == 200
     body["customer"]["signature"] = signature_of(body, "secret", natural=False)
     assert client.post(TOKENIZE, json=body).status_code == 200
+    body["customer"]["signature"] = signature_of(body, "not-the-secret", natural=True)
+    response = client.post(TOKENIZE, json=body)
+    assert (response.status_code, response.json) == (400, error("3261", "Invalid signature"))
 
 
-def test_card_by_token_calls_back_with_masked_account(client: Any, runtime: Any, receiver: Receiver) -> None:
+def test_card_by_token_calls_back_with_masked_account(client: Any, runtime: Any, receiver: CallbackReceiver) -> None:
     token = tokenize(
         client, runtime, receiver, customer="c-9", customer_extra={"email": "john@example.com", "country": "GB"}
     )
@@ -113,7 +120,9 @@ def test_card_by_token_calls_back_with_masked_account(client: Any, runtime: Any,
     }
 
 
-def test_revoke_token_calls_back_and_token_is_refused_after(client: Any, runtime: Any, receiver: Receiver) -> None:
+def test_revoke_token_calls_back_and_token_is_refused_after(
+    client: Any, runtime: Any, receiver: CallbackReceiver
+) -> None:
     token = tokenize(client, runtime, receiver)
     response = client.post(REVOKE, json=signed(token_body(token)))
     assert response.status_code == 200
@@ -130,7 +139,7 @@ def test_revoke_token_calls_back_and_token_is_refused_after(client: Any, runtime
     assert len(receiver.received) == 2
 
 
-def test_tokenize_card_after_revoke_issues_a_new_token(client: Any, runtime: Any, receiver: Receiver) -> None:
+def test_tokenize_card_after_revoke_issues_a_new_token(client: Any, runtime: Any, receiver: CallbackReceiver) -> None:
     first = tokenize(client, runtime, receiver)
     assert client.post(REVOKE, json=signed(token_body(first))).status_code == 200
     runtime.callbacks.wait_idle()
@@ -193,7 +202,7 @@ REJECTIONS = [
 
 @pytest.mark.parametrize(("case", "payload", "expected"), REJECTIONS, ids=[r[0] for r in REJECTIONS])
 def test_tokenize_card_rejected(
-    client: Any, runtime: Any, receiver: Receiver, case: str, payload: Any, expected: Any
+    client: Any, runtime: Any, receiver: CallbackReceiver, case: str, payload: Any, expected: Any
 ) -> None:
     tokenize(client, runtime, receiver, customer="existing")
     before, sent = state_of(runtime), len(outbox(runtime))
@@ -217,7 +226,7 @@ def test_tokenize_card_signed_field_changed_after_signing_rejected(client: Any, 
     assert state_of(runtime) is None and outbox(runtime) == []
 
 
-def test_card_by_token_unknown_token(client: Any, runtime: Any, receiver: Receiver) -> None:
+def test_card_by_token_unknown_token(client: Any, runtime: Any, receiver: CallbackReceiver) -> None:
     tokenize(client, runtime, receiver)
     before, sent = state_of(runtime), len(outbox(runtime))
     response = client.post(BYTOKEN, json=signed(token_body("a" * 64)))
@@ -236,7 +245,7 @@ def test_card_by_token_missing_token(client: Any, runtime: Any) -> None:
 
 
 @pytest.mark.parametrize("path", [BYTOKEN, REVOKE])
-def test_token_used_with_another_customer(client: Any, runtime: Any, receiver: Receiver, path: str) -> None:
+def test_token_used_with_another_customer(client: Any, runtime: Any, receiver: CallbackReceiver, path: str) -> None:
     token = tokenize(client, runtime, receiver, customer="owner")
     before, sent = state_of(runtime), len(outbox(runtime))
     response = client.post(path, json=signed(token_body(token, customer="intruder")))
@@ -251,17 +260,22 @@ def test_unknown_path_and_wrong_method_answer_in_the_gate_envelope(client: Any) 
     assert (response.status_code, response.json) == (405, error("702", "Malformed request", None))
 
 
-# -- options for the open questions (§4.10) ------------------------------------------------------
+# -- options for the open questions (docs/providers/ecommpay.md#open-questions) ----------------------------------------
 
 
-def test_tokenize_card_error_status_200_option(receiver: Receiver, fresh_app: Any) -> None:
-    client = fresh_app(error_status="200").test_client()
+def with_options(runtime: Any, **options: Any) -> None:
+    """Set options on project 11 at run time (as `--option ecommpay.NAME=...` would for the server)."""
+    runtime.tenants["ecommpay"].update("11", {"options": options})
+
+
+def test_tokenize_card_error_status_200_option(client: Any, runtime: Any) -> None:
+    with_options(runtime, error_status="200")
     response = client.post(TOKENIZE, json=signed(tokenize_body(year=2020)))
     assert (response.status_code, response.json) == (200, error("3021", "Card expired"))
 
 
-def test_tokenize_card_errors_array_option(receiver: Receiver, fresh_app: Any) -> None:
-    client = fresh_app(error_errors_array=True).test_client()
+def test_tokenize_card_errors_array_option(client: Any, runtime: Any) -> None:
+    with_options(runtime, error_errors_array=True)
     response = client.post(TOKENIZE, json=signed(_without(tokenize_body(), "card", "pan")))
     expected = {
         **error("2004", "Required field not provided"),
@@ -270,10 +284,9 @@ def test_tokenize_card_errors_array_option(receiver: Receiver, fresh_app: Any) -
     assert (response.status_code, response.json) == (400, expected)
 
 
-def test_tokenize_card_card_errors_in_callback_option(receiver: Receiver, fresh_app: Any) -> None:
-    app = fresh_app(card_errors="callback")
-    runtime = app.extensions["payemu"]
-    response = app.test_client().post(TOKENIZE, json=signed(tokenize_body(pan="4314220000000057")))
+def test_tokenize_card_card_errors_in_callback_option(client: Any, runtime: Any, receiver: CallbackReceiver) -> None:
+    with_options(runtime, card_errors="callback")
+    response = client.post(TOKENIZE, json=signed(tokenize_body(pan="4314220000000057")))
     assert response.status_code == 200 and response.json["status"] == "success"
     runtime.callbacks.wait_idle()
     body = assert_callback(runtime, receiver.wait_for(1)[0], "tokenize_error")
@@ -286,7 +299,7 @@ def test_tokenize_card_card_errors_in_callback_option(receiver: Receiver, fresh_
     assert state_of(runtime) is not None and state_of(runtime)["tokens"] == []
 
 
-def test_tokenize_card_rocketpay_layout_tenant(client: Any, runtime: Any, receiver: Receiver) -> None:
+def test_tokenize_card_rocketpay_layout_tenant(client: Any, runtime: Any, receiver: CallbackReceiver) -> None:
     response = client.post(TOKENIZE, json=signed(tokenize_body(project_id=42)))
     assert response.status_code == 200 and response.json["project_id"] == 42
     runtime.callbacks.wait_idle()
@@ -295,16 +308,18 @@ def test_tokenize_card_rocketpay_layout_tenant(client: Any, runtime: Any, receiv
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+0000", body["token_created_at"])
 
 
-def test_tokenize_card_without_payment_id_option(receiver: Receiver, fresh_app: Any) -> None:
-    client = fresh_app(ack_payment_id=False).test_client()
+def test_tokenize_card_without_payment_id_option(client: Any, runtime: Any) -> None:
+    with_options(runtime, ack_payment_id=False)
     response = client.post(TOKENIZE, json=signed(tokenize_body()))
     assert response.json == {"status": "success", "project_id": 11, "request_id": RequestId()}
 
 
-# -- expiry on the virtual clock (§4.8) ----------------------------------------------------------
+# -- expiry on the virtual clock (docs/providers/ecommpay.md#tokens) ---------------------------------------------------
 
 
-def test_clock_past_card_expiry_sends_actionless_callback(client: Any, runtime: Any, receiver: Receiver) -> None:
+def test_clock_past_card_expiry_sends_actionless_callback(
+    client: Any, runtime: Any, receiver: CallbackReceiver
+) -> None:
     year = int(re.match(r"\d{4}", client.get("/__admin/clock").json["iso"]).group()) + 1
     token = tokenize(client, runtime, receiver, year=year, month=1)
     seconds = card_expires_at(year, 1) - runtime.clock.now() + 1
@@ -325,33 +340,34 @@ def test_clock_past_card_expiry_sends_actionless_callback(client: Any, runtime: 
 # -- delivery: retries, outbox, no PAN anywhere ---------------------------------------------------
 
 
-def test_callback_retried_until_200(client: Any, runtime: Any, receiver: Receiver) -> None:
+def test_callback_retried_until_200(client: Any, runtime: Any, receiver: CallbackReceiver) -> None:
     receiver.statuses = [500, 503]
     client.post(TOKENIZE, json=signed(tokenize_body()))
-    runtime.callbacks.wait_idle()
+    retry_on_clock(runtime, 2)  # the default delays, 1 s then 2 s, on the virtual clock
     arrived = receiver.wait_for(3)
-    assert len({a.raw for a in arrived}) == 1  # the same signed body each time
+    assert len({a.body for a in arrived}) == 1  # the same signed body each time
     [delivery] = client.get("/__admin/callbacks?provider=ecommpay").json["callbacks"]
     assert delivery["status"] == "delivered" and [a["status"] for a in delivery["attempts"]] == [500, 503, 200]
     assert delivery["event"] == "tokenize"
+    gaps = [b["at"] - a["at"] for a, b in zip(delivery["attempts"], delivery["attempts"][1:], strict=False)]
+    assert all(gap >= 1 for gap in gaps)
 
 
-def test_callback_retries_bounded_on_connection_errors(receiver: Receiver, fresh_app: Any) -> None:
+def test_callback_retries_bounded_on_connection_errors(client: Any, runtime: Any) -> None:
     import socket
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         dead = f"http://127.0.0.1:{probe.getsockname()[1]}/gone"
-    app = fresh_app(None, callback_url=dead, callback_retry_delays="0.01,0.01")
-    runtime = app.extensions["payemu"]
-    assert app.test_client().post(TOKENIZE, json=signed(tokenize_body())).status_code == 200
-    runtime.callbacks.wait_idle()
+    runtime.tenants["ecommpay"].update("11", {"callback_url": dead, "options": {"callback_retry_delays": "60,60"}})
+    assert client.post(TOKENIZE, json=signed(tokenize_body())).status_code == 200
+    retry_on_clock(runtime, 60)
     [delivery] = outbox(runtime)
     assert delivery.status == "failed" and len(delivery.attempts) == 3
     assert all(a.status is None and a.error for a in delivery.attempts)
 
 
-def test_full_pan_never_in_journal_or_outbox(client: Any, runtime: Any, receiver: Receiver) -> None:
+def test_full_pan_never_in_journal_or_outbox(client: Any, runtime: Any, receiver: CallbackReceiver) -> None:
     token = tokenize(client, runtime, receiver)
     client.post(BYTOKEN, json=signed(token_body(token)))
     runtime.callbacks.wait_idle()
@@ -359,13 +375,13 @@ def test_full_pan_never_in_journal_or_outbox(client: Any, runtime: Any, receiver
     assert PAN not in client.get("/__admin/requests").get_data(as_text=True)
     assert PAN not in client.get("/__admin/callbacks").get_data(as_text=True)
     assert PAN not in client.get("/__admin/state/ecommpay").get_data(as_text=True)
-    assert all(PAN not in r.raw.decode() for r in receiver.received)
+    assert all(PAN not in r.body.decode() for r in receiver.received)
 
 
 # -- tenants and concurrency ---------------------------------------------------------------------
 
 
-def test_tenant_isolation(client: Any, runtime: Any, receiver: Receiver) -> None:
+def test_tenant_isolation(client: Any, runtime: Any, receiver: CallbackReceiver) -> None:
     token = tokenize(client, runtime, receiver)
     response = client.post(BYTOKEN, json=signed(token_body(token, project_id=12)))
     assert (response.status_code, response.json) == (400, error("3221", "Card token not found", 12))
@@ -376,7 +392,7 @@ def test_tenant_isolation(client: Any, runtime: Any, receiver: Receiver) -> None
     assert [t["token"] for t in state_of(runtime, "11")["tokens"]] == [token]
 
 
-def test_tokenize_card_concurrent_overlapping_cards(app: Any, runtime: Any, receiver: Receiver) -> None:
+def test_tokenize_card_concurrent_overlapping_cards(app: Any, runtime: Any, receiver: CallbackReceiver) -> None:
     pans = ["4314220000000056", "4111111111111111", "5555555555554444", "4242424242424242"]
     acks: dict[str, str] = {}  # request_id -> pan
     failures: list[Any] = []
@@ -404,14 +420,14 @@ def test_tokenize_card_concurrent_overlapping_cards(app: Any, runtime: Any, rece
     arrived = receiver.wait_for(32)
     by_pan: dict[str, set[str]] = {}
     for item in arrived:
-        body = item.json
+        body = item.json()
         by_pan.setdefault(acks[body["request"]["id"]], set()).add(body["token"])
     assert all(len(tokens) == 1 for tokens in by_pan.values()) and len(by_pan) == 4
     tokens = {t["token"] for t in state_of(runtime)["tokens"]}
     assert tokens == set().union(*by_pan.values()) and len(tokens) == 4
 
 
-def test_tokenize_card_open_tenants_admits_unknown_project(receiver: Receiver) -> None:
+def test_tokenize_card_open_tenants_admits_unknown_project(receiver: CallbackReceiver) -> None:
     from emulator import create_app
 
     app = create_app(strict=True, seed=1, open_tenants=True, options={"ecommpay.callback_url": receiver.url})
@@ -425,14 +441,13 @@ def test_tokenize_card_open_tenants_admits_unknown_project(receiver: Receiver) -
     runtime.callbacks.close()
 
 
-def test_callback_url_state_override_wins(client: Any, runtime: Any, receiver: Receiver) -> None:
-    other = receiver.url.replace("/ecommpay/callbacks", "/override")
-    provider, tenant = runtime.providers["ecommpay"], runtime.tenants["ecommpay"].get("11")
-    with runtime.store.open("ecommpay", "11", lambda: provider.state_class(tenant)) as state:
+def test_callback_url_state_override_wins(client: Any, runtime: Any, receiver: CallbackReceiver) -> None:
+    other = receiver.url + "/override"
+    with runtime.store.open("ecommpay", "11") as state:
         state.scenario_set_callback_url(now=0, url=other)
     tokenize(client, runtime, receiver)
     assert receiver.received[-1].path == "/override"
-    with runtime.store.open("ecommpay", "11", lambda: provider.state_class(tenant)) as state:
+    with runtime.store.open("ecommpay", "11") as state:
         state.scenario_set_callback_url(now=0)
     tokenize(client, runtime, receiver)
     assert receiver.received[-1].path == "/ecommpay/callbacks"

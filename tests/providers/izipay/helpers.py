@@ -60,7 +60,7 @@ def order(**changes: Any) -> dict[str, Any]:
 
 
 def envelope(code: str, message: str, friendly: str | None = None) -> dict[str, Any]:
-    """The recorded error envelope (provider-spec §2.4) minus the time-dependent header block."""
+    """The recorded error envelope (docs/providers/izipay.md#error-envelope) minus the time-dependent header block."""
     friendly = message if friendly is None else friendly
     return {
         "code": code,

@@ -126,8 +126,10 @@ def test_generate_token_oversize_body_is_413_in_the_validation_envelope(client, 
     assert _state(runtime) is None
 
 
-def test_generate_token_doc_error_style_option(app, client):
-    app.extensions["payemu"].config.options["izipay.token_error_style"] = "doc"
+def test_generate_token_doc_error_style_option(app, monkeypatch, client):
+    monkeypatch.setitem(
+        app.extensions["payemu"].config.options, "izipay.token_error_style", "doc"
+    )  # undone after the test
     response = generate(client, amount=None)
     assert response.status_code == 400
     assert response.get_json() == {"code": "400", "message": "Parámetro requerido faltante: amount", "response": None}
@@ -167,11 +169,11 @@ def test_search_installments_recorded_sandbox_body(client):
     }
 
 
-def test_search_installments_english_and_dev_messages(app, client):
+def test_search_installments_english_and_dev_messages(app, monkeypatch, client):
     tok = token(client)
     body = search(client, tok, language="ENG").get_json()
     assert (body["message"], body["response"]["result"]["messageFriendly"]) == ("Approved", "Approved")
-    app.extensions["payemu"].config.options["izipay.environment"] = "dev"
+    monkeypatch.setitem(app.extensions["payemu"].config.options, "izipay.environment", "dev")  # undone after the test
     body = search(client, tok, language="ESP").get_json()
     assert (body["message"], body["response"]["result"]["messageFriendly"]) == ("OK", "Operación exitosa")
 
@@ -266,8 +268,10 @@ def test_search_installments_failed_call_does_not_use_single_use_token(client):
     assert search(client, tok, merchant="4000011").status_code == 200
 
 
-def test_search_installments_check_transaction_id_option(app, client):
-    app.extensions["payemu"].config.options["izipay.check_transaction_id"] = True
+def test_search_installments_check_transaction_id_option(app, monkeypatch, client):
+    monkeypatch.setitem(
+        app.extensions["payemu"].config.options, "izipay.check_transaction_id", True
+    )  # undone after the test
     tok = token(client)
     response = client.post(SEARCH, json={"bin": "545545", "merchantCode": MERCHANT}, headers=bearer(tok, "OTHER-TX-1"))
     assert response.status_code == 401
@@ -329,11 +333,21 @@ def test_deposit_bad_order_is_400_and_records_nothing(client, runtime):
 
 
 def test_tenants_are_isolated(client, runtime):
-    token(client)
-    token(client, merchantCode=OTHER_MERCHANT, publicKey=OTHER_KEY)
-    mine, theirs = _state(runtime), _state(runtime, OTHER_MERCHANT)
-    assert mine.issued == 1 and theirs.issued == 1
-    assert mine is not theirs
+    """A merchant's token, key and state serve that merchant only."""
+    mine = token(client)
+    theirs = token(client, merchantCode=OTHER_MERCHANT, publicKey=OTHER_KEY)
+    assert (_state(runtime).issued, _state(runtime, OTHER_MERCHANT).issued) == (1, 1)
+    assert (
+        search(client, mine).status_code == 200 and search(client, theirs, merchant=OTHER_MERCHANT).status_code == 200
+    )
+    assert search(client, mine, merchant=OTHER_MERCHANT).status_code == 401  # my token, their merchantCode
+    assert generate(client, merchantCode=MERCHANT, publicKey=OTHER_KEY).status_code == 401  # their key, my code
+    claims = jwt.decode(mine, options={"verify_signature": False})
+    forged = jwt.encode({**claims, "merchantCode": OTHER_MERCHANT}, "payemu-izipay-4007701-token-signing-secret")
+    assert search(client, forged, merchant=OTHER_MERCHANT).status_code == 401  # signed with my secret, not theirs
+    runtime.scenarios.activate("izipay/token-expires-mid-flow", tenant=MERCHANT)
+    assert search(client, mine).status_code == 401  # my tokens expire...
+    assert search(client, theirs, merchant=OTHER_MERCHANT).status_code == 200  # ...theirs do not
 
 
 def test_open_tenants_admit_new_merchant_but_check_its_key():
@@ -359,9 +373,11 @@ def test_proxy_cors_prefix_routes_to_the_inner_path(client):
     assert "transactionId" in preflight.headers["Access-Control-Allow-Headers"]
 
 
-def test_proxy_cors_refuses_non_izipay_targets(client):
+def test_proxy_cors_refuses_non_izipay_targets(client, runtime):
+    token(client)
     response = client.post("/gateway/api/v1/proxy-cors/https://x.example/__admin/reset")
     assert response.status_code == 404
+    assert _state(runtime).issued == 1  # the admin reset behind the prefix never ran
 
 
 def test_journal_masks_and_records_every_call(client, runtime):

@@ -1,12 +1,11 @@
-"""Shared constants and helpers of the Payelata tests: sample accounts, bodies, a callback receiver."""
+"""Shared constants and helpers of the Payelata tests: sample accounts, bodies, callback checks."""
 
 from __future__ import annotations
 
 import base64
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from emulator.testing import CallbackReceiver
 
 ACCOUNT = "coma_6pnkH5vUZw0BlkZY"
 TEST_KEY = "test_6pnkH5vUZw0BlkZY_Xq3pLr8sT2vW"
@@ -71,50 +70,6 @@ def pay(client: Any, invoice: dict[str, Any], card_fields: dict[str, Any] | None
     return client.post("/payment/sale", json=sale_body(card_fields), headers={**bearer(jwt_of(invoice)), **headers})
 
 
-class Receiver:
-    """A real loopback HTTP server that records callbacks and answers with scripted statuses."""
-
-    def __init__(self) -> None:
-        self.received: list[dict[str, Any]] = []
-        self.statuses: list[int] = []  # answered in order; 200 once exhausted
-        self._lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                with receiver._lock:
-                    receiver.received.append({"path": self.path, "headers": dict(self.headers.items()), "body": body})
-                    status = receiver.statuses.pop(0) if receiver.statuses else 200
-                self.send_response(status)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, name="payelata-receiver", daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_port}/callbacks"
-
-    def start(self) -> Receiver:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
-
-    def bodies(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return [json.loads(item["body"]) for item in self.received]
-
-    def statuses_seen(self) -> list[tuple[str, str]]:
-        return [(b["data"]["attributes"]["status"], b["data"]["attributes"]["resolution"]) for b in self.bodies()]
+def statuses_seen(receiver: CallbackReceiver) -> list[tuple[str, str]]:
+    """(status, resolution) of every callback received, in arrival order."""
+    return [(b["data"]["attributes"]["status"], b["data"]["attributes"]["resolution"]) for b in receiver.bodies()]

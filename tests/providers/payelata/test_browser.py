@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from emulator.clients.payelata import CardGateClient, PayelataClient, verify_callback
-from tests.providers.payelata.support import ACCOUNT, SECRET_TEST, SUCCESS, SUCCESS_3DS, TEST_KEY, Receiver
+from emulator.testing import CallbackReceiver
+from tests.providers.payelata.support import ACCOUNT, SECRET_TEST, SUCCESS, SUCCESS_3DS, TEST_KEY
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (test extra)")
 from selenium.webdriver.common.by import By  # noqa: E402
@@ -33,7 +34,7 @@ def status_text(driver: Any) -> str:
 
 
 def test_hosted_payment_page_tokenize_then_charge_by_token(
-    browser: Any, payemu_server: Any, receiver: Receiver
+    browser: Any, payemu_server: Any, payemu_receiver: CallbackReceiver
 ) -> None:
     api = PayelataClient(payemu_server.url, ACCOUNT, TEST_KEY)
     invoice = api.create_payment_invoice(
@@ -45,7 +46,7 @@ def test_hosted_payment_page_tokenize_then_charge_by_token(
             "customer": {"reference_id": "browser-customer"},
             "gateway_options": {"cardgate": {"tokenize": True}},
         },
-        callback_url=receiver.url,
+        callback_url=payemu_receiver.url,
     )
     browser.get(invoice["attributes"]["flow_data"]["action"])
     assert "25 USD" in browser.find_element(By.ID, "amount").text
@@ -53,8 +54,8 @@ def test_hosted_payment_page_tokenize_then_charge_by_token(
     assert status_text(browser) == "processed"
 
     assert payemu_server.runtime.callbacks.wait_idle(5)
-    final = next(b for b in receiver.bodies() if b["data"]["attributes"]["status"] == "processed")
-    assert all(verify_callback(i["body"], i["headers"]["X-Signature"], SECRET_TEST) for i in receiver.received)
+    final = next(b for b in payemu_receiver.bodies() if b["data"]["attributes"]["status"] == "processed")
+    assert all(verify_callback(i.body, i.headers["X-Signature"], SECRET_TEST) for i in payemu_receiver.received)
     token = final["data"]["attributes"]["payload"]["token"]
     assert final["data"]["attributes"]["payload"]["payment_card"]["mask"] == "551928******0000"
     assert api.get_payment_invoice(invoice["id"])["attributes"]["status"] == "processed"

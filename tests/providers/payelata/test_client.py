@@ -1,4 +1,4 @@
-"""The Payelata client suite against the live emulator, with a real loopback callback receiver."""
+"""The Payelata client suite against the live emulator, with a real loopback callback payemu_receiver."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 
 from emulator.clients._http import NotFound, Unauthorized, Unprocessable
 from emulator.clients.payelata import CardGateClient, PayelataClient, callback_signature, errors_of, verify_callback
+from emulator.testing import CallbackReceiver
 from tests.providers.payelata.support import (
     ACCOUNT,
     FAIL,
@@ -18,7 +19,6 @@ from tests.providers.payelata.support import (
     SUCCESS,
     SUCCESS_3DS,
     TEST_KEY,
-    Receiver,
     card,
 )
 
@@ -34,22 +34,22 @@ def test_client_signature_matches_the_computed_vector() -> None:
     assert not verify_callback(body + b" ", "gwrTmxH1VXxpyVqr3UluoGh8T74=", "secret")
 
 
-def test_client_tokenize_then_charge_by_token(payemu_server: Any, receiver: Receiver) -> None:
+def test_client_tokenize_then_charge_by_token(payemu_server: Any, payemu_receiver: CallbackReceiver) -> None:
     api = PayelataClient(payemu_server.url, ACCOUNT, TEST_KEY)
     invoice = api.create_payment_invoice(
         attrs("CLIENT-1", customer={"reference_id": "cust-9"}, gateway_options={"cardgate": {"tokenize": True}}),
-        callback_url=receiver.url,
+        callback_url=payemu_receiver.url,
     )
     assert invoice["attributes"]["flow_data"]["action"].startswith(payemu_server.url + "/hpp/cgi_")
     gate = CardGateClient.for_invoice(invoice)
     sale = gate.sale(CardGateClient.token(invoice), card(SUCCESS))
     assert sale["attributes"]["status"] == "processed"
     assert payemu_server.runtime.callbacks.wait_idle(5)
-    statuses = sorted(b["data"]["attributes"]["status"] for b in receiver.bodies())
+    statuses = sorted(b["data"]["attributes"]["status"] for b in payemu_receiver.bodies())
     assert statuses == ["process_pending", "processed"]
-    for item in receiver.received:
-        assert verify_callback(item["body"], item["headers"]["X-Signature"], SECRET_TEST)
-    final = next(b for b in receiver.bodies() if b["data"]["attributes"]["status"] == "processed")
+    for item in payemu_receiver.received:
+        assert verify_callback(item.body, item.headers["X-Signature"], SECRET_TEST)
+    final = next(b for b in payemu_receiver.bodies() if b["data"]["attributes"]["status"] == "processed")
     token = final["data"]["attributes"]["payload"]["token"]
     assert api.get_payment_invoice(invoice["id"])["attributes"]["payload"]["token"] == token
 

@@ -1,4 +1,4 @@
-"""Payelata model rules called directly, with a fixed `now` (provider-spec §5.2–§5.5)."""
+"""Payelata model rules called directly, with a fixed `now` (docs/providers/payelata.md)."""
 
 from __future__ import annotations
 

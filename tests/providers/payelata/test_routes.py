@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 
 from emulator.providers.payelata.signing import signature
+from emulator.testing import CallbackReceiver
+from tests.conftest import retry_on_clock
 from tests.providers.payelata.conftest import make_app
 from tests.providers.payelata.support import (
     ACCOUNT,
@@ -23,7 +25,6 @@ from tests.providers.payelata.support import (
     SUCCESS,
     SUCCESS_3DS,
     UNAUTHORIZED,
-    Receiver,
     basic,
     bearer,
     card,
@@ -33,6 +34,7 @@ from tests.providers.payelata.support import (
     pay,
     sale_body,
     session_of,
+    statuses_seen,
 )
 
 INVOICE_KEYS = [
@@ -103,6 +105,10 @@ def test_create_payment_invoice_on_the_api_prefix_and_json_api_content_type(clie
         headers={**basic(), "Content-Type": "application/vnd.api+json"},
     )
     assert response.status_code == 201
+    created = response.get_json()["data"]
+    assert created["attributes"]["reference_id"] == "ORDER-1"
+    got = client.get("/api/payment-invoices/" + created["id"], headers=basic())
+    assert got.status_code == 200 and got.get_json()["data"] == created
 
 
 def test_create_payment_invoice_callback_url_inside_or_beside_attributes(client: Any) -> None:
@@ -494,75 +500,85 @@ def test_sale_bearer_of_another_account_cannot_reach_its_invoice(client: Any, ru
 # -- callbacks -----------------------------------------------------------------------------------
 
 
-def test_callbacks_on_every_status_change_signed(client: Any, runtime: Any, receiver: Receiver) -> None:
-    invoice = create(client, callback_url=receiver.url)
+def test_callbacks_on_every_status_change_signed(client: Any, runtime: Any, payemu_receiver: CallbackReceiver) -> None:
+    invoice = create(client, callback_url=payemu_receiver.url)
     pay(client, invoice, card(SUCCESS))
     assert runtime.callbacks.wait_idle(5)
     # Sent 25 ms apart, so normally in this order; delivery is parallel, so compare as a set.
-    assert sorted(receiver.statuses_seen()) == [("process_pending", "ok"), ("processed", "ok")]
-    for item in receiver.received:
-        assert item["headers"]["X-Signature"] == signature(SECRET_TEST, item["body"])
-        assert item["headers"]["Content-Type"] == "application/vnd.api+json"
-    final = next(b for b in receiver.bodies() if b["data"]["attributes"]["status"] == "processed")
+    assert sorted(statuses_seen(payemu_receiver)) == [("process_pending", "ok"), ("processed", "ok")]
+    for item in payemu_receiver.received:
+        assert item.headers["X-Signature"] == signature(SECRET_TEST, item.body)
+        assert item.headers["Content-Type"] == "application/vnd.api+json"
+    final = next(b for b in payemu_receiver.bodies() if b["data"]["attributes"]["status"] == "processed")
     assert final == client.get("/payment-invoices/" + invoice["id"], headers=basic()).get_json()
     outbox = runtime.callbacks.list(provider="payelata")
     assert [d.event for d in outbox] == ["payment-invoice.process_pending", "payment-invoice.processed"]
     assert all(d.status == "delivered" for d in outbox)
 
 
-def test_callbacks_live_mode_uses_the_live_secret(client: Any, runtime: Any, receiver: Receiver) -> None:
-    invoice = create(client, headers=basic(key=LIVE_KEY), callback_url=receiver.url)
+def test_callbacks_live_mode_uses_the_live_secret(client: Any, runtime: Any, payemu_receiver: CallbackReceiver) -> None:
+    invoice = create(client, headers=basic(key=LIVE_KEY), callback_url=payemu_receiver.url)
     pay(client, invoice, card(FAIL, "05", "29"))
     assert runtime.callbacks.wait_idle(5)
-    assert ("process_failed", "insufficient_funds") in receiver.statuses_seen()
-    assert all(i["headers"]["X-Signature"] == signature(SECRET_LIVE, i["body"]) for i in receiver.received)
+    assert ("process_failed", "insufficient_funds") in statuses_seen(payemu_receiver)
+    assert all(i.headers["X-Signature"] == signature(SECRET_LIVE, i.body) for i in payemu_receiver.received)
 
 
-def test_callbacks_carry_the_token_after_tokenization(client: Any, runtime: Any, receiver: Receiver) -> None:
+def test_callbacks_carry_the_token_after_tokenization(
+    client: Any, runtime: Any, payemu_receiver: CallbackReceiver
+) -> None:
     invoice = create(
         client,
-        callback_url=receiver.url,
+        callback_url=payemu_receiver.url,
         customer={"reference_id": "c1"},
         gateway_options={"cardgate": {"tokenize": True}},
     )
     pay(client, invoice, card(SUCCESS))
     assert runtime.callbacks.wait_idle(5)
-    pending, processed = sorted(receiver.bodies(), key=lambda b: b["data"]["attributes"]["status"])
+    pending, processed = sorted(payemu_receiver.bodies(), key=lambda b: b["data"]["attributes"]["status"])
     assert "token" not in pending["data"]["attributes"]["payload"]
     assert len(processed["data"]["attributes"]["payload"]["token"]) == 32
 
 
-def test_callbacks_retried_until_200(client: Any, runtime: Any, receiver: Receiver) -> None:
-    receiver.statuses = [500, 503, 201]  # 201 is not 200: still a failure (doc)
-    invoice = create(client, callback_url=receiver.url)
+def test_callbacks_retried_until_200(client: Any, runtime: Any, payemu_receiver: CallbackReceiver) -> None:
+    """Retries 1, 2, 3 … minutes apart (the documented scale, not the sample tenant's 0.001), on the virtual clock."""
+    runtime.tenants["payelata"].update(ACCOUNT, {"options": {"callback_retry_scale": 1.0}})
+    payemu_receiver.statuses = [500, 503, 201]  # 201 is not 200: still a failure (doc)
+    invoice = create(client, callback_url=payemu_receiver.url)
     pay(client, invoice, card(SUCCESS, "07", "77"))  # one callback: process_pending
-    assert runtime.callbacks.wait_idle(5)
+    assert runtime.callbacks.wait_settled(5)
     (delivery,) = runtime.callbacks.list(provider="payelata")
+    assert [a.status for a in delivery.attempts] == [500] and delivery.status == "pending"  # waits a minute
+    retry_on_clock(runtime, 60)
     assert [a.status for a in delivery.attempts] == [500, 503, 201, 200]
-    assert delivery.status == "delivered"
-    assert delivery.retry_delays[:3] == pytest.approx((0.06, 0.12, 0.18)) and len(delivery.retry_delays) == 99
+    assert delivery.status == "delivered" and len(payemu_receiver.received) == 4
+    gaps = [later.at - earlier.at for earlier, later in zip(delivery.attempts, delivery.attempts[1:], strict=False)]
+    assert gaps == pytest.approx([60, 120, 180], abs=1)
+    assert delivery.retry_delays[:3] == pytest.approx((60, 120, 180)) and len(delivery.retry_delays) == 99
 
 
-def test_callbacks_tenant_default_url_and_options(receiver: Receiver) -> None:
+def test_callbacks_tenant_default_url_and_options(payemu_receiver: CallbackReceiver) -> None:
     app = make_app(callback_final_only=True, callback_strip_card=True)
     client, runtime = app.test_client(), app.extensions["payemu"]
     try:
-        invoice = create(client, callback_url=receiver.url)
+        invoice = create(client, callback_url=payemu_receiver.url)
         pay(client, invoice, card(SUCCESS))
         assert runtime.callbacks.wait_idle(5)
-        (body,) = receiver.bodies()
+        (body,) = payemu_receiver.bodies()
         assert body["data"]["attributes"]["status"] == "processed"
         assert body["data"]["attributes"]["payload"] == {"client_ip": ""}
     finally:
         runtime.callbacks.close()
 
 
-def test_invoice_expires_on_the_clock_with_a_callback(client: Any, runtime: Any, receiver: Receiver) -> None:
-    invoice = create(client, callback_url=receiver.url)
+def test_invoice_expires_on_the_clock_with_a_callback(
+    client: Any, runtime: Any, payemu_receiver: CallbackReceiver
+) -> None:
+    invoice = create(client, callback_url=payemu_receiver.url)
     response = client.post("/__admin/clock/advance", json={"seconds": 86401})
     assert response.status_code == 200
     assert runtime.callbacks.wait_idle(5)
-    assert receiver.statuses_seen() == [("expired", "ok")]
+    assert statuses_seen(payemu_receiver) == [("expired", "ok")]
     got = client.get("/payment-invoices/" + invoice["id"], headers=basic()).get_json()["data"]["attributes"]
     assert got["status"] == "expired"
 
@@ -651,8 +667,10 @@ def test_hosted_payment_page_saved_card_for_a_token_invoice(client: Any) -> None
     assert b'<h1 id="status">processed</h1>' in done.data
 
 
-def test_journal_and_outbox_never_hold_a_full_pan_or_cvv(client: Any, runtime: Any, receiver: Receiver) -> None:
-    invoice = create(client, callback_url=receiver.url)
+def test_journal_and_outbox_never_hold_a_full_pan_or_cvv(
+    client: Any, runtime: Any, payemu_receiver: CallbackReceiver
+) -> None:
+    invoice = create(client, callback_url=payemu_receiver.url)
     client.post(invoice["attributes"]["flow_data"]["action"], data=card(SUCCESS, cvv="987"))
     assert runtime.callbacks.wait_idle(5)
     journal = json.dumps([entry.to_json() for entry in runtime.journal.query()], default=str)

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from emulator.providers.payelata.signing import signature
+from emulator.testing import CallbackReceiver
+from tests.conftest import retry_on_clock
 from tests.providers.payelata.support import (
     ACCOUNT,
     SECRET_TEST,
     SUCCESS,
-    Receiver,
     basic,
     card,
     create,
     invoice_body,
     pay,
+    statuses_seen,
 )
 
 
@@ -84,69 +85,70 @@ def test_create_payment_invoice_rate_limited_twice_then_created(client: Any, run
     assert len(runtime.store.peek("payelata", ACCOUNT).invoices) == 1
 
 
-def test_sale_slow_card_gate(client: Any) -> None:
+def test_sale_slow_card_gate(client: Any, monkeypatch: Any) -> None:
+    slept: list[float] = []
+    monkeypatch.setattr("emulator.core.provider.real_sleep", slept.append)  # the latency, recorded not waited
     invoice = create(client)
-    started = time.monotonic()
     response = pay(client, invoice, card(SUCCESS), **use("slow-card-gate"))
-    assert time.monotonic() - started >= 1.0
+    assert slept == [1.0]
     assert response.get_json()["data"]["attributes"]["status"] == "processed"
 
 
-def test_callback_retried_3_times_then_failed(client: Any, runtime: Any, receiver: Receiver) -> None:
-    receiver.statuses = [500] * 10
-    invoice = create(client, callback_url=receiver.url)
+def test_callback_retried_3_times_then_failed(client: Any, runtime: Any, payemu_receiver: CallbackReceiver) -> None:
+    payemu_receiver.statuses = [500] * 10
+    invoice = create(client, callback_url=payemu_receiver.url)
     pay(client, invoice, card(SUCCESS, "07", "77"), **use("callback-retried-3-times"))
-    assert runtime.callbacks.wait_idle(5)
+    retry_on_clock(runtime, 1)  # the scenario's retries: 60, 120, 180 ms, each made due by the clock
     (delivery,) = runtime.callbacks.list(provider="payelata")
     assert [a.status for a in delivery.attempts] == [500, 500, 500, 500]
-    assert delivery.status == "failed" and len(receiver.received) == 4
-    assert len({item["body"] for item in receiver.received}) == 1  # the same signed body every time
+    assert delivery.status == "failed" and len(payemu_receiver.received) == 4
+    assert len({item.body for item in payemu_receiver.received}) == 1  # the same signed body every time
 
 
-def test_callback_duplicated(client: Any, runtime: Any, receiver: Receiver) -> None:
-    invoice = create(client, callback_url=receiver.url)
+def test_callback_duplicated(client: Any, runtime: Any, payemu_receiver: CallbackReceiver) -> None:
+    invoice = create(client, callback_url=payemu_receiver.url)
     pay(client, invoice, card(SUCCESS), **use("duplicate-callback"))
     assert runtime.callbacks.wait_idle(5)
-    assert sorted(receiver.statuses_seen()) == sorted([("process_pending", "ok"), ("processed", "ok")] * 2)
+    assert sorted(statuses_seen(payemu_receiver)) == sorted([("process_pending", "ok"), ("processed", "ok")] * 2)
     twins = [d for d in runtime.callbacks.list(provider="payelata") if d.duplicate_of]
     assert len(twins) == 2
-    assert all(i["headers"]["X-Signature"] == signature(SECRET_TEST, i["body"]) for i in receiver.received)
+    assert all(i.headers["X-Signature"] == signature(SECRET_TEST, i.body) for i in payemu_receiver.received)
 
 
-def test_callback_batched_to_the_latest_state(client: Any, runtime: Any, receiver: Receiver) -> None:
-    invoice = create(client, callback_url=receiver.url)
+def test_callback_batched_to_the_latest_state(client: Any, runtime: Any, payemu_receiver: CallbackReceiver) -> None:
+    invoice = create(client, callback_url=payemu_receiver.url)
     pay(client, invoice, card(SUCCESS), **use("batched-callbacks"))
     assert runtime.callbacks.wait_idle(5)
-    assert receiver.statuses_seen() == [("processed", "ok")]
+    assert statuses_seen(payemu_receiver) == [("processed", "ok")]
 
 
-def test_callback_reordered(client: Any, runtime: Any, receiver: Receiver) -> None:
-    invoice = create(client, callback_url=receiver.url)
+def test_callback_reordered(client: Any, runtime: Any, payemu_receiver: CallbackReceiver) -> None:
+    invoice = create(client, callback_url=payemu_receiver.url)
     pay(client, invoice, card(SUCCESS), **use("reordered-callbacks"))
     assert runtime.callbacks.wait_idle(5)
-    assert receiver.statuses_seen() == [("processed", "ok"), ("process_pending", "ok")]
+    assert statuses_seen(payemu_receiver) == [("processed", "ok"), ("process_pending", "ok")]
     # Both carry the same `updated` second or later: the client orders by it, never by arrival.
-    first, second = receiver.bodies()
+    first, second = payemu_receiver.bodies()
     assert first["data"]["attributes"]["updated"] >= second["data"]["attributes"]["updated"]
 
 
-def test_delayed_settlement_on_the_clock(client: Any, runtime: Any, receiver: Receiver) -> None:
-    invoice = create(client, callback_url=receiver.url)
+def test_delayed_settlement_on_the_clock(client: Any, runtime: Any, payemu_receiver: CallbackReceiver) -> None:
+    invoice = create(client, callback_url=payemu_receiver.url)
     attrs = pay(client, invoice, card(SUCCESS), **use("delayed-settlement")).get_json()["data"]["attributes"]
     assert attrs["status"] == "process_pending"
     # Virtual time jumps; real delivery does not: let the first callback land before the second is due.
     assert runtime.callbacks.wait_idle(5)
     assert client.post("/__admin/clock/advance", json={"seconds": 301}).status_code == 200
     assert runtime.callbacks.wait_idle(5)
-    assert receiver.statuses_seen() == [("process_pending", "ok"), ("processed", "ok")]
+    assert statuses_seen(payemu_receiver) == [("process_pending", "ok"), ("processed", "ok")]
     got = client.get("/payment-invoices/" + invoice["id"], headers=basic()).get_json()["data"]["attributes"]
     assert got["status"] == "processed"
 
 
-def test_get_payment_invoice_invoices_expire(client: Any, runtime: Any, receiver: Receiver) -> None:
-    invoice = create(client, callback_url=receiver.url)
+def test_get_payment_invoice_invoices_expire(client: Any, runtime: Any, payemu_receiver: CallbackReceiver) -> None:
+    invoice = create(client, callback_url=payemu_receiver.url)
     got = client.get("/payment-invoices/" + invoice["id"], headers={**basic(), **use("invoices-expire")})
     assert got.get_json()["data"]["attributes"]["status"] == "expired"
     assert runtime.callbacks.wait_idle(5)
-    assert receiver.statuses_seen() == [("expired", "ok")]
+    assert statuses_seen(payemu_receiver) == [("expired", "ok")]
     assert pay(client, invoice, card(SUCCESS)).status_code == 422

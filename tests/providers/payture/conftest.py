@@ -1,18 +1,12 @@
-"""Fixtures for the Payture tests: a fresh strict app, XML helpers, a live server and a notification receiver."""
+"""Fixtures and helpers of the Payture tests: the shared app with notifications queued only, XML helpers."""
 
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
-
-from emulator.app import create_app
 
 ADD, PAY = "DemoMerchantAdd", "DemoMerchantPay"
 LOGIN, PASSWORD = "ivan@example.ru", "secret1"
@@ -78,17 +72,14 @@ def add_card(client: Any, card: dict[str, str] | None = None, login: str = LOGIN
     return re.findall(r'CardId="([^"]+)"', listing)[0]
 
 
-@pytest.fixture(scope="session")
-def _shared_app() -> Any:
-    return create_app(strict=True, seed=1, callbacks=False)
-
-
 @pytest.fixture
-def app(_shared_app: Any) -> Any:
-    """A strict, seeded app with callbacks queued only; built once (contracts compile in ~0.2 s) and fully
-    reset before each test (state, journal, clock, scenarios, outbox, admitted tenants, seed)."""
-    _shared_app.extensions["payemu"].reset()
-    return _shared_app
+def app(app: Any) -> Iterator[Any]:
+    """The shared app (tests/conftest.py), its notifications kept in the outbox: none leaves the process
+    unless a test turns delivery back on."""
+    callbacks = app.extensions["payemu"].callbacks
+    callbacks.enabled = False
+    yield app
+    callbacks.enabled = True
 
 
 @pytest.fixture
@@ -97,53 +88,3 @@ def state_of(runtime: Any):
         return runtime.store.peek("payture", tenant)
 
     return get
-
-
-def _serve(app: Any) -> Iterator[SimpleNamespace]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield SimpleNamespace(url=f"http://127.0.0.1:{server.server_port}", app=app, runtime=app.extensions["payemu"])
-    finally:
-        server.shutdown()
-        thread.join(5)
-        server.server_close()
-
-
-@pytest.fixture
-def live_server() -> Iterator[SimpleNamespace]:
-    """A threaded loopback server on a free port (until the core's payemu_server fixture is on main)."""
-    yield from _serve(create_app(strict=True, seed=1, callbacks=False))
-
-
-@pytest.fixture
-def receiver() -> Iterator[SimpleNamespace]:
-    """A notification endpoint on a free port that records every POST."""
-    received: list[dict[str, Any]] = []
-    event = threading.Event()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            received.append(
-                {"path": self.path, "headers": dict(self.headers), "body": self.rfile.read(length).decode()}
-            )
-            self.send_response(200)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"OK")
-            event.set()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield SimpleNamespace(url=f"http://127.0.0.1:{server.server_port}/notify", received=received, event=event)
-    finally:
-        server.shutdown()
-        thread.join(5)
-        server.server_close()

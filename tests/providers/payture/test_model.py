@@ -8,6 +8,7 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 
+from emulator.core.serialize import to_data
 from emulator.core.tenants import Tenant
 from emulator.providers.payture import wire
 from emulator.providers.payture.errors import PaytureError, error_attrs
@@ -164,7 +165,7 @@ def test_submit_card_stores_only_masked_pan(state):
     session = init(state, new_id)
     result = state.submit_card(session.session_id, CARD, now=NOW, new_id=new_id)
     assert result.success and result.card.card_name == "411111xxxxxx1111"
-    assert "4111111111111111" not in repr(state.to_json()) and "123" not in repr(state.customers["u"].cards)
+    assert "4111111111111111" not in repr(to_data(state)) and "123" not in repr(state.customers["u"].cards)
 
 
 def test_submit_card_forced_outcome(state):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import re
@@ -12,6 +11,7 @@ from urllib.parse import parse_qs, quote, quote_plus
 import pytest
 
 from emulator.app import create_app
+from emulator.core.serialize import to_data
 
 from .conftest import (
     ADD,
@@ -32,10 +32,10 @@ CUSTOMER = {"VWUserLgn": LOGIN, "VWUserPsw": PASSWORD}
 
 
 def snapshot(state) -> dict:
-    return copy.deepcopy(state.to_json()) if state is not None else {}
+    return to_data(state) if state is not None else {}
 
 
-# -- transport (§3.1) ----------------------------------------------------------------------------
+# -- transport (docs/providers/payture.md#transport) -------------------------------------------------------------------
 
 
 def test_register_success_xml_headers(client):
@@ -153,7 +153,7 @@ def test_register_open_tenants_admits_terminal():
     assert app.extensions["payemu"].store.tenants("payture") == ["AnyMerchantAdd"]
 
 
-# -- customers (§3.2, §3.3) ----------------------------------------------------------------------
+# -- customers (docs/providers/payture.md#register, #check-update-delete) ----------------------------------------------
 
 
 def test_register_duplicate_user(client, state_of):
@@ -231,7 +231,7 @@ def test_delete_unknown_user(client):
     assert text(response) == '<Delete Success="False" VWUserLgn="nobody" ErrCode="USER_NOT_FOUND" />'
 
 
-# -- Init (§3.4) ---------------------------------------------------------------------------------
+# -- Init (docs/providers/payture.md#init) -----------------------------------------------------------------------------
 
 
 def test_init_add_shape(client):
@@ -316,7 +316,7 @@ def test_init_concurrent_no_duplicate_session_or_order(app):
     assert failed == ['<Init Success="False" ErrCode="DUPLICATE_ORDER_ID" SessionId="" />'] * 11
 
 
-# -- the hosted Add page (§3.5) ------------------------------------------------------------------
+# -- the hosted Add page (docs/providers/payture.md#add-page) ----------------------------------------------------------
 
 
 def test_add_page_form(client):
@@ -367,8 +367,8 @@ def test_submit_card_success_registers_masked_card(client, runtime, state_of):
         f'<GetList Success="True" VWUserLgn="{LOGIN}"><Item CardName="411111xxxxxx1111" CardId="{card_id}"'
         ' CardHolder="IVAN IVANOV" Status="IsActive" NoCVV="False" Expired="False" /></GetList>'
     )
-    dumped = json.dumps(state_of().to_json()) + json.dumps([e.to_json() for e in runtime.journal.query()])
-    assert "4111111111111111" not in dumped and '"123"' not in json.dumps(state_of().to_json())
+    dumped = json.dumps(to_data(state_of())) + json.dumps([e.to_json() for e in runtime.journal.query()])
+    assert "4111111111111111" not in dumped and '"123"' not in json.dumps(to_data(state_of()))
 
 
 def test_submit_card_immediate_redirect(client):
@@ -448,7 +448,7 @@ def test_submit_card_3ds(client, answer, success):
         assert "THREE_DS_FAIL" in page
 
 
-# -- GetList, Remove (§3.6, §3.8) ----------------------------------------------------------------
+# -- GetList, Remove (docs/providers/payture.md#getlist, #remove) ------------------------------------------------------
 
 
 def test_get_list_wrong_user_params(client, state_of):
@@ -501,7 +501,7 @@ def test_remove_unknown_card(client, state_of):
     assert snapshot(state_of()) == before
 
 
-# -- Pay and the order commands (§3.7, §3.9) -----------------------------------------------------
+# -- Pay and the order commands (docs/providers/payture.md#pay, #order-level-commands) ---------------------------------
 
 
 def pay(client, card_id, order="order123", amount="10000", **extra):
@@ -751,7 +751,7 @@ def test_refund_not_charged(client):
     assert text(response) == '<Refund VWUserLgn="" OrderId="order123" Success="False" ErrCode="ILLEGAL_ORDER_STATE" />'
 
 
-# -- the hosted Pay page (§3.7) ------------------------------------------------------------------
+# -- the hosted Pay page (docs/providers/payture.md#pay) ---------------------------------------------------------------
 
 
 def test_pay_page_blocks_order(client):
@@ -774,17 +774,32 @@ def test_pay_page_blocks_order(client):
     assert 'Status="Authorized"' in text(vw(client, "PayStatus", {"OrderId": "o-page"}, vwid=PAY))
 
 
-# -- notifications (§3.11) -----------------------------------------------------------------------
+def test_merchants_are_isolated(client, state_of):
+    """One login at two merchants: two customers; a card registered at one is unknown to the other."""
+    register(client)
+    shop_add, shop_pay = "ShopMerchantAdd", "ShopMerchantPay"
+    unknown = f'<GetList Success="False" VWUserLgn="{LOGIN}" ErrCode="WRONG_USER_PARAMS" />'
+    assert text(vw(client, "GetList", CUSTOMER, vwid=shop_add)) == unknown
+    at_shop = {**CUSTOMER, "PhoneNumber": "79265351604"}
+    assert attr(text(vw(client, "Register", at_shop, vwid=shop_add)), "Success") == "True"
+    card_id = add_card(client)
+    assert text(vw(client, "GetList", CUSTOMER, vwid=shop_add)) == f'<GetList Success="True" VWUserLgn="{LOGIN}" />'
+    order = {**CUSTOMER, "CardId": card_id, "OrderId": "o1", "Amount": "100", "SecureCode": "123"}
+    assert attr(text(vw(client, "Pay", order, vwid=shop_pay)), "ErrCode") == "WRONG_CARD"
+    assert attr(text(vw(client, "Pay", order, vwid=PAY)), "Success") == "True"
+    assert "o1" not in state_of("ShopMerchant").orders and "o1" in state_of("DemoMerchant").orders
 
 
-def test_notifications_customer_add_success_and_fail(runtime):
-    app = create_app(strict=True, seed=1, callbacks=False, options={"payture.notification_url": "http://127.0.0.1:9/n"})
-    client = app.test_client()
+# -- notifications (docs/providers/payture.md#notifications) -----------------------------------------------------------
+
+
+def test_notifications_customer_add_success_and_fail(client, runtime):
+    runtime.tenants["payture"].update("DemoMerchant", {"notification_url": "http://127.0.0.1:9/n"})  # outbox only
     register(client)
     session_id = init_add(client)
     client.post("/vwapi/Add/Submit", data={"SessionId": session_id, **GOOD_CARD, "CardNumber": "4000000000000002"})
     client.post("/vwapi/Add/Submit", data={"SessionId": session_id, **GOOD_CARD})
-    deliveries = app.extensions["payemu"].callbacks.list(provider="payture")
+    deliveries = runtime.callbacks.list(provider="payture")
     assert [d.event for d in deliveries] == ["CustomerAddFail", "CustomerAddSuccess"]
     fail = {k: v[0] for k, v in parse_qs(deliveries[0].body.decode()).items()}
     assert fail["Success"] == "False" and fail["ErrCode"] == "ISSUER_FAIL" and fail["VWUserLgn"] == LOGIN
@@ -800,24 +815,25 @@ def test_notifications_customer_add_success_and_fail(runtime):
     assert "4111111111111111" not in deliveries[1].body.decode()
 
 
-def test_notifications_delivered_to_tenant_url(receiver):
-    app = create_app(strict=True, seed=1, options={"payture.notification_url": receiver.url})
-    client = app.test_client()
+def test_notifications_delivered_to_tenant_url(client, runtime, payemu_receiver):
+    runtime.callbacks.enabled = True  # this test's notifications leave the process, to the receiver
+    runtime.tenants["payture"].update("DemoMerchant", {"notification_url": payemu_receiver.url + "/notify"})
     register(client)
     card_id = add_card(client)
     pay(client, card_id, SecureCode="123")
     vw(client, "Refund", {"Password": MERCHANT_PASSWORD, "OrderId": "order123", "Amount": "10000"}, vwid=PAY)
-    assert app.extensions["payemu"].callbacks.wait_idle(5)
-    events = [parse_qs(r["body"])["Notification"][0] for r in receiver.received]
+    received = payemu_receiver.wait_for(3)
+    assert {r.path for r in received} == {"/notify"}
+    assert all(r.headers["content-type"] == "application/x-www-form-urlencoded" for r in received)
+    events = [parse_qs(r.text)["Notification"][0] for r in received]
     assert sorted(events) == ["CustomerAddSuccess", "CustomerPaySuccess", "CustomerRefundSuccess"]
-    refund = next(parse_qs(r["body"]) for r in receiver.received if "CustomerRefundSuccess" in r["body"])
+    refund = next(parse_qs(r.text) for r in received if "CustomerRefundSuccess" in r.text)
     assert refund["NewAmount"] == ["0"] and re.fullmatch(
         r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}:\d{2}", refund["TransactionDate"][0]
     )
-    app.extensions["payemu"].callbacks.close()
 
 
-# -- the V21 wrapper (§3.12) ---------------------------------------------------------------------
+# -- the V21 wrapper (docs/providers/payture.md#behind-api-wrapper) ----------------------------------------------------
 
 V21 = "/api/payments/21/payture"
 

@@ -1,10 +1,7 @@
-"""Shared fixtures for the Zai tests: a fresh strict app per test, sample credentials, token helpers."""
+"""Zai test helpers: sample credentials, token helpers (the shared app comes from tests/conftest.py)."""
 
 from __future__ import annotations
 
-import http.server
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -55,18 +52,6 @@ SELLER = {
 }
 
 
-@pytest.fixture(scope="session")
-def _shared_app() -> Flask:
-    return create_app(strict=True, seed=1)
-
-
-@pytest.fixture
-def app(_shared_app: Flask) -> Flask:
-    """One strict app for the session (building one costs ~0.1 s), fully reset before each test."""
-    _shared_app.extensions["payemu"].reset()
-    return _shared_app
-
-
 @pytest.fixture
 def token(client: FlaskClient) -> str:
     return token_for(client, A)
@@ -76,42 +61,6 @@ def state_of(runtime: Any, tenant: str = A) -> Any:
     return runtime.store.peek("zai", tenant)
 
 
-class Receiver:
-    """A loopback webhook receiver on a free port: records (lower-cased headers, raw body) of every POST."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[dict[str, str], bytes]] = []
-        received = self.received
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                received.append(({k.lower(): v for k, v in self.headers.items()}, self.rfile.read(length)))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/zai/webhooks"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> Receiver:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with Receiver() as rec:
-        yield rec
-
-
 def app_with_callback(tmp_path: Path, url: str, **overrides: Any) -> Flask:
     """An app whose marketplace-a has `callback_url` = `url` (a `--tenants` file in tmp_path)."""
     entries = [dict(entry) for entry in TENANTS.values()]
@@ -119,9 +68,3 @@ def app_with_callback(tmp_path: Path, url: str, **overrides: Any) -> Flask:
     path = tmp_path / "tenants.yaml"
     path.write_text(yaml.safe_dump({"zai": entries}))
     return create_app(**{"strict": True, "seed": 1, "tenants_file": path, **overrides})
-
-
-@pytest.fixture
-def webhook_app(tmp_path: Path, receiver: Receiver) -> Flask:
-    """An app whose marketplace-a sends its webhooks to the loopback receiver."""
-    return app_with_callback(tmp_path, receiver.url)

@@ -156,7 +156,7 @@ def test_client_bad_credentials(payemu_server):
 def test_client_webhook_secret(payemu_server, payemu_admin):
     secret = "0123456789abcdef0123456789abcdef"
     assert _client(payemu_server).create_webhook_secret(secret) == {"secret_key": secret}
-    assert payemu_admin.state("zai", A)[A]["webhook_secret_set"] is True
+    assert payemu_admin.state("zai", A)[A]["webhook_secret"] == "[redacted]"
 
 
 def test_client_verify_webhook_spec_vector():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from emulator.core.tenants import Tenant
-from emulator.providers.zai import errors, webhooks
+from emulator.providers.zai import callbacks, errors
 from emulator.providers.zai.model import ZaiState, token_type_for_wire, validate_user
 
 NOW = 1_700_000_000.0
@@ -18,13 +18,13 @@ def state() -> ZaiState:
 
 
 def test_webhook_signature_matches_spec_vector():
-    # provider-spec §1.7, computed vector
+    # docs/providers/zai.md#webhooks, computed vector
     body = b'{"event":"status_updated"}'
-    assert webhooks.signature("0123456789abcdef0123456789abcdef", 1700000000, body) == (
+    assert callbacks.signature("0123456789abcdef0123456789abcdef", 1700000000, body) == (
         "LYBSvXOvAnqidn9I5f0dgiskvEgHGJMa6QrB4TxtFL0"
     )
-    assert webhooks.encode({"event": "status_updated"}) == body
-    assert webhooks.signature_header("0123456789abcdef0123456789abcdef", 1700000000, body) == (
+    assert callbacks.encode({"event": "status_updated"}) == body
+    assert callbacks.signature_header("0123456789abcdef0123456789abcdef", 1700000000, body) == (
         "t=1700000000,v=LYBSvXOvAnqidn9I5f0dgiskvEgHGJMa6QrB4TxtFL0"
     )
 
@@ -95,7 +95,8 @@ def test_issue_token_auth_expires_after_an_hour(state):
 def test_redeem_token_auth_lenient_by_default(state):
     state.create_user({**BUYER, "id": "u1"}, now=NOW, new_id="-", address_id="a")
     state.issue_token_auth("u1", "bank", token="b" * 32, now=NOW, unknown_user_style="recorded")
-    for _ in range(2):  # (inferred) §1.6: reuse and late use are accepted unless strict
+    # (inferred) docs/providers/zai.md#token-auth-lifecycle: reuse and late use are accepted unless strict
+    for _ in range(2):
         state.redeem_token_auth("b" * 32, "bank", now=NOW + 7200, strict=False)
     with pytest.raises(errors.RecordNotAuthorized):
         state.redeem_token_auth("b" * 32, "card", now=NOW, strict=False)  # bound to its type

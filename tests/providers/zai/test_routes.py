@@ -98,6 +98,14 @@ def test_create_token_basic_auth_credentials(client):
         headers={"Authorization": f"Basic {basic}"},
     )
     assert response.status_code == 200
+    assert client.get("/users", headers=bearer(response.json["access_token"])).status_code == 200
+    wrong = base64.b64encode(f"{creds['client_id']}:not-the-secret".encode()).decode()
+    refused = client.post(
+        "/tokens",
+        data={"grant_type": "client_credentials", "scope": creds["scope"]},
+        headers={"Authorization": f"Basic {wrong}"},
+    )
+    assert refused.status_code == 401 and "access_token" not in (refused.json or {})
 
 
 @pytest.mark.parametrize("missing", ["grant_type", "client_id", "client_secret", "scope"])
@@ -206,10 +214,22 @@ def test_tenant_isolation_other_tenant_cannot_see_users(client, runtime):
     assert list(_users(runtime, A)) == [user_id]
 
 
-def test_tenant_isolation_same_user_id_in_two_tenants(client):
-    for tenant in (A, B):
-        response = client.post("/users", json={**BUYER, "id": "buyer-1"}, headers=bearer(token_for(client, tenant)))
+def test_tenant_isolation_same_user_id_in_two_tenants(client, runtime):
+    """One user id in two marketplaces: two users, each seen, listed and tokenised by its own marketplace only."""
+    tokens = {tenant: token_for(client, tenant) for tenant in (A, B)}
+    emails = {A: "buyer-a@example.com", B: "buyer-b@example.com"}
+    for tenant, email in emails.items():
+        response = client.post(
+            "/users", json={**BUYER, "id": "buyer-1", "email": email}, headers=bearer(tokens[tenant])
+        )
         assert response.status_code == 201
+    for tenant, email in emails.items():
+        assert client.get("/users/buyer-1", headers=bearer(tokens[tenant])).json["users"]["email"] == email
+        listing = client.get("/users", headers=bearer(tokens[tenant])).json
+        assert [u["email"] for u in listing["users"]] == [email] and listing["meta"]["total"] == 1
+    auth = client.post("/token_auths", json={"user_id": "buyer-1", "token_type": "card"}, headers=bearer(tokens[A]))
+    assert auth.status_code == 200
+    assert len(state_of(runtime, A).token_auths) == 1 and state_of(runtime, B).token_auths == {}
 
 
 # -- POST /users ------------------------------------------------------------------------------------
@@ -529,20 +549,18 @@ def test_create_webhook_secret_key_invalid_422(client, runtime, token, body, mes
     assert state is None or state.webhook_secret is None
 
 
-def test_create_user_sends_signed_webhook(webhook_app, receiver):
-    client, runtime = webhook_app.test_client(), webhook_app.extensions["payemu"]
+def test_create_user_sends_signed_webhook(client, runtime, payemu_receiver):
+    runtime.tenants["zai"].update(A, {"callback_url": payemu_receiver.url + "/zai/webhooks"})
     token = token_for(client, A)
     assert client.post("/users", json={**BUYER, "id": "before-secret"}, headers=bearer(token)).status_code == 201
     assert client.post("/webhooks/secret_key", json={"secret_key": SECRET}, headers=bearer(token)).status_code == 201
     assert client.post("/users", json={**BUYER, "id": "after-secret"}, headers=bearer(token)).status_code == 201
     assert runtime.callbacks.wait_idle(5)
-    assert len(receiver.received) == 1  # nothing is sent before a secret exists
-    headers, raw = receiver.received[0]
-    assert headers["content-type"] == "application/json"
-    assert ZaiClient.verify_webhook(raw, headers["webhooks-signature"], SECRET, now=runtime.clock.now())
-    import json
-
-    assert json.loads(raw)["users"]["id"] == "after-secret"
+    [got] = payemu_receiver.wait_for(1)
+    assert len(payemu_receiver.received) == 1  # nothing is sent before a secret exists
+    assert got.path == "/zai/webhooks" and got.headers["content-type"] == "application/json"
+    assert ZaiClient.verify_webhook(got.body, got.headers["webhooks-signature"], SECRET, now=runtime.clock.now())
+    assert got.json()["users"]["id"] == "after-secret"
 
 
 # -- wire details -------------------------------------------------------------------------------------------
@@ -672,8 +690,9 @@ def test_create_user_and_token_auth_match_the_recording(client, token):
     assert text == RECORDED_USER
     response = client.post("/token_auths", json={"token_type": "card", "user_id": RECORDED_ID}, headers=bearer(token))
     assert response.status_code == 200
-    # The recorded body is 128 bytes although the recording's Content-Length header says 136 (spec §1.3);
-    # the 8 bytes are unexplained (gzip would give 125). The body is what clients parse: 128.
+    # The recorded body is 128 bytes although the recording's Content-Length header says 136
+    # (docs/providers/zai.md#token-auths); the 8 bytes are unexplained (gzip would give 125). The body is what clients
+    # parse: 128.
     assert response.headers["Content-Length"] == "128"
     assert re.fullmatch(
         r'\{"token_auth":\{"token_type":"card","token":"[0-9a-f]{32}","user_id":"' + RECORDED_ID + r'"\}\}',

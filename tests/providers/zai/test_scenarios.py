@@ -55,8 +55,8 @@ def test_server_error_then_recovery_creates_nothing_on_failure(client, runtime, 
     assert client.post("/token_auths", json={"user_id": "b1"}, headers=headers).status_code == 200
 
 
-def test_slow_token_auths_delays_only_token_auths(client, runtime, token):
-    runtime.deferred_effects = True  # the serving layer would sleep; here the delay is only recorded
+def test_slow_token_auths_delays_only_token_auths(client, runtime, token, monkeypatch):
+    monkeypatch.setattr(runtime, "deferred_effects", True)  # the serving layer would sleep; here it is only recorded
     user_id = client.post("/users", json=BUYER, headers=bearer(token, **_scenario("slow-token-auths"))).json
     client.get("/users", headers=bearer(token, **_scenario("slow-token-auths")))
     assert runtime.journal.query(operation="list_users")[0].effects == []
@@ -98,7 +98,7 @@ def test_signed_webhook_scenario_queues_signed_callback(tmp_path):
     client, runtime = app.test_client(), app.extensions["payemu"]
     token = token_for(client, A)
     assert client.post("/webhooks/secret_key", json={"secret_key": SECRET}, headers=bearer(token)).status_code == 201
-    runtime.clock.now = lambda: 1_700_000_000.25  # the spec vector's second, frozen
+    runtime.clock.now = lambda provider=None, tenant=None: 1_700_000_000.25  # the vector's second, frozen
     token = token_for(client, A)
     headers = bearer(token, **_scenario("signed-webhook"))
     assert client.post("/users", json={**BUYER, "id": "u1"}, headers=headers).status_code == 201
@@ -106,7 +106,7 @@ def test_signed_webhook_scenario_queues_signed_callback(tmp_path):
     assert len(sent) == 1
     delivery = sent[0]
     assert (delivery.url, delivery.body) == ("http://127.0.0.1:9/hook", b'{"event":"status_updated"}')
-    # provider-spec §1.7, the computed vector, byte for byte
+    # docs/providers/zai.md#webhooks, the computed vector, byte for byte
     assert delivery.headers["Webhooks-signature"] == "t=1700000000,v=LYBSvXOvAnqidn9I5f0dgiskvEgHGJMa6QrB4TxtFL0"
     assert delivery.headers["Content-Type"] == "application/json"
     assert ZaiClient.verify_webhook(delivery.body, delivery.headers["Webhooks-signature"], SECRET, now=1_700_000_100)
@@ -141,14 +141,10 @@ def test_replay_files_exist():
     }
 
 
-def test_admin_action_sends_a_signed_webhook_now(payemu_receiver):
+def test_admin_action_sends_a_signed_webhook_now(client, runtime, payemu_receiver):
     """POST /__admin/actions/zai/<tenant>/send_webhook signs with the stored secret and delivers at once."""
-    from emulator import create_app
-    from emulator.providers.zai import webhooks
+    from emulator.providers.zai import callbacks
 
-    app = create_app(strict=True, seed=1)
-    client = app.test_client()
-    runtime = app.extensions["payemu"]
     tenant = next(iter(runtime.tenants["zai"]))
     runtime.tenants["zai"].update(tenant.id, {"callback_url": payemu_receiver.url + "/zai"})
     runtime.run_action(
@@ -160,6 +156,5 @@ def test_admin_action_sends_a_signed_webhook_now(payemu_receiver):
     assert got.path == "/zai" and got.body == b'{"event":"status_updated"}'
     header = got.headers["Webhooks-signature"]
     timestamp = int(header.split(",")[0][2:])
-    assert header == webhooks.signature_header("s" * 40, timestamp, got.body)
+    assert header == callbacks.signature_header("s" * 40, timestamp, got.body)
     assert client.post(f"/__admin/actions/zai/{tenant.id}/nope").status_code == 404
-    runtime.callbacks.close()

@@ -1,22 +1,20 @@
-"""The Payture-hosted card pages (provider-spec §3.5, §3.7): form, emulated 3-DS, result, error.
+"""The Payture-hosted card pages (docs/providers/payture.md#add-page, #pay): form, emulated 3-DS, result, error.
 
-Rendered from `pages/hosted.html` (Jinja2, autoescaped). Field names are the C# SDK's `Card` names
-(`CardNumber`, `EMonth`, `EYear`, `CardHolder`, `SecureCode`), as §3.5 suggests.
+Rendered from `hosted.html` beside this file, through the app's Jinja environment. Field names are the
+C# SDK's `Card` names (`CardNumber`, `EMonth`, `EYear`, `CardHolder`, `SecureCode`), as
+docs/providers/payture.md#add-page suggests.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, Template, select_autoescape
-
-from emulator.core.cards import TEST_CARDS
+from emulator.core.codecs import is_web_url
 from emulator.core.errors import Reply
+from emulator.core.pages import HTML_CONTENT_TYPE, render_page
+from emulator.providers.payture.model import TEST_CARDS
 
-HTML_CONTENT_TYPE = "text/html; charset=utf-8"
-TEMPLATE_DIR = Path(__file__).with_name("pages")
+__all__ = ["HTML_CONTENT_TYPE", "acs_page", "error_page", "form_page", "result_page", "term_page"]
 
 # (inferred) short explanations shown to a person on the error page.
 ERROR_MESSAGES = {
@@ -28,18 +26,11 @@ ERROR_MESSAGES = {
 }
 
 
-@lru_cache(maxsize=1)
-def _template() -> Template:
-    env = Environment(loader=FileSystemLoader(str(TEMPLATE_DIR)), autoescape=select_autoescape(["html"]))
-    return env.get_template("hosted.html")
-
-
 def _page(status: int = 200, **context: Any) -> Reply:
     context.setdefault("redirect_url", None)
     context.setdefault("redirect_delay", None)
     context.setdefault("delay_flag", None)
-    html = _template().render(test_cards=TEST_CARDS, **context)
-    return Reply(status, raw=html.encode("utf-8"), content_type=HTML_CONTENT_TYPE)
+    return render_page("payture/hosted.html", status, test_cards=TEST_CARDS, **context)
 
 
 def form_page(
@@ -96,13 +87,13 @@ def result_page(
         add=add,
         card_name=card_name,
         err_code=err_code,
-        redirect_url=redirect_url or None,
-        redirect_delay=redirect_delay if redirect_url else None,
+        redirect_url=redirect_url if is_web_url(redirect_url) else None,  # never a javascript: link
+        redirect_delay=redirect_delay if is_web_url(redirect_url) else None,
     )
 
 
 def error_page(err_code: str) -> Reply:
-    """(inferred) §3.5: unknown, used or expired sessions get an error page, not XML."""
+    """(inferred) docs/providers/payture.md#add-page: unknown, used or expired sessions get an error page, not XML."""
     return _page(
         view="error", title="Error", err_code=err_code, message=ERROR_MESSAGES.get(err_code, "The operation failed.")
     )

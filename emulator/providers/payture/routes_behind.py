@@ -1,4 +1,5 @@
-"""The behind-API V21 `payments.payture` wrapper on top of the Payture model (provider-spec §3.12).
+"""The behind-API V21 `payments.payture` wrapper on top of the Payture model
+(docs/providers/payture.md#behind-api-wrapper).
 
 `init` / `initUnauthorised` register `customer-{user_id}` (password MD5 of user id + salt) and open
 an Add session of 1000 kopecks; `finalise` reads GetList and returns the first active, unexpired card
@@ -95,6 +96,7 @@ def _start_session(call: Call, user_id: str) -> Reply:
             lifetime_minutes=int(call.option("session_lifetime_minutes")),
             attempts=int(call.option("attempts_count")),
         )
+        call.claim(session.session_id)
     except PaytureError as error:
         return _failure(WrapperError.FAILED, error)
     attrs = init_attrs(call, session, data)

@@ -1,4 +1,4 @@
-"""Zai's signed webhooks (provider-spec §1.7): `Webhooks-signature: t=<unix>,v=<sig>`.
+"""Zai's signed webhooks (docs/providers/zai.md#webhooks): `Webhooks-signature: t=<unix>,v=<sig>`.
 
 `sig = base64url_nopad(HMAC_SHA256(secret_key, "<t>.<raw_body>"))` (code: zai_payment webhook.rb).
 """
@@ -33,7 +33,7 @@ def signature_header(secret: str, timestamp: int, body: bytes) -> str:
 
 
 def encode(body: Any) -> bytes:
-    """Compact JSON, as the §1.7 vector's body `{"event":"status_updated"}`."""
+    """Compact JSON, as the test vector's (docs/providers/zai.md#webhooks) body `{"event":"status_updated"}`."""
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
@@ -42,7 +42,7 @@ def send(context: TenantContext, *, event: str, body: Any, url: str | None = Non
 
     Without a registered secret the webhook goes unsigned. (inferred) Zai only signs once a secret exists.
     """
-    target = url or (context.tenant.get("callback_url") if context.tenant else None)
+    target = context.callback_url(url)
     if not target:
         return False
     payload = encode(body)

@@ -1,7 +1,7 @@
-"""Payture server-to-server notifications (provider-spec §3.11), queued through the core dispatcher.
+"""Payture server-to-server notifications (docs/providers/payture.md#notifications), queued through the core dispatcher.
 
 Field names and value formats follow the sample payloads of Necronru's NotificationTest.php (code);
-the transport (form-urlencoded POST, no signature) is (inferred) §3.11/§3.13 q6.
+the transport (form-urlencoded POST, no signature) is (inferred) docs/providers/payture.md#notifications, #q6.
 """
 
 from __future__ import annotations
@@ -108,17 +108,12 @@ def customer_refund(ctx: TenantContext, order: Order) -> None:
     _send(ctx, REFUND_SUCCESS, fields)
 
 
-def notification_url(ctx: TenantContext) -> str | None:
-    """Where the merchant wants notifications: the option (server/scenario), else the tenant's field."""
-    return ctx.option("notification_url") or (ctx.tenant.get("notification_url") if ctx.tenant else None)
-
-
 def _contract(ctx: TenantContext) -> str:
     return str(ctx.tenant.get("merchant_contract") or ctx.tenant.id) if ctx.tenant else ""
 
 
 def _send(ctx: TenantContext, event: str, fields: dict[str, Any]) -> None:
-    url = notification_url(ctx)
+    url = ctx.callback_url(setting="notification_url")  # the option, else the tenant's field
     if not url:
         return  # notifications are a merchant setting; without a URL Payture sends none
     ctx.send_callback(

@@ -1,0 +1,348 @@
+"""Schemathesis hooks for `make fuzz` (loaded with SCHEMATHESIS_HOOKS=tests.fuzz.hooks).
+
+- `SampleCredentials`: every case gets the credentials its operation's `security` / `x-payemu-auth` asks
+  for, with the sample tenants of `emulator/providers/<p>/tenants.yaml`; tokens are fetched first
+  (Izipay Token/Generate, Zai /tokens, a Payelata invoice's flow token); Ecommpay bodies are signed.
+- `before_add_examples`: one sample case per operation that needs live state (an invoice, a session,
+  a user), so every operation can reach a 2xx; they carry their own credentials.
+- an XML deserializer: Payture's replies become `{tag, attrs, children}`, the shape its contracts check.
+- `after_call`: each (operationId, status) is appended to $PAYEMU_FUZZ_LOG for the runner's summary.
+
+$PAYEMU_FUZZ_URL is the emulator under test.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+import threading
+import xml.etree.ElementTree as ET
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import requests
+import schemathesis
+import yaml
+
+from emulator.clients.ecommpay import signature_of
+
+ROOT = Path(__file__).resolve().parents[2]
+OWN_AUTH = "X-Payemu-Fuzz-Own-Auth"  # marks a sample case that carries its own credentials (never sent)
+_log_lock = threading.Lock()
+
+
+def _url() -> str:
+    return os.environ["PAYEMU_FUZZ_URL"].rstrip("/")
+
+
+@cache
+def sample(provider: str) -> dict[str, Any]:
+    """The first sample tenant of a provider."""
+    return yaml.safe_load((ROOT / "emulator" / "providers" / provider / "tenants.yaml").read_text())[0]
+
+
+def _basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def _post(path: str, **kwargs: Any) -> requests.Response:
+    return requests.post(_url() + path, timeout=10, **kwargs)
+
+
+# -- live state -------------------------------------------------------------------------------------
+
+
+def izipay_token() -> str:
+    merchant = sample("izipay")
+    body = {
+        "requestSource": "ECOMMERCE",
+        "merchantCode": merchant["merchantCode"],
+        "orderNumber": "FUZZ00001",
+        "publicKey": merchant["publicKey"],
+        "amount": "15.00",
+    }
+    answer = _post("/security/v1/Token/Generate", json=body, headers={"transactionId": "FUZZ-TX-1"})
+    return answer.json()["response"]["token"]
+
+
+def zai_token() -> str:
+    client = sample("zai")
+    fields = {k: client[k] for k in ("client_id", "client_secret", "scope")}
+    return _post("/tokens", data={"grant_type": "client_credentials", **fields}).json()["access_token"]
+
+
+def payelata_basic() -> str:
+    account = sample("payelata")
+    return _basic(account["id"], account["api_key_test"])
+
+
+def invoice_body() -> dict[str, Any]:
+    attributes = {"reference_id": os.urandom(6).hex(), "amount": 100, "currency": "USD"}
+    return {"data": {"type": "payment-invoices", "attributes": {**attributes, "service": "payment_card_usd_hpp"}}}
+
+
+def payelata_invoice() -> dict[str, Any]:
+    body = invoice_body()
+    answer = _post("/payment-invoices", json=body, headers={"Authorization": payelata_basic()})
+    return answer.json()["data"]
+
+
+def payelata_three_ds() -> tuple[dict[str, Any], dict[str, Any]]:
+    """An invoice whose sale waits for 3-DS, and its `auth_payload`."""
+    invoice = payelata_invoice()
+    card = {"card_number": "5123817234060000", "card_holder": "JOHN DOE", "cvv": "123", "exp_month": "07"}
+    body = {"data": {"type": "sale-operation", "attributes": {**card, "exp_year": "77"}}}
+    token = invoice["attributes"]["flow_data"]["metadata"]["token"]
+    sale = _post("/payment/sale", json=body, headers={"Authorization": f"Bearer {token}"}).json()
+    return invoice, sale["data"]["attributes"]["auth_payload"]
+
+
+def ecommpay_token(customer: dict[str, Any]) -> str:
+    """Tokenize the sample card; the token travels in the callback, read back from the admin API."""
+    card = {"pan": "4314220000000056", "year": 2031, "month": 12, "card_holder": "JOHN DOE"}
+    body = {"customer": dict(customer), "card": card}
+    body["customer"]["signature"] = signature_of(body, sample("ecommpay")["secret"])
+    request_id = _post("/v2/customer/card/tokenize", json=body).json()["request_id"]
+    for callback in requests.get(_url() + "/__admin/callbacks", timeout=10).json()["callbacks"]:
+        sent = json.loads(callback["body"])
+        if callback["provider"] == "ecommpay" and sent.get("request", {}).get("id") == request_id:
+            return sent["token"]
+    raise LookupError("no tokenize callback")
+
+
+def payture_session(session_type: str = "Add") -> str:
+    merchant = sample("payture")
+    login = f"fuzz-{os.urandom(4).hex()}@example.com"
+    terminal = merchant["add_terminal"]
+    _post("/vwapi/Register", data={"VWID": terminal, "DATA": f"VWUserLgn={login};VWUserPsw=secret1"})
+    data = f"SessionType={session_type};VWUserLgn={login};VWUserPsw=secret1;IP=127.0.0.1"
+    answer = _post("/vwapi/Init", data={"VWID": terminal, "DATA": data}).text
+    return ET.fromstring(answer).attrib["SessionId"]
+
+
+# -- credentials ------------------------------------------------------------------------------------
+
+
+# retry_on=[]: a 401 is an answer under test (a foreign merchantCode, a wrong body credential), not an
+# expired token; the tokens outlive a run (the virtual clock is never advanced).
+@schemathesis.auth(retry_on=[])
+class SampleCredentials:
+    """The sample tenants' credentials, applied by each operation's declared security."""
+
+    def get(self, case: Any, context: Any) -> dict[str, str]:
+        invoice = payelata_invoice()
+        return {
+            "izipay.bearer": f"Bearer {izipay_token()}",
+            "zai.bearer": f"Bearer {zai_token()}",
+            "zai.client": _basic(sample("zai")["client_id"], sample("zai")["client_secret"]),
+            "payelata.basic": payelata_basic(),
+            "payelata.flow_token": f"Bearer {invoice['attributes']['flow_data']['metadata']['token']}",
+            "payture.wrapper_bearer": "Bearer " + next(iter(sample("payture")["behind_tokens"])),
+        }
+
+    def set(self, case: Any, data: dict[str, str], context: Any) -> None:
+        if case.headers and case.headers.pop(OWN_AUTH, None) is not None:
+            return
+        definition = case.operation.definition.raw
+        schemes = [name for requirement in definition.get("security") or () for name in requirement]
+        headers = case.headers if case.headers is not None else {}
+        for name in schemes[:1]:  # the first alternative is the one a client would pick
+            if name in data:
+                headers["Authorization"] = data[name]
+            elif name == "payture.terminal":
+                _set_terminal(case)
+        case.headers = headers
+        if definition["operationId"].startswith("ecommpay."):
+            _sign(case)
+
+
+def _set_terminal(case: Any) -> None:
+    merchant = sample("payture")
+    terminal = merchant["pay_terminal"] if "/Pay" in case.operation.path else merchant["add_terminal"]
+    if isinstance(case.body, dict):
+        case.body["VWID"] = terminal
+    else:
+        case.query = {**(case.query or {}), "VWID": terminal}
+
+
+def _sign(case: Any) -> None:
+    """Sign an Ecommpay body with its project's secret (the sample project's for unknown projects)."""
+    body = case.body
+    if not (isinstance(body, dict) and isinstance(body.get("customer"), dict)):
+        return
+    secrets = {
+        str(t["project_id"]): t["secret"]
+        for t in yaml.safe_load((ROOT / "emulator" / "providers" / "ecommpay" / "tenants.yaml").read_text())
+    }
+    secret = secrets.get(str(body["customer"].get("project_id")), sample("ecommpay")["secret"])
+    with contextlib.suppress(TypeError, ValueError):  # a body the signature cannot cover: left unsigned
+        body["customer"]["signature"] = signature_of(body, secret)
+
+
+# -- sample cases that need live state --------------------------------------------------------------
+
+
+def _sample_cases(operation_id: str) -> list[dict[str, Any]]:
+    """Keyword arguments of `operation.Case(...)` for a case that should succeed."""
+    json_api = "application/vnd.api+json"
+    form = "application/x-www-form-urlencoded"
+    izipay = sample("izipay")
+    if operation_id.startswith("izipay."):
+        bearer = {"Authorization": f"Bearer {izipay_token()}", "transactionId": "FUZZ-TX-1"}
+        merchant = izipay["merchantCode"]
+        if operation_id.startswith("izipay.generate_token"):
+            body = {
+                "requestSource": "ECOMMERCE",
+                "merchantCode": merchant,
+                "orderNumber": "FUZZ00002",
+                "publicKey": izipay["publicKey"],
+                "amount": "15.00",
+            }
+            return [{"headers": {"transactionid": "FUZZ-TX-2"}, "body": body, "media_type": "application/json"}]
+        if operation_id.startswith("izipay.search_installments"):
+            body = {"bin": "545545", "merchantCode": merchant, "language": "ESP"}
+            return [{"headers": bearer, "body": body, "media_type": "application/json"}]
+        if operation_id.startswith("izipay.deposit"):
+            order = {
+                "orderNumber": f"FUZZ{os.urandom(4).hex()}",
+                "currency": "PEN",
+                "amount": "15.00",
+                "authorizationCode": "123456",
+                "uniqueId": "987654321",
+            }
+            body = {"merchantCode": merchant, "order": order}
+            return [{"headers": bearer, "body": body, "media_type": "application/json"}]
+    zai = sample("zai")
+    zai_bearer = {"Authorization": f"Bearer {zai_token()}"} if operation_id.startswith("zai.") else {}
+    user_id = f"fuzz-{os.urandom(4).hex()}"
+    user = {"id": user_id, "user_type": "payin", "email": "buyer@example.com", "first_name": "John", "country": "USA"}
+    match operation_id:
+        case "zai.create_token":
+            body = {"grant_type": "client_credentials", **{k: zai[k] for k in ("client_id", "client_secret", "scope")}}
+            return [{"body": body, "media_type": form}, {"body": body, "media_type": "application/json"}]
+        case "zai.create_user":
+            return [{"headers": zai_bearer, "body": user, "media_type": "application/json"}]
+        case "zai.get_user" | "zai.create_token_auth":
+            _post("/users", json=user, headers=zai_bearer)
+            if operation_id == "zai.get_user":
+                return [{"headers": zai_bearer, "path_parameters": {"user_id": user_id}}]
+            body = {"user_id": user_id, "token_type": "card"}
+            return [{"headers": zai_bearer, "body": body, "media_type": "application/json"}]
+        case "zai.list_users":
+            return [{"headers": zai_bearer, "query": {"limit": "10", "offset": "0"}}]
+        case "zai.create_webhook_secret_key":
+            body = {"secret_key": "fuzz-webhook-secret-key-of-32-bytes-or-more"}
+            return [{"headers": zai_bearer, "body": body, "media_type": "application/json"}]
+    if operation_id.startswith("ecommpay."):
+        project = sample("ecommpay")["project_id"]
+        customer = {"id": "fuzz-customer", "project_id": project, "ip_address": "127.0.0.1"}
+        token = ecommpay_token(customer) if operation_id != "ecommpay.tokenize_card" else ""
+        bodies = {
+            "ecommpay.tokenize_card": {
+                "customer": customer,
+                "card": {"pan": "4314220000000056", "year": 2031, "month": 12, "card_holder": "JOHN DOE"},
+            },
+            "ecommpay.card_by_token": {"customer": customer, "token": token},
+            "ecommpay.revoke_token": {"customer": customer, "token": token},
+        }
+        return [{"body": bodies[operation_id], "media_type": "application/json"}]
+    if operation_id.startswith("payelata."):
+        basic = {"Authorization": payelata_basic()}
+        if operation_id.startswith("payelata.create_payment_invoice"):
+            return [{"headers": basic, "body": invoice_body(), "media_type": json_api}]
+        if operation_id.startswith("payelata.get_payment_invoice"):
+            return [{"headers": basic, "path_parameters": {"invoice_id": payelata_invoice()["id"]}}]
+        if operation_id == "payelata.sale":
+            invoice = payelata_invoice()
+            token = invoice["attributes"]["flow_data"]["metadata"]["token"]
+            card = {"card_number": "5519283812030000", "card_holder": "JOHN DOE", "cvv": "123"}
+            body = {"data": {"type": "sale-operation", "attributes": {**card, "exp_month": "12", "exp_year": "32"}}}
+            return [{"headers": {"Authorization": f"Bearer {token}"}, "body": body, "media_type": json_api}]
+        if operation_id == "payelata.hosted_payment_page":
+            sid = payelata_invoice()["attributes"]["flow_data"]["metadata"]["sid"]
+            return [{"path_parameters": {"session_id": sid}}]
+        if operation_id == "payelata.submit_hosted_payment_page":
+            sid = payelata_invoice()["attributes"]["flow_data"]["metadata"]["sid"]
+            card = {"card_number": "5519283812030000", "card_holder": "JOHN DOE", "cvv": "123"}
+            body = {**card, "exp_month": "12", "exp_year": "32"}
+            return [{"path_parameters": {"session_id": sid}, "body": body, "media_type": form}]
+        if operation_id.startswith("payelata.acs_page"):
+            _invoice, payload = payelata_three_ds()
+            sid = payload["params"]["MD"]
+            if operation_id == "payelata.acs_page.get":
+                return [{"path_parameters": {"session_id": sid}}]
+            return [{"path_parameters": {"session_id": sid}, "body": payload["params"], "media_type": form}]
+        if operation_id == "payelata.complete_auth":
+            _invoice, payload = payelata_three_ds()
+            sid = payload["params"]["MD"]
+            return [{"query": {"pid": sid}, "body": {"MD": sid, "PaRes": "AUTHENTICATED"}, "media_type": form}]
+    if operation_id.startswith("payture."):
+        merchant = sample("payture")
+        login = f"fuzz-{os.urandom(4).hex()}@example.com"
+        register = {"VWID": merchant["add_terminal"], "DATA": f"VWUserLgn={login};VWUserPsw=secret1"}
+        match operation_id:
+            case "payture.register":
+                return [{"body": register, "media_type": form}]
+            case "payture.add":
+                return [{"body": {"SessionId": payture_session()}, "media_type": form}]
+            case "payture.add.get":
+                return [{"query": {"SessionId": payture_session()}}]
+            case "payture.submit_card":
+                card = {"CardNumber": "4111111111111112", "EMonth": "12", "EYear": "30", "CardHolder": "JOHN DOE"}
+                body = {"SessionId": payture_session(), **card, "SecureCode": "123"}
+                return [{"body": body, "media_type": form}]
+            case "payture.v21_init" | "payture.v21_init_unauthorised" | "payture.v21_finalise":
+                token = next(iter(merchant["behind_tokens"]))
+                return [{"headers": {"Authorization": f"Bearer {token}"}, "body": {}, "media_type": "application/json"}]
+    return []
+
+
+@schemathesis.hook
+def before_add_examples(context: Any, examples: list[Any]) -> None:
+    operation = context.operation
+    if operation is None:
+        return
+    operation_id = operation.definition.raw.get("operationId", "")
+    for kwargs in _sample_cases(operation_id.removesuffix(".proxy")):
+        kwargs["headers"] = {**kwargs.get("headers", {}), OWN_AUTH: "1"}
+        if operation_id.startswith("ecommpay."):
+            kwargs["body"]["customer"]["signature"] = signature_of(kwargs["body"], sample("ecommpay")["secret"])
+        examples.append(operation.Case(**kwargs))
+
+
+# -- responses --------------------------------------------------------------------------------------
+
+
+def _element(node: ET.Element) -> dict[str, Any]:
+    element: dict[str, Any] = {"tag": node.tag, "attrs": dict(node.attrib)}
+    if len(node):
+        element["children"] = [_element(child) for child in node]
+    return element
+
+
+@schemathesis.deserializer("text/xml", "application/xml")
+def payture_xml(context: Any, response: Any) -> Any:
+    """Payture's XML reply as the `{tag, attrs, children}` data its response contracts describe."""
+    return _element(ET.fromstring(response.content))
+
+
+@schemathesis.hook
+def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
+    """The marker of a sample case is never sent (the auth provider is not asked for those cases)."""
+    headers = kwargs.get("headers")
+    if headers:
+        for name in [n for n in headers if n.lower() == OWN_AUTH.lower()]:
+            del headers[name]
+
+
+@schemathesis.hook
+def after_call(context: Any, case: Any, response: Any) -> None:
+    path = os.environ.get("PAYEMU_FUZZ_LOG")
+    if not path:
+        return
+    line = json.dumps({"operation": case.operation.definition.raw.get("operationId"), "status": response.status_code})
+    with _log_lock, open(path, "a", encoding="utf-8") as log:
+        log.write(line + "\n")
