@@ -132,6 +132,7 @@ class StoredJournal(Journal):
         self._pending: list[bytes] = []
         self._wakeup = threading.Condition(self._lock)
         self._writer: threading.Thread | None = None
+        self._flushing = threading.Lock()
 
     def record(self, entry: Entry) -> Entry:
         data = asdict(entry)
@@ -154,17 +155,19 @@ class StoredJournal(Journal):
                 time.sleep(self.FLUSH_SECONDS)
 
     def flush(self) -> None:
-        """Write what is pending (the store numbers it in arrival order)."""
-        with self._lock:
-            batch, self._pending = self._pending, []
-        if not batch:
-            return
-        try:
-            self._store.log_append(self.LOG, batch, self.limit)
-        except Exception:
+        """Write what is pending (the store numbers it in arrival order). A reader's flush waits for a
+        batch the writer thread is still appending, so a read never misses an entry recorded before it."""
+        with self._flushing:
             with self._lock:
-                self._pending[:0] = batch
-            raise
+                batch, self._pending = self._pending, []
+            if not batch:
+                return
+            try:
+                self._store.log_append(self.LOG, batch, self.limit)
+            except Exception:
+                with self._lock:
+                    self._pending[:0] = batch
+                raise
 
     def _entries(self) -> list[Entry]:
         self.flush()
