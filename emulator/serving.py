@@ -68,8 +68,10 @@ class RSGIApp:
         if limit is None:
             return await protocol(), None
         declared = scope.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > limit:
-            return b"", int(declared)
+        if declared and declared.isdigit():
+            if int(declared) > limit:
+                return b"", int(declared)
+            return await protocol(), None  # bounded by the declared length, read in one call
         chunks: list[bytes] = []
         received = 0
         async for chunk in protocol:

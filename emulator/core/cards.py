@@ -81,13 +81,19 @@ def _mask_field(match: re.Match[str]) -> str:
 
 def may_hold_card_data(data: bytes) -> bool:
     """True when `data` might hold a PAN or a CVV (false positives are fine: they only cost time)."""
+    # Plain loops, not any() over a generator: measured, the generators double this check's cost, and it
+    # runs on every journalled request.
     digits = data.translate(_DIGITS_AS_HASH)
-    if any(shape in digits for shape in _PAN_SHAPES):
-        return True
+    for shape in _PAN_SHAPES:
+        if shape in digits:
+            return True
     lowered = data.lower()
-    if b"cv" not in lowered and b"code" not in lowered:
+    if b"cv" not in lowered and b"code" not in lowered:  # every CVV key holds one of them
         return False
-    return any(key in lowered for key in _CVV_KEYS)
+    for key in _CVV_KEYS:  # noqa: SIM110
+        if key in lowered:
+            return True
+    return False
 
 
 def mask_text(text: str) -> str:
