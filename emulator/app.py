@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from emulator.config import Config
 from emulator.core.admin import admin
 from emulator.core.contracts import Violation
+from emulator.core.dashboard import dashboard
 from emulator.core.provider import Call, Provider, body_too_large
 from emulator.core.runtime import Runtime
 
@@ -39,6 +40,7 @@ def create_app(config: Config | None = None, providers: Sequence[Provider] | Non
     pages = {p.name: FileSystemLoader(str(p.pages_dir)) for p in providers if p.pages_dir.is_dir()}
     app.jinja_loader = ChoiceLoader([PrefixLoader(pages)])  # type: ignore[assignment]
     app.register_blueprint(admin)
+    app.register_blueprint(dashboard)
     operations: dict[str, set[str]] = {}
     for endpoint, view in app.view_functions.items():
         name = getattr(view, "payemu_operation", None)

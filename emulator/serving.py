@@ -301,5 +301,6 @@ def serve(config: Config) -> None:
         raise ConfigError(f"cannot listen on {config.host}:{config.port}: {exc.strerror or exc}") from exc
     tune_gc()
     server = EmbeddedServer(app, config.host, config.port)
-    print(f"payemu serving on http://{config.host}:{config.port} (admin: /__admin/health)", flush=True)
+    base = f"http://{f'[{config.host}]' if ':' in config.host else config.host}:{config.port}"
+    print(f"payemu serving on {base} (dashboard: {base}/__admin/ui, admin API: {base}/__admin/health)", flush=True)
     server.run()

@@ -12,8 +12,10 @@ Fixtures:
                     answers scripted statuses and waits, bounded, for N deliveries.
   payemu_redis    — a real redis-server on a free loopback port, persistence off (its URL); skips when
                     redis-server is not installed.
-  payemu_browser  — headless Chromium (selenium + the system's chromium/chromedriver) for hosted pages;
-                    skips with the reason when either is missing.
+  payemu_browser  — headless Chromium (selenium + the system's chromium/chromedriver) for hosted pages
+                    and the dashboard; skips with the reason when either is missing. When a test using it
+                    fails, the page's screenshot and HTML are saved to PAYEMU_ARTIFACTS (default
+                    tmp/artifacts under the rootdir) and the failure report names them.
 """
 
 from __future__ import annotations
@@ -21,11 +23,13 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -295,30 +299,38 @@ class ServedProcess:
 
 
 def spawn_server(*args: str, port: int | None = None, env: dict[str, str] | None = None) -> ServedProcess:
-    """Start `payemu serve ARGS` on 127.0.0.1 and wait (up to 20 s) until its health check answers."""
+    """Start `payemu serve ARGS` on 127.0.0.1 and wait (up to 20 s) until its health check answers.
+
+    A free port can be taken by another process before the server binds it: then, unless `port` was
+    given, it starts again on another one (three tries)."""
     import os
     import subprocess
     import sys
     import time
 
-    port = port or free_port()
-    command = [sys.executable, "-m", "emulator", "serve", "--host", "127.0.0.1", "--port", str(port), *args]
-    process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, **(env or {})}
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            if requests.get(url + "/__admin/health", timeout=1).status_code == 200:
-                return ServedProcess(url, process)
-        except requests.RequestException:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            output = process.stdout.read() if process.stdout else ""
-            raise RuntimeError(f"payemu serve {' '.join(args)} did not start: {output[-2000:]}")
-        time.sleep(0.05)
+    for _try in range(3):
+        chosen = port or free_port()
+        command = [sys.executable, "-m", "emulator", "serve", "--host", "127.0.0.1", "--port", str(chosen), *args]
+        process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, **(env or {})}
+        )
+        url = f"http://127.0.0.1:{chosen}"
+        deadline = time.monotonic() + 20
+        while True:
+            if process.poll() is None:  # ours, not whatever else answers on that port
+                try:
+                    if requests.get(url + "/__admin/health", timeout=1).status_code == 200:
+                        return ServedProcess(url, process)
+                except requests.RequestException:
+                    pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                output = process.stdout.read() if process.stdout else ""
+                if "Address already in use" in output and port is None:
+                    break  # try another port
+                raise RuntimeError(f"payemu serve {' '.join(args)} did not start: {output[-2000:]}")
+            time.sleep(0.05)
+    raise RuntimeError(f"payemu serve {' '.join(args)}: no free port after three tries")
 
 
 def start_redis(port: int | None = None, *extra: str, cwd: str | None = None) -> tuple[str, Any]:
@@ -397,6 +409,38 @@ def payemu_browser() -> Iterator[Any]:
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+def artifacts_dir(config: pytest.Config) -> Path:
+    """Where failed browser tests leave their screenshots: PAYEMU_ARTIFACTS, else <rootdir>/tmp/artifacts."""
+    return Path(os.environ.get("PAYEMU_ARTIFACTS") or config.rootpath / "tmp" / "artifacts")
+
+
+def save_page(driver: Any, directory: Path, name: str) -> Path:
+    """Save the browser's screenshot (`name`.png) and page source (`name`.html); return the screenshot's path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    stem = re.sub(r"[^\w.-]+", "_", name).strip("_")[:150]
+    (directory / f"{stem}.html").write_text(driver.page_source, encoding="utf-8")
+    screenshot = directory / f"{stem}.png"
+    driver.save_screenshot(str(screenshot))
+    return screenshot
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Iterator[None]:
+    """A failed test that drives `payemu_browser`: keep what the page looked like, and say where."""
+    outcome = yield
+    report = outcome.get_result()
+    driver = getattr(item, "funcargs", {}).get("payemu_browser")
+    if driver is None or not report.failed or report.when != "call":
+        return
+    try:
+        saved = save_page(driver, artifacts_dir(item.config), item.nodeid)
+    except Exception as exc:  # the browser itself may be what broke
+        report.sections.append(("payemu browser", f"no screenshot: {type(exc).__name__}: {exc}"))
+        return
+    html = saved.with_suffix(".html")
+    report.sections.append(("payemu browser", f"screenshot of the failing page: {saved} (its HTML: {html})"))
 
 
 @pytest.fixture(scope="session")

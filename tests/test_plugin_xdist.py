@@ -43,7 +43,8 @@ def test_my_tenants_clock_is_mine(payemu_admin, index):
 
 def _run_inner(tmp_path: Path, source: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     (tmp_path / "test_inner.py").write_text(source)
-    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-n", "2", "-q", str(tmp_path)]
+    unused = ["-p", "no:faker", "-p", "no:hypothesispytest", "-p", "no:schemathesis", "-p", "no:anyio"]
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *unused, "-n", "2", "-q", str(tmp_path)]
     return subprocess.run(command, cwd=tmp_path, env={**os.environ, **env}, capture_output=True, text=True, timeout=120)
 
 

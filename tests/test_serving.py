@@ -119,9 +119,10 @@ def test_dropped_connection_is_a_real_one(served):
 
 
 def test_sigterm_stops_cleanly(served):
-    _, process = served
+    url, process = served
     process.send_signal(signal.SIGTERM)
     assert process.wait(10) == 0
+    assert f"dashboard: {url}/__admin/ui" in process.stdout.read()  # the start-up line names the dashboard
 
 
 def test_busy_port_is_a_clear_error():

@@ -89,7 +89,7 @@ def _known_host(hostname: str) -> bool:
     return True
 
 
-def _cross_origin() -> str | None:
+def cross_origin() -> str | None:
     """Why this request comes from another site's page (None when it does not)."""
     site = request.headers.get("Sec-Fetch-Site")
     if site is not None and site.lower() not in SAME_ORIGIN_FETCH:
@@ -106,7 +106,7 @@ def _cross_origin() -> str | None:
 @admin.before_request
 def _guard() -> Any:
     """Refuse cross-origin browser requests, then check the bearer token when one is configured."""
-    refused = _cross_origin()
+    refused = cross_origin()
     if refused is not None:
         return jsonify({"error": f"cross-origin admin request refused: {refused}"}), 403
     token = _runtime().config.admin_token
@@ -148,6 +148,7 @@ def health() -> Any:
             "status": "ok",
             "version": __version__,
             "providers": sorted(runtime.providers),
+            "operations": {p: sorted(ops) for p, ops in sorted(runtime.operations.items())},
             "strict": runtime.config.strict,
             "uptime_seconds": round(time.monotonic() - _STARTED, 3),
             "journal_total": runtime.journal.total,
@@ -396,8 +397,16 @@ def run_action(provider: str, tenant: str, action: str) -> Any:
 @admin.get("/callbacks")
 def callbacks_list() -> Any:
     args = request.args
-    items = _runtime().callbacks.list(_provider(args.get("provider")), args.get("tenant"), args.get("status"))
-    return jsonify({"callbacks": [d.to_json() for d in items], "count": len(items)})
+    callbacks = _runtime().callbacks
+    items = callbacks.list(_provider(args.get("provider")), args.get("tenant"), args.get("status"))
+    due = callbacks.next_attempts()
+    return jsonify(
+        {
+            "callbacks": [{**d.to_json(), "next_attempt_at": due.get(d.id)} for d in items],
+            "count": len(items),
+            "now": _runtime().clock.now(),
+        }
+    )
 
 
 MAX_WAIT_SECONDS = 60.0

@@ -273,6 +273,13 @@ class Callbacks:
             and (status is None or d.status == status)
         ]
 
+    def next_attempts(self) -> dict[str, float]:
+        """When each queued delivery's next attempt is due (virtual time), by id."""
+        due: dict[str, float] = {}
+        for at, _seq, delivery_id in self._read()["due"]:
+            due[delivery_id] = min(at, due.get(delivery_id, at))
+        return due
+
     def get(self, delivery_id: str) -> Delivery | None:
         return self._loaded(self._store.get_doc(RECORD + delivery_id))
 

@@ -28,7 +28,7 @@ LOCATIONS = ("headers", "query", "body")
 class Violation:
     """One way a request breaks its contract, in terms an error envelope can use."""
 
-    location: str  # headers | query | body
+    location: str  # headers | query | body (| response: a strict-mode reply mismatch, in the journal)
     field: str  # dotted path of the offending (or missing) field; "" for the whole location
     keyword: str  # required, type, minLength, maxLength, pattern, enum, format, decode, ...
     message: str

@@ -6,7 +6,7 @@ import itertools
 import threading
 import time
 from collections import deque
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import msgspec
@@ -35,6 +35,8 @@ class Entry:
     duration_ms: float = 0.0
     scenario: str | None = None
     effects: list[str]
+    response_headers: dict[str, str] = field(default_factory=dict)
+    violations: list[dict[str, str]] = field(default_factory=list)  # the contract rules the call broke
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -131,6 +133,8 @@ class StoredJournal(Journal):
         self._store = store
         self._pending: list[bytes] = []
         self._wakeup = threading.Condition(self._lock)
+        # One flush at a time: a reader's (or clear's) flush waits for the writer's batch to be in the
+        # store, else it could read (or clear) before that batch lands.
         self._writer: threading.Thread | None = None
         self._flushing = threading.Lock()
 
@@ -155,8 +159,7 @@ class StoredJournal(Journal):
                 time.sleep(self.FLUSH_SECONDS)
 
     def flush(self) -> None:
-        """Write what is pending (the store numbers it in arrival order). A reader's flush waits for a
-        batch the writer thread is still appending, so a read never misses an entry recorded before it."""
+        """Write what is pending (the store numbers it in arrival order)."""
         with self._flushing:
             with self._lock:
                 batch, self._pending = self._pending, []

@@ -244,6 +244,7 @@ class Call(TenantContext):
         self.scenario_name: str | None = None
         self.scenario_header: str | None = self.request.environ.get(SCENARIO_ENVIRON)
         self.effects: list[str] = []
+        self.violations: tuple[Violation, ...] = ()  # the contract rules the request (or reply) broke
 
     @property
     def headers(self) -> Any:
@@ -300,6 +301,7 @@ class Call(TenantContext):
             return
         violations = self.runtime.contracts.check_request(self.provider.name, self.operation, self.contract_instance())
         if violations:
+            self.violations = tuple(violations)
             raise self.provider.contract_error(self, violations)
         self.validated = True
 
@@ -378,9 +380,10 @@ def _pipeline(
         try:
             call.body = codec.decode(req)
         except DecodeError as exc:
+            call.violations = (Violation("body", "", exc.keyword, exc.message),)
             if exc.keyword == "size":
                 raise body_too_large(call) from exc
-            raise provider.contract_error(call, [Violation("body", "", exc.keyword, exc.message)]) from exc
+            raise provider.contract_error(call, list(call.violations)) from exc
         header = call.scenario_header
         try:
             # Chosen before authentication too, so a scenario's options reach the authenticator
@@ -467,6 +470,7 @@ def _finish(
                 runtime.contracts.check_response(provider.name, call.operation, reply.status, reply.body)
             except ContractMismatch as mismatch:
                 log.error("contract violation: %s", mask_text(str(mismatch)))
+                call.violations += (Violation("response", mismatch.path, "contract", mismatch.detail),)
                 reply = Reply(
                     500,
                     {
@@ -497,7 +501,7 @@ def _finish(
         call.effects.append(f"fault {fault}")
     if delay_ms:
         call.effects.append(f"delay {delay_ms}ms")
-    _journal(runtime, call, reply.status, payload, started)
+    _journal(runtime, call, response, payload, started)
     if delay_ms:
         if runtime.deferred_effects:
             call.request.environ[DELAY_ENVIRON] = delay_ms
@@ -522,7 +526,7 @@ def _is_payemu_error(reply: Reply) -> bool:
     return "X-Payemu-Error" in reply.headers or (isinstance(reply.body, dict) and "payemu_error" in reply.body)
 
 
-def _journal(runtime: Runtime, call: Call, status: int, payload: bytes, started: float) -> None:
+def _journal(runtime: Runtime, call: Call, response: Response, payload: bytes, started: float) -> None:
     req = call.request
     path, query, request_body, response_body = masked_texts(
         req.path.encode("utf-8"), req.environ.get("QUERY_STRING", "").encode("latin-1"), _body_bytes(req), payload
@@ -538,10 +542,12 @@ def _journal(runtime: Runtime, call: Call, status: int, payload: bytes, started:
             query=query,
             request_headers=mask_headers(call.header_map),
             request_body=request_body,
-            status=status,
+            status=response.status_code,
             response_body=response_body,
             duration_ms=round((monotonic() - started) * 1000, 3),
             scenario=call.scenario_name,
             effects=call.effects,
+            response_headers=mask_headers(response.headers),
+            violations=[violation.to_json() for violation in call.violations],
         )
     )

@@ -131,3 +131,20 @@ def test_admin_actions_run_under_the_tenant_and_unknown_names_are_404(client):
     assert response.status_code == 200, response.get_data(as_text=True)
     assert client.post(f"/__admin/actions/toy/{M1}/nope").status_code == 404
     assert client.post("/__admin/actions/nope/x/y").status_code == 404
+
+
+def test_journal_keeps_the_response_headers_and_the_contract_violations(client):
+    """What the dashboard shows of an entry: the reply's headers, and each contract rule the request broke."""
+    assert issue(client, amount="15", key=None).status_code == 400
+    token(client)
+    broken, fine = client.get("/__admin/requests").get_json()["requests"][::-1]
+    assert sorted((v["location"], v["field"], v["keyword"]) for v in broken["violations"]) == [
+        ("body", "amount", "pattern"),
+        ("body", "key", "required"),
+    ]
+    assert all(v["message"] for v in broken["violations"])
+    assert fine["violations"] == [] and fine["response_headers"]["Content-Type"].startswith("application/json")
+
+
+def test_health_lists_each_providers_operations(client):
+    assert client.get("/__admin/health").get_json()["operations"] == {"toy": ["issue_token", "lookup", "notify"]}

@@ -43,7 +43,7 @@ def locked(admin_app):
 def _admin_routes(app) -> list[tuple[str, str]]:
     routes = []
     for rule in app.url_map.iter_rules():
-        if rule.rule.startswith("/__admin"):
+        if rule.rule.startswith("/__admin") and not rule.endpoint.startswith("__admin_ui."):
             path = rule.rule
             for name in rule.arguments:
                 path = path.replace(f"<{name}>", "zai").replace(f"<path:{name}>", "zai/default")
@@ -60,6 +60,17 @@ def test_every_admin_route_needs_the_token(locked):
         assert response.status_code == 401, (method, path)
         assert response.get_json() == {"error": "the admin API needs Authorization: Bearer <admin token>"}
         assert response.headers["WWW-Authenticate"] == 'Bearer realm="payemu-admin"'
+
+
+def test_the_dashboard_page_loads_without_the_token_and_holds_no_data(locked):
+    """The page and its assets are static files (they ask for the token); every call they make needs it."""
+    dashboard = sorted(r.rule for r in locked.application.url_map.iter_rules() if r.endpoint.startswith("__admin_ui."))
+    assert dashboard == ["/__admin/ui", "/__admin/ui/assets/<path:filename>"]
+    page = locked.get("/__admin/ui")
+    assert page.status_code == 200 and b'id="login"' in page.data
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    assert locked.get("/__admin/ui/assets/dashboard.js").status_code == 200
+    assert locked.get("/__admin/ui", headers={"Sec-Fetch-Site": "cross-site"}).status_code == 403
 
 
 def test_wrong_or_malformed_token_is_refused(locked):

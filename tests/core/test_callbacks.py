@@ -175,3 +175,21 @@ def test_clock_passing_an_expiry_sends_one_unprompted_callback(client, runtime, 
     assert got.json()["event"] == "token_expired"
     runtime.clock.advance(3600)
     assert runtime.callbacks.wait_idle() and len(hooked.received) == 1  # announced once
+
+
+def test_admin_outbox_shows_when_a_failed_delivery_is_retried(client, runtime, hooked):
+    """Toy retries after 60 s on the virtual clock: the outbox says when, until the retry is sent."""
+    hooked.statuses.extend([500])
+    notify(client, token(client))
+    hooked.wait_for(1)
+    assert runtime.callbacks.wait_settled(5)
+    listed = client.get("/__admin/callbacks").get_json()
+    [delivery] = listed["callbacks"]
+    assert delivery["status"] == "pending" and [a["status"] for a in delivery["attempts"]] == [500]
+    assert delivery["next_attempt_at"] == pytest.approx(delivery["attempts"][0]["at"] + 60, abs=0.5)
+    assert delivery["next_attempt_at"] > listed["now"]
+    runtime.clock.advance(60)
+    hooked.wait_for(2)
+    assert runtime.callbacks.wait_settled(5)
+    [delivery] = client.get("/__admin/callbacks").get_json()["callbacks"]
+    assert delivery["status"] == "delivered" and delivery["next_attempt_at"] is None
