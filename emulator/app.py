@@ -17,7 +17,7 @@ from emulator.config import Config
 from emulator.core.admin import admin
 from emulator.core.contracts import Violation
 from emulator.core.dashboard import dashboard
-from emulator.core.provider import Call, Provider
+from emulator.core.provider import Call, Provider, body_too_large
 from emulator.core.runtime import Runtime
 
 log = logging.getLogger("payemu")
@@ -86,7 +86,7 @@ def _http_error(error: HTTPException) -> Any:
     elif status == 405:
         reply = provider.method_not_allowed(request.method).reply(call.now)
     elif status == 413:
-        reply = provider.contract_error(call, [Violation("body", "", "size", "Request body too large")]).reply(call.now)
+        reply = body_too_large(call).reply(call.now)
     elif status < 500:
         violation = Violation("body", "", "decode", error.description or error.name)
         reply = provider.contract_error(call, [violation]).reply(call.now)

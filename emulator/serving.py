@@ -25,6 +25,7 @@ from typing import Any
 from flask import Flask
 
 from emulator.config import Config
+from emulator.core.clock import monotonic, real_sleep
 from emulator.core.provider import DELAY_ENVIRON, FAULT_ENVIRON
 
 log = logging.getLogger("payemu")
@@ -45,8 +46,9 @@ class RSGIApp:
     on a small thread pool and the loop keeps serving every other request meanwhile.
     """
 
-    def __init__(self, wsgi: Callable[..., Any]) -> None:
+    def __init__(self, wsgi: Callable[..., Any], max_body_bytes: int | None = None) -> None:
         self.wsgi = wsgi
+        self.max_body_bytes = max_body_bytes
         self._admin_pool: ThreadPoolExecutor | None = None
 
     def _admin_threads(self) -> ThreadPoolExecutor:
@@ -59,8 +61,31 @@ class RSGIApp:
         if self._admin_pool is not None:
             self._admin_pool.shutdown(wait=False, cancel_futures=True)
 
-    def environ(self, scope: Any, body: bytes) -> dict[str, Any]:
-        """A PEP 3333 environ from an RSGI scope and the fully read body."""
+    async def read_body(self, scope: Any, protocol: Any) -> tuple[bytes, int | None]:
+        """Read the body, refusing it once over the limit: a declared Content-Length is checked before any
+        byte is read, a chunked body is counted as it streams. Returns (body, length of a refused body)."""
+        limit = self.max_body_bytes
+        if limit is None:
+            return await protocol(), None
+        declared = scope.headers.get("content-length")
+        if declared and declared.isdigit():
+            if int(declared) > limit:
+                return b"", int(declared)
+            return await protocol(), None  # bounded by the declared length, read in one call
+        chunks: list[bytes] = []
+        received = 0
+        async for chunk in protocol:
+            received += len(chunk)
+            if received > limit:
+                return b"", received
+            chunks.append(chunk)
+        return b"".join(chunks), None
+
+    def environ(self, scope: Any, body: bytes, refused_length: int | None = None) -> dict[str, Any]:
+        """A PEP 3333 environ from an RSGI scope and the read body.
+
+        A refused body arrives as an empty input whose CONTENT_LENGTH is over the limit: the app then
+        answers the limit as it would for a declared length (413 in the provider's envelope)."""
         server_name, server_port = _host_port(scope.server)
         client_host, client_port = _host_port(scope.client)
         environ: dict[str, Any] = {
@@ -73,7 +98,7 @@ class RSGIApp:
             "SERVER_PROTOCOL": f"HTTP/{scope.http_version}",
             "REMOTE_ADDR": client_host,
             "REMOTE_PORT": client_port,
-            "CONTENT_LENGTH": str(len(body)),
+            "CONTENT_LENGTH": str(len(body) if refused_length is None else refused_length),
             "wsgi.version": (1, 0),
             "wsgi.url_scheme": scope.scheme,
             "wsgi.input": io.BytesIO(body),
@@ -85,7 +110,7 @@ class RSGIApp:
         for name, value in scope.headers.items():
             if name == "content-type":
                 environ["CONTENT_TYPE"] = value
-            elif name != "content-length":
+            elif name not in ("content-length", "transfer-encoding"):  # the body is handed over whole
                 key = "HTTP_" + name.upper().replace("-", "_")
                 environ[key] = f"{environ[key]},{value}" if key in environ else value
         return environ
@@ -110,13 +135,15 @@ class RSGIApp:
     async def __rsgi__(self, scope: Any, protocol: Any) -> None:
         if scope.proto != "http":
             return
-        body = await protocol()
-        environ = self.environ(scope, body)
+        body, refused_length = await self.read_body(scope, protocol)
+        environ = self.environ(scope, body, refused_length)
         if scope.path.startswith(ADMIN_PREFIX):
             loop = asyncio.get_running_loop()
             status, headers, payload = await loop.run_in_executor(self._admin_threads(), self.run_wsgi, environ)
         else:
             status, headers, payload = self.run_wsgi(environ)
+        if refused_length is not None:  # the rest of the body is still unread: this connection cannot be reused
+            headers = [*headers, ("connection", "close")]
         delay_ms = environ.get(DELAY_ENVIRON)
         fault = environ.get(FAULT_ENVIRON)
         if delay_ms:
@@ -139,47 +166,80 @@ class RSGIApp:
         """Called by granian when the worker stops."""
 
 
-def _new_loop() -> asyncio.AbstractEventLoop:
-    """uvloop where installed (about 3% more throughput here), else asyncio's default loop."""
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.new_event_loop()
-    return uvloop.new_event_loop()
-
-
 def build_rsgi(app: Flask) -> RSGIApp:
     """Wrap an emulator app for granian; latency and faults are then deferred to the adapter."""
     runtime = app.extensions.get("payemu")
     if runtime is not None:
         runtime.deferred_effects = True
-    return RSGIApp(app.wsgi_app)
+    return RSGIApp(app.wsgi_app, app.config.get("MAX_CONTENT_LENGTH"))
+
+
+# Connections granian holds at once. Its default (backpressure = backlog = 128) counted idle keep-alive
+# and slow-header connections too, so 128 of them made every other client wait for a timeout.
+MAX_CONNECTIONS = 4096
+IDLE_TIMEOUT = 15.0  # seconds a connection may sit without sending a complete request head, then closed
+
+
+def granian_server(rsgi: RSGIApp, host: str, port: int, idle_timeout: float = IDLE_TIMEOUT) -> Any:
+    """granian's embedded server, the only place payemu touches granian's Python API.
+
+    granian marks embedded mode experimental, so tests/test_serving_granian.py pins down what is used
+    here (these constructor options, `on_startup()`, `serve()` and `stop()`): an upgrade that changes
+    them fails there. granian's header-read timeout also runs while a keep-alive connection is idle, so
+    it closes both idle and slow-header connections.
+    """
+    from granian.constants import Interfaces
+    from granian.http import HTTP1Settings
+    from granian.server.embed import Server
+
+    return Server(
+        rsgi,
+        address=host,
+        port=port,
+        interface=Interfaces.RSGI,
+        log_enabled=False,
+        backlog=MAX_CONNECTIONS,
+        backpressure=MAX_CONNECTIONS,
+        http1_settings=HTTP1Settings(header_read_timeout=int(idle_timeout * 1000)),
+    )
+
+
+def raise_open_file_limit(wanted: int = MAX_CONNECTIONS + 256) -> None:
+    """Let the process hold MAX_CONNECTIONS sockets: raise the soft descriptor limit towards the hard one."""
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
 class EmbeddedServer:
     """granian's embedded server on its own event loop: `start()` in a thread, or `run()` in the foreground."""
 
-    def __init__(self, app: Flask, host: str = "127.0.0.1", port: int = 8080) -> None:
-        from granian.constants import Interfaces
-        from granian.server.embed import Server
-
+    def __init__(
+        self, app: Flask, host: str = "127.0.0.1", port: int = 8080, *, idle_timeout: float = IDLE_TIMEOUT
+    ) -> None:
         self.app = app
         self.host = host
         self.port = port
+        raise_open_file_limit()
         self.rsgi = build_rsgi(app)
-        self.server = Server(self.rsgi, address=host, port=port, interface=Interfaces.RSGI, log_enabled=False)
+        self.server = granian_server(self.rsgi, host, port, idle_timeout)
         self.loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self.ready = threading.Event()
+        self.server.on_startup(self.ready.set)  # granian calls it once the socket listens
 
     def run(self) -> None:
         """Serve until stop() or SIGINT/SIGTERM."""
-        self.loop = _new_loop()
+        self.loop = asyncio.new_event_loop()
         asyncio.set_event_loop(self.loop)
         if threading.current_thread() is threading.main_thread():
             for signum in (signal.SIGINT, signal.SIGTERM):
                 self.loop.add_signal_handler(signum, self.stop)
-        self.loop.call_soon(self.ready.set)
         try:
             self.loop.run_until_complete(self.server.serve())
         finally:
@@ -194,16 +254,21 @@ class EmbeddedServer:
         self._thread = threading.Thread(target=self.run, name="payemu-granian", daemon=True)
         self._thread.start()
         self.ready.wait(10)
+        # granian binds the socket before its start-up hooks and listens once its worker runs: wait for that.
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
+        deadline = monotonic() + 10
+        while monotonic() < deadline:
+            try:
+                socket.create_connection((host, self.port), timeout=1).close()
+                return
+            except OSError:
+                real_sleep(0.01)
 
     def stop(self) -> None:
         """Ask the server to finish in-flight requests and stop (thread-safe)."""
 
-        def interrupt() -> None:
-            self.server.interrupt_signal = True
-            self.server.main_loop_interrupt.set()
-
         if self.loop is not None and not self.loop.is_closed():
-            self.loop.call_soon_threadsafe(interrupt)
+            self.loop.call_soon_threadsafe(self.server.stop)
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(10)
 

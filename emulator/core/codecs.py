@@ -12,6 +12,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 JSON_API_CONTENT_TYPE = "application/vnd.api+json"
 HTML_CONTENT_TYPE = "text/html; charset=utf-8"
+BODY_TOO_LARGE = "Request body too large"
 
 
 # No provider's request nests deeper than a handful of levels; a far deeper body is bad input, refused
@@ -56,8 +57,9 @@ class Codec(Protocol):
 def request_bytes(request: Request) -> bytes:
     """Read the raw body once (cached), turning an oversize body into a DecodeError.
 
-    With a Content-Length the body is read straight from wsgi.input (werkzeug's stream wrappers cost
-    more than the rest of a token call) and handed to werkzeug's cache, so form parsing still works.
+    With a Content-Length the body is read straight from wsgi.input and handed to werkzeug's cache, so
+    form parsing still works. Measured inside a served Token/Generate call: 6 us against 20 us through
+    `request.get_data()`'s stream wrappers, ~6% of the call.
     """
     cached = getattr(request, "_cached_data", None)
     if cached is not None:
@@ -67,14 +69,14 @@ def request_bytes(request: Request) -> bytes:
     limit = request.max_content_length
     if length and length.isdigit() and "HTTP_TRANSFER_ENCODING" not in environ:
         if limit is not None and int(length) > limit:
-            raise DecodeError("Request body too large", keyword="size")
+            raise DecodeError(BODY_TOO_LARGE, keyword="size")
         data = environ["wsgi.input"].read(int(length))
         request._cached_data = data  # type: ignore[attr-defined]
         return data
     try:
         return request.get_data(cache=True)
     except RequestEntityTooLarge as exc:
-        raise DecodeError("Request body too large", keyword="size") from exc
+        raise DecodeError(BODY_TOO_LARGE, keyword="size") from exc
 
 
 def _nesting(data: bytes) -> int:

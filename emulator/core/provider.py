@@ -32,12 +32,12 @@ from flask import Blueprint, Request, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
 from emulator.core.callbacks import DEFAULT_RETRY_DELAYS
-from emulator.core.cards import may_hold_card_data
+from emulator.core.cards import mask_headers, mask_text
 from emulator.core.clock import monotonic, real_sleep
-from emulator.core.codecs import JSON, Codec, DecodeError, request_bytes
+from emulator.core.codecs import BODY_TOO_LARGE, JSON, Codec, DecodeError, request_bytes
 from emulator.core.contracts import Violation
 from emulator.core.errors import ContractMismatch, ProviderError, Reply
-from emulator.core.journal import BODY_LIMIT, masked_bytes
+from emulator.core.journal import Entry, masked_texts
 from emulator.core.options import as_bool, as_delays
 from emulator.core.scenarios import SCENARIO_HEADER, Rule, UnknownScenario
 from emulator.core.store import StoreUnavailable
@@ -141,12 +141,8 @@ class TenantContext:
             return self.scenario_options[name]
         if self.tenant is not None and name in self.tenant.options:
             return self.tenant.options[name]
-        configured = self.runtime.config.options
-        if configured:  # server-wide `--option provider.name=value` overrides are rare: skip the key build
-            value = configured.get(f"{self.provider.name}.{name}")
-            if value is not None:
-                return value
-        return self.provider.options[name]
+        value = self.runtime.config.options.get(f"{self.provider.name}.{name}")
+        return self.provider.options[name] if value is None else value
 
     def flag(self, name: str) -> bool:
         """A boolean option, read as `option` does; text such as `"false"` or `"on"` counts as it reads."""
@@ -258,7 +254,7 @@ class Call(TenantContext):
     def header_map(self) -> dict[str, str]:
         """Request headers as a plain dict with lower-case names (what contracts and the journal see)."""
         if self._headers is None:
-            self._headers = lower_case_headers(self.request.environ)
+            self._headers = {name.lower(): value for name, value in self.request.headers.items()}
         return self._headers
 
     @property
@@ -308,26 +304,6 @@ class Call(TenantContext):
             self.violations = tuple(violations)
             raise self.provider.contract_error(self, violations)
         self.validated = True
-
-
-def lower_case_headers(environ: Mapping[str, Any]) -> dict[str, str]:
-    """Request headers straight from the WSGI environ, names lower-case with dashes (`transactionid`)."""
-    headers = {key[5:].lower().replace("_", "-"): value for key, value in environ.items() if key.startswith("HTTP_")}
-    if "CONTENT_TYPE" in environ:
-        headers["content-type"] = environ["CONTENT_TYPE"]
-    return headers
-
-
-class PipelineResponse(Response):
-    """The pipeline's responses: their head is complete when built (Content-Length set, no relative
-    Location), so werkzeug's per-request copy of the headers is skipped where nothing needs fixing."""
-
-    def get_wsgi_headers(self, environ: Any) -> Any:
-        status = self.status_code
-        complete = (200 <= status < 300 and status != 204) or status >= 400
-        if complete and "Location" not in self.headers and "Content-Location" not in self.headers:
-            return self.headers
-        return super().get_wsgi_headers(environ)
 
 
 class DroppedConnection(ConnectionAbortedError):
@@ -381,7 +357,7 @@ def _unavailable(runtime: Runtime, provider: Provider, lost: StoreUnavailable, c
     error = provider.unavailable() if provider.unavailable is not None else provider.server_error()
     reply = error.reply(runtime.clock.now())
     payload, content_type = codec.encode(reply.body) if reply.raw is None else (reply.raw, reply.content_type)
-    response = PipelineResponse(payload, status=reply.status, content_type=content_type or "application/json")
+    response = Response(payload, status=reply.status, content_type=content_type or "application/json")
     response.headers.extend(reply.headers)
     return response
 
@@ -405,6 +381,8 @@ def _pipeline(
             call.body = codec.decode(req)
         except DecodeError as exc:
             call.violations = (Violation("body", "", exc.keyword, exc.message),)
+            if exc.keyword == "size":
+                raise body_too_large(call) from exc
             raise provider.contract_error(call, list(call.violations)) from exc
         header = call.scenario_header
         try:
@@ -441,6 +419,17 @@ def _pipeline(
     except ProviderError as error:
         reply = error.reply(call.now)
     return _finish(runtime, call, reply, then, started, codec)
+
+
+def body_too_large(call: Call) -> ProviderError:
+    """A body over the limit: HTTP 413 in the envelope of the provider's validation error for `size`.
+
+    One answer for every provider (README "Request body limit"); the body was never read past the limit.
+    """
+    error = call.provider.contract_error(call, [Violation("body", "", "size", BODY_TOO_LARGE)])
+    error.status = 413
+    error.headers["X-Payemu-Error"] = "body-too-large"  # emulator-level: no provider contract lists a 413
+    return error
 
 
 def _handle(runtime: Runtime, call: Call, view: Callable[[Call], Reply], then: Mapping[str, Any]) -> Reply:
@@ -480,7 +469,7 @@ def _finish(
             try:
                 runtime.contracts.check_response(provider.name, call.operation, reply.status, reply.body)
             except ContractMismatch as mismatch:
-                log.error("contract violation: %s", mismatch)
+                log.error("contract violation: %s", mask_text(str(mismatch)))
                 call.violations += (Violation("response", mismatch.path, "contract", mismatch.detail),)
                 reply = Reply(
                     500,
@@ -505,14 +494,14 @@ def _finish(
         payload = b""
     elif fault == "malformed":
         payload = payload[: max(1, len(payload) // 2)] or b"{"
-    response = PipelineResponse(payload, status=reply.status, content_type=content_type)
+    response = Response(payload, status=reply.status, content_type=content_type)
     response.headers.extend(headers)
     delay_ms = then.get("delay_ms", 0)
     if fault:
         call.effects.append(f"fault {fault}")
     if delay_ms:
         call.effects.append(f"delay {delay_ms}ms")
-    _journal(runtime, call, response, payload, started, pre_encoded=reply.raw is not None)
+    _journal(runtime, call, response, payload, started)
     if delay_ms:
         if runtime.deferred_effects:
             call.request.environ[DELAY_ENVIRON] = delay_ms
@@ -534,34 +523,31 @@ def _body_bytes(req: Request) -> bytes:
 
 
 def _is_payemu_error(reply: Reply) -> bool:
-    return isinstance(reply.body, dict) and "payemu_error" in reply.body
+    return "X-Payemu-Error" in reply.headers or (isinstance(reply.body, dict) and "payemu_error" in reply.body)
 
 
-def _journal(
-    runtime: Runtime, call: Call, response: Response, payload: bytes, started: float, *, pre_encoded: bool
-) -> None:
+def _journal(runtime: Runtime, call: Call, response: Response, payload: bytes, started: float) -> None:
     req = call.request
-    environ = req.environ
-    query = environ.get("QUERY_STRING", "")
-    body = _body_bytes(req)
-    carries_card = may_hold_card_data(body) or (bool(query) and may_hold_card_data(query.encode("latin-1")))
+    path, query, request_body, response_body = masked_texts(
+        req.path.encode("utf-8"), req.environ.get("QUERY_STRING", "").encode("latin-1"), _body_bytes(req), payload
+    )
     runtime.journal.record(
-        call.now,
-        call.provider.name,
-        call.operation,
-        call.tenant.id if call.tenant else None,
-        environ["REQUEST_METHOD"],
-        req.path,
-        masked_bytes(query.encode("latin-1")) if carries_card else query.encode("latin-1"),
-        tuple(call.header_map.items()),  # atoms only: the collector can stop tracking the record
-        masked_bytes(body) if carries_card else body[:BODY_LIMIT],
-        response.status_code,
-        # An encoded reply can only hold a full PAN if the request brought one (the emulator stores
-        # masked PANs only; tests/test_card_data.py); pages and scenario bodies are always masked.
-        masked_bytes(payload) if carries_card or pre_encoded or call.rule is not None else payload[:BODY_LIMIT],
-        round((monotonic() - started) * 1000, 3),
-        call.scenario_name,
-        tuple(call.effects),
-        tuple(response.headers.items()),
-        call.violations,
+        Entry(
+            time=call.now,
+            provider=call.provider.name,
+            operation=call.operation,
+            tenant=call.tenant.id if call.tenant else None,
+            method=req.method,
+            path=path,
+            query=query,
+            request_headers=mask_headers(call.header_map),
+            request_body=request_body,
+            status=response.status_code,
+            response_body=response_body,
+            duration_ms=round((monotonic() - started) * 1000, 3),
+            scenario=call.scenario_name,
+            effects=call.effects,
+            response_headers=mask_headers(response.headers),
+            violations=[violation.to_json() for violation in call.violations],
+        )
     )

@@ -6,7 +6,7 @@ import pytest
 
 from emulator.core.cards import TestCards, luhn_valid, mask_pan, mask_text
 from emulator.core.errors import ConfigError
-from emulator.core.journal import Journal, masked_body
+from emulator.core.journal import Entry, Journal, masked_body
 
 
 def test_luhn():
@@ -47,8 +47,22 @@ def test_test_card_table_rejects_unknown_fields(tmp_path):
 
 
 def _record(journal: Journal, provider: str = "p", tenant: str = "t") -> None:
-    body = b'{"pan":"4111111111111111"}'
-    journal.record(0.0, provider, "op", tenant, "POST", "/x", b"", {}, body, 200, b"{}", 1.0, "p/default", [], (), ())
+    journal.record(
+        Entry(
+            time=0.0,
+            provider=provider,
+            operation="op",
+            tenant=tenant,
+            method="POST",
+            path="/x",
+            query="",
+            request_headers={},
+            request_body='{"pan":"4111111111111111"}',
+            status=200,
+            response_body="{}",
+            effects=[],
+        )
+    )
 
 
 def test_journal_is_bounded_newest_kept():

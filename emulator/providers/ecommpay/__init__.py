@@ -42,7 +42,7 @@ def contract_error(call: Call, violations: list[Violation]) -> errors.EcommpayEr
     if first.keyword == "decode":
         error = errors.InvalidJson()  # (doc, secondary) 2003
     elif first.keyword == "size":
-        error = errors.MalformedRequest()  # (inferred) 702
+        error = errors.ValidationError("body")  # (inferred) the Gate's generic 502; the core answers 413
     elif first.keyword == "required":
         error = errors.MissingField(first.field or first.location)  # (doc, secondary) 2004
     elif first.field == "customer.id":

@@ -119,9 +119,9 @@ def test_generate_token_not_json_is_400_never_500(client, runtime):
     assert _state(runtime) is None
 
 
-def test_generate_token_oversize_body_is_400(client, runtime):
+def test_generate_token_oversize_body_is_413_in_the_validation_envelope(client, runtime):
     response = client.post(GENERATE, data=b"x" * (1024 * 1024 + 10), headers={"transactionId": TX})
-    assert response.status_code == 400
+    assert (response.status_code, response.headers["X-Payemu-Error"]) == (413, "body-too-large")
     assert without_header(response.get_json()) == envelope("400", "Parámetro inválido: body")
     assert _state(runtime) is None
 
