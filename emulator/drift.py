@@ -25,7 +25,6 @@ from flask import request as flask_request
 from werkzeug.exceptions import HTTPException
 
 from emulator.core.codecs import DecodeError
-from emulator.core.provider import lower_case_headers
 from emulator.recording import is_masked, normalized
 
 _VALUE_KEYWORDS = frozenset(
@@ -269,7 +268,7 @@ class DriftChecker:
             if "body" in wanted:
                 instance["body"] = body
             if "headers" in wanted:
-                instance["headers"] = lower_case_headers(flask_request.environ)
+                instance["headers"] = {k.lower(): v for k, v in flask_request.headers.items()}  # as Call.header_map
             if "query" in wanted:
                 instance["query"] = dict(flask_request.args.items())
         return list(differences(validator.iter_errors(instance), kind_of_request=True))
