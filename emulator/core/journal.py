@@ -84,17 +84,19 @@ class Journal:
         limit: int | None = None,
     ) -> list[Entry]:
         """Return matching entries, newest first."""
-        with self._lock:
-            entries = list(self._ring)
         matching = (
             e
-            for e in reversed(entries)
+            for e in self._newest_first()
             if (provider is None or e.provider == provider)
             and (operation is None or e.operation == operation)
             and (tenant is None or e.tenant == tenant)
             and (path is None or e.path == path)
         )
         return list(itertools.islice(matching, limit or None))
+
+    def _newest_first(self) -> list[Entry]:
+        with self._lock:
+            return list(reversed(self._ring))
 
     def clear(self, *, provider: str | None = None, tenant: str | None = None) -> int:
         """Drop all entries, or those of one provider (and tenant); return how many were dropped."""
@@ -172,7 +174,7 @@ class StoredJournal(Journal):
                     self._pending[:0] = batch
                 raise
 
-    def _entries(self) -> list[Entry]:
+    def _newest_first(self) -> list[Entry]:
         self.flush()
         items = self._store.log_read(self.LOG)[: self.limit]
         return [Entry(id=number, **msgspec.json.decode(item)) for number, item in items]
@@ -185,25 +187,6 @@ class StoredJournal(Journal):
     @total.setter
     def total(self, value: int) -> None:
         pass  # counted by the store
-
-    def query(
-        self,
-        *,
-        provider: str | None = None,
-        operation: str | None = None,
-        tenant: str | None = None,
-        path: str | None = None,
-        limit: int | None = None,
-    ) -> list[Entry]:
-        found = [
-            e
-            for e in self._entries()
-            if (provider is None or e.provider == provider)
-            and (operation is None or e.operation == operation)
-            and (tenant is None or e.tenant == tenant)
-            and (path is None or e.path == path)
-        ]
-        return found[:limit] if limit else found
 
     def clear(self, *, provider: str | None = None, tenant: str | None = None) -> int:
         self.flush()
