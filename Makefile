@@ -25,7 +25,7 @@ serve: $(VENV)/.installed  ## install and serve on http://$(HOST):$(PORT)
 test: $(VENV)/.installed-test  ## install with test extras and run the whole suite
 	$(BIN)/ruff check emulator tests
 	$(BIN)/payemu check
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile  # two workers, a file each at a time: ~80 s instead of ~120 s here
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check emulator tests
