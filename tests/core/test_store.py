@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from emulator.core.serialize import decode_state, encode_state
-from emulator.core.store import MemoryStore, Store, open_store
+from emulator.core.store import Store, open_store
 from emulator.core.tenants import Tenant
 
 TENANTS = {("toy", t): Tenant("toy", t, {"secret": f"s-{t}"}) for t in ("a", "b", "c")}
@@ -38,6 +38,16 @@ def _tenant_of(provider: str, tenant: str) -> Tenant | None:
 
 @pytest.fixture(params=["memory", "sqlite", "redis"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    yield from _backend(request, tmp_path)
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def shared_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """Only the backends another process can share."""
+    yield from _backend(request, tmp_path)
+
+
+def _backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     if request.param == "memory":
         url = "memory"
     elif request.param == "sqlite":
@@ -153,9 +163,8 @@ def test_counters_count_each_call_once_under_concurrency(store: Store):
     assert sorted(seen) == list(range(1, 401))
 
 
-def test_a_second_store_on_the_same_backend_sees_the_same_state(store: Store, request: pytest.FixtureRequest):
-    if isinstance(store, MemoryStore):
-        pytest.skip("memory state is one process's own")
+def test_a_second_store_on_the_same_backend_sees_the_same_state(shared_store: Store, request: pytest.FixtureRequest):
+    store = shared_store
     url = request.getfixturevalue("payemu_redis") if "redis" in type(store).__name__.lower() else None
     other = open_store(url or f"sqlite:///{store.path}", {"toy": ToyState}, _tenant_of)  # type: ignore[attr-defined]
     try:
