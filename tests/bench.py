@@ -12,7 +12,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -22,6 +21,8 @@ import time
 from pathlib import Path
 
 import requests
+
+from emulator.testing import free_port
 
 MERCHANT = "4007701"
 PUBLIC_KEY = "VErEthUtraQUxas57wUMuquprADrAHAb"
@@ -58,12 +59,6 @@ def serve_bare(port: int) -> None:
     from emulator.serving import EmbeddedServer
 
     EmbeddedServer(bare_app(), "127.0.0.1", port).run()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start(command: list[str], url: str) -> tuple[subprocess.Popen, float]:

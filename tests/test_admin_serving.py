@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,13 +13,8 @@ import requests
 
 from emulator import create_app
 from emulator.serving import EmbeddedServer
+from emulator.testing import free_port
 from tests.providers.izipay.helpers import GENERATE, TX, token_body
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -51,7 +45,7 @@ def slow_receiver() -> Iterator[SimpleNamespace]:
 @pytest.fixture
 def served() -> Iterator[SimpleNamespace]:
     app = create_app(seed=1)
-    server = EmbeddedServer(app, "127.0.0.1", _free_port())
+    server = EmbeddedServer(app, "127.0.0.1", free_port())
     server.start()
     runtime = app.extensions["payemu"]
     runtime.callbacks.timeout = 60  # the held request must not time out on a busy machine

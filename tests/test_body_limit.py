@@ -13,6 +13,7 @@ import pytest
 
 from emulator import create_app
 from emulator.serving import EmbeddedServer
+from emulator.testing import free_port
 
 LIMIT = 2048
 
@@ -49,16 +50,10 @@ def test_over_the_limit_is_413_in_the_providers_envelope(provider):
     assert response.get_data(), "an empty 413: the provider's envelope is missing"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def live():
     app = create_app(max_body_bytes=LIMIT, callbacks=False)
-    server = EmbeddedServer(app, "127.0.0.1", _free_port())
+    server = EmbeddedServer(app, "127.0.0.1", free_port())
     server.start()
     yield server
     server.stop()

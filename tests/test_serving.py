@@ -12,18 +12,13 @@ import time
 import pytest
 import requests
 
+from emulator.testing import free_port
 from tests.providers.izipay.helpers import GENERATE, MERCHANT, SEARCH, TX, token_body
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def served():
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "emulator", "serve", "--port", str(port), "--seed", "7"],
         stdout=subprocess.PIPE,

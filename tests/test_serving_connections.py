@@ -14,15 +14,10 @@ import pytest
 from flask import Flask
 
 from emulator.serving import EmbeddedServer, raise_open_file_limit
+from emulator.testing import free_port
 
 IDLE, SLOW = 500, 200
 REQUEST = b"GET / HTTP/1.1\r\nHost: payemu\r\n\r\n"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -30,7 +25,7 @@ def server():
     raise_open_file_limit(4 * (IDLE + SLOW) + 256)  # both ends of every connection live in this process
     app = Flask("probe")
     app.get("/")(lambda: "ok")
-    embedded = EmbeddedServer(app, "127.0.0.1", _free_port(), idle_timeout=5.0)
+    embedded = EmbeddedServer(app, "127.0.0.1", free_port(), idle_timeout=5.0)
     embedded.start()
     yield embedded
     embedded.stop()

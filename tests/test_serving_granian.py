@@ -4,18 +4,12 @@ change to what payemu uses must fail here, loudly, rather than in a user's `paye
 from __future__ import annotations
 
 import inspect
-import socket
 
 import requests
 from flask import Flask
 
 from emulator.serving import EmbeddedServer, RSGIApp, granian_server
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from emulator.testing import free_port
 
 
 def test_the_embedded_server_takes_the_options_payemu_passes():
@@ -36,7 +30,7 @@ def test_the_embedded_server_takes_the_options_payemu_passes():
 def test_the_embedded_server_serves_and_stops_through_its_public_api():
     app = Flask("probe")
     app.get("/")(lambda: "ok")
-    port = _free_port()
+    port = free_port()
     server = EmbeddedServer(app, "127.0.0.1", port)
     server.start()
     assert server.ready.is_set(), "granian did not call the on_startup hook"

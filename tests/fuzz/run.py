@@ -15,7 +15,6 @@ import collections
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
+
+from emulator.testing import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -56,12 +57,6 @@ class Summary:
         )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _wait_until_up(url: str, server: subprocess.Popen, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -85,7 +80,7 @@ def run(max_examples: int = 20, max_time: int = 120, seed: int = 1, workers: int
         document = build_openapi(create_app())
         spec.write_text(json.dumps(document))
         log = Path(tmp) / "calls.jsonl"
-        port = _free_port()
+        port = free_port()
         url = f"http://127.0.0.1:{port}"
         serve = [str(BIN / "payemu"), "serve", "--strict", "--host", "127.0.0.1", "--port", str(port), "--seed", "1"]
         server = subprocess.Popen(serve, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
