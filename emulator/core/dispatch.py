@@ -36,6 +36,7 @@ class DirectDispatch:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         req = self.app.request_class(environ)
+        req.max_content_length = self.app.config["MAX_CONTENT_LENGTH"]  # else read through current_app
         try:
             endpoint, path_args = self.urls.match(req.path, req.method)
         except HTTPException:  # 404, 405, a trailing-slash redirect: Flask answers in the provider's format

@@ -33,12 +33,12 @@ from flask import Blueprint, Request, Response, current_app, has_request_context
 from werkzeug.exceptions import HTTPException
 
 from emulator.core.callbacks import DEFAULT_RETRY_DELAYS
-from emulator.core.cards import mask_headers, mask_text
+from emulator.core.cards import mask_text
 from emulator.core.clock import monotonic, real_sleep
 from emulator.core.codecs import BODY_TOO_LARGE, JSON, Codec, DecodeError, request_bytes
 from emulator.core.contracts import Violation
 from emulator.core.errors import ContractMismatch, ProviderError, Reply
-from emulator.core.journal import Entry, masked_texts
+from emulator.core.journal import Entry, masked_exchange
 from emulator.core.options import as_bool, as_delays
 from emulator.core.scenarios import SCENARIO_HEADER, Rule, UnknownScenario
 from emulator.core.store import StoreUnavailable
@@ -550,8 +550,9 @@ def _is_payemu_error(reply: Reply) -> bool:
 
 def _journal(runtime: Runtime, call: Call, response: Response, payload: bytes, started: float) -> None:
     req = call.request
-    path, query, request_body, response_body = masked_texts(
-        req.path.encode("utf-8"), req.environ.get("QUERY_STRING", "").encode("latin-1"), _body_bytes(req), payload
+    (path, query, request_body, response_body), (request_headers, response_headers) = masked_exchange(
+        (req.path.encode("utf-8"), req.environ.get("QUERY_STRING", "").encode("latin-1"), _body_bytes(req), payload),
+        (call.header_map, response.headers),
     )
     runtime.journal.record(
         Entry(
@@ -562,14 +563,14 @@ def _journal(runtime: Runtime, call: Call, response: Response, payload: bytes, s
             method=req.method,
             path=path,
             query=query,
-            request_headers=mask_headers(call.header_map),
+            request_headers=request_headers,
             request_body=request_body,
             status=response.status_code,
             response_body=response_body,
             duration_ms=round((monotonic() - started) * 1000, 3),
             scenario=call.scenario_name,
             effects=call.effects,
-            response_headers=mask_headers(response.headers),
+            response_headers=response_headers,
             violations=[violation.to_json() for violation in call.violations],
         )
     )
