@@ -38,10 +38,21 @@ DEPOSIT_MESSAGES = {"ESP": "Operación satisfactoria", "ENG": "Successful operat
 
 
 def authenticate_merchant(call: Call) -> Tenant:
-    """Token/Generate has no Authorization header: the merchant is named by merchantCode + publicKey."""
+    """Token/Generate has no Authorization header: the merchant is named by merchantCode + publicKey.
+
+    Every error of this call (400 or 401, scenario-injected too) follows `token_error_style` as the
+    scenario, the named merchant's options, or the server set it: the merchant is named from the raw
+    body first, so its options apply even when the body then fails validation.
+    """
+    errors.use_doc_style(call.option("token_error_style") == "doc")
+    directory = call.runtime.tenants["izipay"]
+    named = call.body.get("merchantCode") if isinstance(call.body, dict) else None
+    known = directory.get(named) if isinstance(named, str) and named else None
+    if known is not None:
+        call.name_tenant(known)
+        errors.use_doc_style(call.option("token_error_style") == "doc")
     call.validate()  # the credentials are body fields: check they are there and well-formed first
     merchant, public_key = call.body["merchantCode"], call.body["publicKey"]
-    directory = call.runtime.tenants["izipay"]
     tenant = directory.admit(merchant, lambda: _admitted(merchant, public_key))
     if tenant is None or tenant.get("publicKey") != public_key:
         raise errors.BadCredentials()  # (doc, weak) docs/providers/izipay.md#token-generate
@@ -92,7 +103,7 @@ def generate_token(call: Call) -> Reply:
 def search_installments(call: Call) -> Reply:
     """List the installments a BIN allows (docs/providers/izipay.md#installments-search); the token's amount does not
     filter them."""
-    token_id = _accept_token(call)
+    token_id = accept_token(call)
     bin_number = call.body["bin"]
     info = call.state.installments(bin_number, model.BINS)
     call.state.consume(token_id, single_use=call.flag("single_use_tokens"))
@@ -119,7 +130,7 @@ def search_installments(call: Call) -> Reply:
 def deposit(call: Call) -> Reply:
     """Capture an authorised order (docs/providers/izipay.md#deposit); header block first, millis as a string, as
     recorded."""
-    token_id = _accept_token(call)
+    token_id = accept_token(call)
     order = call.body["order"]
     record = call.state.deposit(order, now=call.now)
     call.state.consume(token_id, single_use=call.flag("single_use_tokens"))
@@ -148,7 +159,7 @@ def deposit(call: Call) -> Reply:
     return Reply(200, body)
 
 
-def _accept_token(call: Call) -> str:
+def accept_token(call: Call) -> str:
     """Check the bearer token for this call (not yet counted as used) and the merchant it names."""
     token_id = call.state.check_token(call.auth, now=call.now, single_use=call.flag("single_use_tokens"))
     if call.flag("check_transaction_id") and call.headers.get("transactionId") != call.auth.get("transactionId"):
