@@ -27,6 +27,7 @@ OPTIONS = {
     "duplicate_card_token": "existing",
     # (inferred) docs/providers/izipay.md#q6: a declined authorization answers its decline code with HTTP 200
     "decline_http_status": 200,
+    "decline_code": None,  # a code ("51", "05", ...): every authorization is declined with it (scenario card-declined)
 }
 
 

@@ -60,6 +60,14 @@ def _outcome(pan: str) -> tuple[str, str]:
     return outcome, card.description if card is not None else ""
 
 
+def _decline_message(code: str) -> str:
+    """The sandbox guide's wording for a decline code; `Denegado` (inferred) for a code it does not list."""
+    for card in CARDS:
+        if card.outcome == code:
+            return card.description
+    return "Denegado"
+
+
 def _token_outcome(masked: str) -> tuple[str, str]:
     """A saved card's outcome: the test card it was (by its first six and last four digits)."""
     card = CARDS.find_masked(masked[:6], masked[-4:])
@@ -112,6 +120,9 @@ def authorize(call: Call) -> Reply:
         pan = model.clean_pan(body["card"]["pan"])
         masked, brand = mask_pan(pan), str(body["card"].get("brand") or model.brand_of(pan))
         code, message = _outcome(pan)
+    forced = call.option("decline_code")
+    if forced and code == "00":
+        code, message = str(forced), _decline_message(str(forced))
     billing = body.get("billing") or {}
     record = call.state.authorize(
         order, code=code, masked=masked, brand=brand, card_token=card_token, billing=billing, now=call.now
