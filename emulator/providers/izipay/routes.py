@@ -68,6 +68,8 @@ def _admitted(merchant: str, public_key: str) -> dict[str, str]:
 def authenticate_bearer(call: Call) -> Tenant:
     """Search and Deposit carry the session token; its merchant's key must verify it
     (docs/providers/izipay.md#error-envelope)."""
+    if isinstance(call.body, dict):
+        call.body = camel_keys(call.body)
     header = call.headers.get("Authorization", "").strip()
     token = header[7:].strip() if header[:7].lower() == "bearer " else header
     if not token or token.lower() == "bearer":
@@ -78,6 +80,22 @@ def authenticate_bearer(call: Call) -> Tenant:
         raise errors.TokenRejected()
     call.auth = model.verify_claims(token, str(tenant.get("token_secret") or tenant["publicKey"]), claims)
     return tenant
+
+
+def camel_keys(data: Any) -> Any:
+    """`{"MerchantCode": …, "Order": {"Currency": …}}` read as `{"merchantCode": …, "order": {"currency": …}}`:
+    API PW binds JSON names case-insensitively (.NET), and Izipay's own test harness sends PascalCase
+    (code: docs/providers/izipay.md#authorize). A name already in camelCase wins over its PascalCase twin."""
+    if isinstance(data, list):
+        return [camel_keys(item) for item in data]
+    if not isinstance(data, dict):
+        return data
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        name = key[:1].lower() + key[1:] if isinstance(key, str) else key
+        if name not in out or name == key:
+            out[name] = camel_keys(value)
+    return out
 
 
 # -- operations ----------------------------------------------------------------------------------

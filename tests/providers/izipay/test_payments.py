@@ -418,3 +418,25 @@ def test_order_search_shape_and_unknown_order(client):
         ORDER_SEARCH, json={"merchantCode": MERCHANT, "numberOden": "ORD0000001"}, headers=bearer(tok)
     )
     assert spelled.status_code == 200
+
+
+def _pascal(data):
+    if isinstance(data, dict):
+        return {key[:1].upper() + key[1:]: _pascal(value) for key, value in data.items()}
+    return data
+
+
+def test_authorize_reads_pascal_case_names_as_izipays_harness_sends_them(client, runtime):
+    tok = token(client)
+    response = client.post(AUTHORIZE, json=_pascal(authorize_body(process_type="preautorize")), headers=bearer(tok))
+    assert response.status_code == 200 and response.get_json()["code"] == "00"
+    assert _state(runtime).orders["ORD0000001"].process_type == "preautorize"
+
+
+def test_tokenization_through_the_browser_proxy_prefix(client):
+    tok = token(client)
+    response = client.post(
+        "/gateway/api/v1/proxy-cors/https://sandbox-api-pw.izipay.pe" + TOKENS, json=card_body(), headers=bearer(tok)
+    )
+    assert response.status_code == 200 and response.headers["Access-Control-Allow-Origin"] == "*"
+    assert response.get_json()["response"]["token"]["card"]["pan"] == "497010******0055"
