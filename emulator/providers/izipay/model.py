@@ -196,7 +196,7 @@ class IzipayState:
         return tokens.encode(claims, self.signing_key)
 
     def require_refund_token(self, claims: dict[str, Any]) -> None:
-        """(doc) docs/providers/izipay.md#refund: a refund needs a session token generated for REFUND."""
+        """(doc) docs/providers/izipay.md#cancel-and-refund: a refund needs a session token generated for REFUND."""
         if str(claims.get("TokenId")) not in self.refund_tokens:
             raise errors.RefundTokenRequired()
 
