@@ -24,20 +24,21 @@ import functools
 import logging
 import socket
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, Request, Response, current_app, request
+from flask import Blueprint, Request, Response, current_app, has_request_context, request
 from werkzeug.exceptions import HTTPException
 
 from emulator.core.callbacks import DEFAULT_RETRY_DELAYS
-from emulator.core.cards import mask_headers, mask_text
+from emulator.core.cards import mask_text
 from emulator.core.clock import monotonic, real_sleep
 from emulator.core.codecs import BODY_TOO_LARGE, JSON, Codec, DecodeError, request_bytes
 from emulator.core.contracts import Violation
 from emulator.core.errors import ContractMismatch, ProviderError, Reply
-from emulator.core.journal import Entry, masked_texts
+from emulator.core.journal import Entry, masked_exchange
 from emulator.core.options import as_bool, as_delays
 from emulator.core.scenarios import SCENARIO_HEADER, Rule, UnknownScenario
 from emulator.core.store import StoreUnavailable
@@ -54,6 +55,16 @@ DELAY_ENVIRON = "payemu.delay_ms"
 FAULT_ENVIRON = "payemu.fault"
 
 Authenticator = Callable[["Call"], Tenant | None]
+
+_SERVING: ContextVar[Request | None] = ContextVar("payemu_request", default=None)
+
+
+def current_request() -> Request | None:
+    """The request an operation is serving (under the direct dispatch or Flask), else Flask's, else None."""
+    served = _SERVING.get()
+    if served is not None:
+        return served
+    return request._get_current_object() if has_request_context() else None  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -185,10 +196,12 @@ class TenantContext:
         """An absolute URL on this emulator (hosted pages, redirects), as clients should reach it."""
         base = self.runtime.config.external_url
         if not base:
-            try:
-                base = request.host_url
-            except RuntimeError:
-                base = f"http://{self.runtime.config.host}:{self.runtime.config.port}/"
+            served = current_request()
+            base = (
+                served.host_url
+                if served is not None
+                else f"http://{self.runtime.config.host}:{self.runtime.config.port}/"
+            )
         return base.rstrip("/") + path
 
     def claim(self, key: str) -> None:
@@ -234,7 +247,7 @@ class Call(TenantContext):
     ) -> None:
         super().__init__(runtime, provider, None, runtime.clock.now())
         self.operation = operation
-        self.request: Request = req if req is not None else request._get_current_object()  # type: ignore[attr-defined]
+        self.request: Request = req if req is not None else current_request()  # type: ignore[assignment]
         self.validated = False
         self._headers: dict[str, str] | None = None
         self.path_args = path_args
@@ -321,33 +334,42 @@ def _drop(environ: Mapping[str, Any]) -> Iterator[bytes]:
 
 
 def operation(name: str, *, auth: Authenticator | None = None, codec: Codec | None = None) -> Callable:
-    """Mark a view as the operation `name` and run it through the pipeline."""
+    """Mark a view as the operation `name` and run it through the pipeline.
+
+    Served by the direct dispatch (core/dispatch.py) below Flask's request context; called by Flask
+    (a route reached another way, such as Izipay's browser proxy) it reads Flask's request."""
 
     def decorate(view: Callable[[Call], Reply]) -> Callable[..., Response]:
         @functools.wraps(view)
         def endpoint(**path_args: Any) -> Response:
-            runtime: Runtime = current_app.extensions["payemu"]
             req = request._get_current_object()  # type: ignore[attr-defined]
-            provider = runtime.providers[req.blueprint or ""]
-            try:
-                return _pipeline(
-                    req,
-                    runtime,
-                    provider,
-                    name,
-                    view,
-                    auth or provider.authenticate,
-                    codec or provider.codec,
-                    path_args,
-                )
-            except StoreUnavailable as lost:
-                return _unavailable(runtime, provider, lost, codec or provider.codec)
+            return run_operation(current_app.extensions["payemu"], req, req.blueprint or "", endpoint, path_args)
 
         endpoint.payemu_operation = name  # type: ignore[attr-defined]
         endpoint.payemu_codec = codec  # type: ignore[attr-defined]  # None: the provider's (openapi.py, drift.py)
+        endpoint.payemu_auth = auth  # type: ignore[attr-defined]  # None: the provider's authenticator
+        endpoint.payemu_view = view  # type: ignore[attr-defined]
         return endpoint
 
     return decorate
+
+
+def run_operation(
+    runtime: Runtime, req: Request, provider_name: str, endpoint: Callable[..., Any], path_args: dict[str, Any]
+) -> Response:
+    """Run the `@operation` endpoint's view for `req` through the pipeline."""
+    provider = runtime.providers[provider_name]
+    codec: Codec = endpoint.payemu_codec or provider.codec  # type: ignore[attr-defined]
+    authenticate: Authenticator = endpoint.payemu_auth or provider.authenticate  # type: ignore[attr-defined]
+    serving = _SERVING.set(req)
+    try:
+        return _pipeline(
+            req, runtime, provider, endpoint.payemu_operation, endpoint.payemu_view, authenticate, codec, path_args
+        )  # type: ignore[attr-defined]
+    except StoreUnavailable as lost:
+        return _unavailable(runtime, provider, lost, codec)
+    finally:
+        _SERVING.reset(serving)
 
 
 def _unavailable(runtime: Runtime, provider: Provider, lost: StoreUnavailable, codec: Codec) -> Response:
@@ -528,8 +550,9 @@ def _is_payemu_error(reply: Reply) -> bool:
 
 def _journal(runtime: Runtime, call: Call, response: Response, payload: bytes, started: float) -> None:
     req = call.request
-    path, query, request_body, response_body = masked_texts(
-        req.path.encode("utf-8"), req.environ.get("QUERY_STRING", "").encode("latin-1"), _body_bytes(req), payload
+    (path, query, request_body, response_body), (request_headers, response_headers) = masked_exchange(
+        (req.path.encode("utf-8"), req.environ.get("QUERY_STRING", "").encode("latin-1"), _body_bytes(req), payload),
+        (call.header_map, response.headers),
     )
     runtime.journal.record(
         Entry(
@@ -540,14 +563,14 @@ def _journal(runtime: Runtime, call: Call, response: Response, payload: bytes, s
             method=req.method,
             path=path,
             query=query,
-            request_headers=mask_headers(call.header_map),
+            request_headers=request_headers,
             request_body=request_body,
             status=response.status_code,
             response_body=response_body,
             duration_ms=round((monotonic() - started) * 1000, 3),
             scenario=call.scenario_name,
             effects=call.effects,
-            response_headers=mask_headers(response.headers),
+            response_headers=response_headers,
             violations=[violation.to_json() for violation in call.violations],
         )
     )
