@@ -255,7 +255,7 @@ class OperationNotAllowed(IzipayError):
 
 
 class RefundTokenRequired(IzipayError):
-    """(inferred) docs/providers/izipay.md#cancel-and-refund: a session token not generated with requestSource REFUND."""
+    """(inferred) docs/providers/izipay.md#cancel-and-refund: a session token not generated for REFUND."""
 
     status = 401
 

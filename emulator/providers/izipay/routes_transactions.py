@@ -187,7 +187,7 @@ def _billing(billing: dict[str, Any]) -> dict[str, str]:
 
 
 def _order_number(order: dict[str, Any]) -> str:
-    """`orderNumber`, or `numberOden` as some merchant code spells it (code, docs/providers/izipay.md#cancel-and-refund)."""
+    """`orderNumber`, or `numberOden` as merchant code spells it (code, docs/providers/izipay.md#cancel-and-refund)."""
     return str(order.get("orderNumber") or order.get("numberOden") or "")
 
 
