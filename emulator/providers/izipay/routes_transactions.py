@@ -118,6 +118,8 @@ def authorize(call: Call) -> Reply:
         code, message = _token_outcome(masked)
     else:
         pan = model.clean_pan(body["card"]["pan"])
+        if not (pan.isdigit() and 12 <= len(pan) <= 19):
+            raise errors.CardNumberInvalid()  # not a card number at all (nor one payemu could decrypt)
         masked, brand = mask_pan(pan), str(body["card"].get("brand") or model.brand_of(pan))
         code, message = _outcome(pan)
     forced = call.option("decline_code")

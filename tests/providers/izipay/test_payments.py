@@ -308,6 +308,8 @@ def test_authorize_bad_input_changes_nothing(client, runtime):
     tok = token(client)
     assert _authorize(client, tok, pan=None).status_code == 400  # action pay without card
     assert _authorize(client, tok, amount="15").status_code == 400
+    not_a_card = _authorize(client, tok, pan="12AB")
+    assert not_a_card.status_code == 400 and not_a_card.get_json()["code"] == "14"
     assert _authorize(client, tok, card_token="UNKNOWNTOKEN").status_code == 403
     external = _authorize(client, tok, action="pay_token_external", card=None)
     assert external.status_code == 400 and external.get_json()["code"] == "IMC"
