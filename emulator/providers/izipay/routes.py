@@ -12,7 +12,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from emulator.core.errors import Reply
 from emulator.core.provider import Call, operation
 from emulator.core.tenants import Tenant
-from emulator.providers.izipay import errors, model
+from emulator.providers.izipay import errors, model, wire
 
 bp = Blueprint("izipay", __name__)
 
@@ -20,6 +20,8 @@ GENERATE_PATH = "/security/v1/Token/Generate"
 SEARCH_PATH = "/Installments/v1/Installments/Search"
 DEPOSIT_PATH = "/capture/v1/Transaction/Deposit"
 PROXY_PREFIX = "/gateway/api/v1/proxy-cors/"
+# (doc) docs/providers/izipay.md#field-encryption: where card and amount fields may arrive RSA-encrypted
+ENCRYPTED_OPERATIONS = frozenset({"authorize", "tokenize_card"})
 
 # (code, recorded) docs/providers/izipay.md#installments-search: success messages by environment and language: (message,
 # messageFriendly).
@@ -79,6 +81,9 @@ def authenticate_bearer(call: Call) -> Tenant:
     if tenant is None:
         raise errors.TokenRejected()
     call.auth = model.verify_claims(token, str(tenant.get("token_secret") or tenant["publicKey"]), claims)
+    key = tenant.get("rsa_private_key")
+    if key and call.operation in ENCRYPTED_OPERATIONS and isinstance(call.body, dict):
+        call.body = wire.decrypt_fields(call.body, str(key))  # before validation: the contract sees plain values
     return tenant
 
 

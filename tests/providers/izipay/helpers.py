@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 MERCHANT = "4007701"
@@ -140,3 +141,6 @@ def authorize_body(
         body["card"] = {"brand": "VS", "pan": pan, "expirationMonth": "12", "expirationYear": "2028", "cvc": "123"}
     body.update(changes)
     return body
+
+
+ROOT_TENANTS = Path(__file__).resolve().parents[3] / "emulator" / "providers" / "izipay" / "tenants.yaml"

@@ -442,3 +442,42 @@ def test_tokenization_through_the_browser_proxy_prefix(client):
     )
     assert response.status_code == 200 and response.headers["Access-Control-Allow-Origin"] == "*"
     assert response.get_json()["response"]["token"]["card"]["pan"] == "497010******0055"
+
+
+def _encrypt_with_payemus_public_key():
+    import yaml
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    from tests.providers.izipay.helpers import ROOT_TENANTS
+
+    pem = yaml.safe_load(ROOT_TENANTS.read_text())[0]["rsa_private_key"]
+    public = serialization.load_pem_private_key(pem.encode(), None).public_key()
+    oaep = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
+
+    def encrypt(text, scheme="pkcs1"):
+        chosen = padding.PKCS1v15() if scheme == "pkcs1" else oaep
+        return base64.b64encode(public.encrypt(text.encode(), chosen)).decode()
+
+    return encrypt
+
+
+def test_authorize_decrypts_rsa_encrypted_amount_and_card(client, runtime):
+    encrypt = _encrypt_with_payemus_public_key()
+    tok = token(client)
+    body = authorize_body(amount="7.50", pan=DECLINED_51)
+    body["order"]["amount"] = encrypt("7.50")
+    card = body["card"]
+    card.update(pan=encrypt(DECLINED_51, "oaep"), expirationMonth=encrypt("12"), cvc=encrypt("123"))
+    response = client.post(AUTHORIZE, json=body, headers=bearer(tok))
+    assert response.status_code == 200
+    answer = response.get_json()
+    assert answer["code"] == "51" and answer["response"]["amount"] == "7.50"
+    assert answer["response"]["card"]["pan"] == "400333******0689"
+    entry = runtime.journal.query(provider="izipay", operation="authorize")[0]
+    assert DECLINED_51 not in entry.request_body  # the journal keeps what was sent: ciphertext
+    garbage = authorize_body("ORD0000002")
+    garbage["order"]["amount"] = base64.b64encode(b"x" * 256).decode()  # not under payemu's key
+    refused = client.post(AUTHORIZE, json=garbage, headers=bearer(tok))
+    assert refused.status_code == 400 and refused.get_json()["code"] == "IMC"
+    assert list(_state(runtime).orders) == ["ORD0000001"]
