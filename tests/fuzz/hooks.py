@@ -55,10 +55,10 @@ def _post(path: str, **kwargs: Any) -> requests.Response:
 # -- live state -------------------------------------------------------------------------------------
 
 
-def izipay_token() -> str:
+def izipay_token(request_source: str = "ECOMMERCE") -> str:
     merchant = sample("izipay")
     body = {
-        "requestSource": "ECOMMERCE",
+        "requestSource": request_source,
         "merchantCode": merchant["merchantCode"],
         "orderNumber": "FUZZ00001",
         "publicKey": merchant["publicKey"],
@@ -66,6 +66,48 @@ def izipay_token() -> str:
     }
     answer = _post("/security/v1/Token/Generate", json=body, headers={"transactionId": "FUZZ-TX-1"})
     return answer.json()["response"]["token"]
+
+
+IZIPAY_CARD = {"pan": "4970100000000055", "expirationMonth": "12", "expirationYear": "2030", "cvc": "123"}
+
+
+def izipay_card_token(buyer: str) -> str:
+    """A card saved for `buyer` (the sandbox guide's approved Visa)."""
+    body = {"merchantCode": sample("izipay")["merchantCode"], "card": IZIPAY_CARD, "buyer": {"merchantBuyerId": buyer}}
+    headers = {"Authorization": f"Bearer {izipay_token()}", "transactionId": "FUZZ-TX-1"}
+    return _post("/tokenization/external/api/v1/tokens", json=body, headers=headers).json()["response"]["token"][
+        "token"
+    ]
+
+
+def izipay_authorize_body(number: str) -> dict[str, Any]:
+    order = {
+        "orderNumber": number,
+        "currency": "PEN",
+        "amount": "15.00",
+        "payMethod": "card",
+        "channel": "ecommerce",
+        "processType": "autorize",
+        "datetimeTerminalTransaction": "2025-11-28 01:22:29.000",
+    }
+    billing = {"firstName": "Juan", "lastName": "Wick", "email": "jwick@gmail.com"}
+    merchant = sample("izipay")["merchantCode"]
+    return {
+        "action": "pay",
+        "merchantCode": merchant,
+        "language": "ESP",
+        "order": order,
+        "card": IZIPAY_CARD,
+        "billing": billing,
+    }
+
+
+def izipay_order() -> dict[str, Any]:
+    """A freshly authorized order: its orderNumber, uniqueId and codeAuth."""
+    number = f"FZ{os.urandom(4).hex()}"
+    headers = {"Authorization": f"Bearer {izipay_token()}", "transactionId": "FUZZ-TX-1"}
+    answer = _post("/authorization/api/Process/Authorize", json=izipay_authorize_body(number), headers=headers)
+    return answer.json()["response"]
 
 
 def zai_token() -> str:
@@ -214,6 +256,29 @@ def _sample_cases(operation_id: str) -> list[dict[str, Any]]:
                 "uniqueId": "987654321",
             }
             body = {"merchantCode": merchant, "order": order}
+            return [{"headers": bearer, "body": body, "media_type": "application/json"}]
+        buyer = f"FUZZBUYER{os.urandom(3).hex()}"
+        if operation_id.startswith("izipay.tokenize_card"):
+            body = {"merchantCode": merchant, "card": IZIPAY_CARD, "buyer": {"merchantBuyerId": buyer}}
+            return [{"headers": bearer, "body": body, "media_type": "application/json"}]
+        if operation_id.startswith(("izipay.get_card_token", "izipay.delete_card_token")):
+            body = {"merchantCode": merchant, "token": {"cardToken": izipay_card_token(buyer)}}
+            return [{"headers": bearer, "body": body, "media_type": "application/json"}]
+        if operation_id.startswith("izipay.list_buyer_tokens"):
+            body = {"merchantCode": merchant, "buyer": {"merchantBuyerId": buyer}}
+            return [{"headers": bearer, "body": body, "media_type": "application/json"}]
+        if operation_id.startswith("izipay.authorize"):
+            body = izipay_authorize_body(f"FZ{os.urandom(4).hex()}")
+            return [{"headers": bearer, "body": body, "media_type": "application/json"}]
+        if operation_id.startswith("izipay.cancel"):
+            body = {"merchantCode": merchant, "order": {"orderNumber": izipay_order()["orderNumber"]}}
+            return [{"headers": bearer, "body": body, "media_type": "application/json"}]
+        if operation_id.startswith("izipay.refund"):
+            refund_bearer = {**bearer, "Authorization": f"Bearer {izipay_token('REFUND')}"}
+            body = {"merchantCode": merchant, "idUnique": izipay_order()["uniqueId"], "order": {"refundAmount": "1.00"}}
+            return [{"headers": refund_bearer, "body": body, "media_type": "application/json"}]
+        if operation_id.startswith("izipay.search_order"):
+            body = {"merchantCode": merchant, "numberOrden": izipay_order()["orderNumber"]}
             return [{"headers": bearer, "body": body, "media_type": "application/json"}]
     zai = sample("zai")
     zai_bearer = {"Authorization": f"Bearer {zai_token()}"} if operation_id.startswith("zai.") else {}
