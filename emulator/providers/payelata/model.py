@@ -8,7 +8,6 @@ and expiry, which identify the four documented test cards uniquely.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import string
 from dataclasses import dataclass, field
@@ -333,9 +332,7 @@ class Invoice:
             "callback_url": self.callback_url,
             "return_url": self.return_url,
             # (doc) docs/providers/payelata.md#return-urls: always present, with null values when not set
-            "return_urls": {
-                key: (self.return_urls or {}).get(key) for key in ("success", "pending", "fail")
-            },
+            "return_urls": {key: (self.return_urls or {}).get(key) for key in ("success", "pending", "fail")},
             "original_data": None,
             "rrn": self.rrn,
             "approval_code": self.approval_code,
@@ -641,9 +638,7 @@ class PayelataState:
 
     # -- refunds -------------------------------------------------------------------------------
 
-    def refund(
-        self, invoice: Invoice, attributes: dict[str, Any], *, now: float, fake: Any, delay: float
-    ) -> Refund:
+    def refund(self, invoice: Invoice, attributes: dict[str, Any], *, now: float, fake: Any, delay: float) -> Refund:
         """Refund all or part of a paid invoice (docs/providers/payelata.md#refunds): `refunding`, then
         `partially_refunded` or `refunded` with `refunded_amount`. Refused, changing nothing: an unpaid or already
         fully refunded invoice, a refund while one is running, more than what is left, a reused reference_id."""
@@ -658,7 +653,9 @@ class PayelataState:
         reference = str(attributes["reference_id"])
         if any(r.reference_id == reference for r in invoice.refunds):
             raise errors.Invalid("reference_id", errors.MSG_USED)
-        refund = Refund("ref_" + random_id(fake), reference, amount, invoice.currency, now, attributes.get("description"))
+        refund = Refund(
+            "ref_" + random_id(fake), reference, amount, invoice.currency, now, attributes.get("description")
+        )
         invoice.refunds.append(refund)
         self._move(invoice, REFUNDING, OK, now)
         if delay > 0:

@@ -89,7 +89,11 @@ def test_client_errors_are_typed(payemu_server: Any) -> None:
     with pytest.raises(Unauthorized):
         gate.sale("not-a-token", card())
     declined = gate.sale(CardGateClient.token(invoice), card(FAIL, "11", "47"))["attributes"]
-    assert (declined["status"], declined["resolution"], declined["repeatable"]) == ("process_error", "issuer_decline", True)
+    assert (declined["status"], declined["resolution"], declined["repeatable"]) == (
+        "process_error",
+        "issuer_decline",
+        True,
+    )
 
 
 def test_client_refund_partial_then_full(payemu_server: Any, payemu_receiver: CallbackReceiver) -> None:
@@ -107,7 +111,10 @@ def test_client_refund_partial_then_full(payemu_server: Any, payemu_receiver: Ca
         api.refund_payment_invoice(invoice["id"], 1, "CLIENT-R-3")
     assert again.value.code == "/data"
     assert payemu_server.runtime.callbacks.wait_idle(5)
-    seen = [(b["data"]["attributes"]["status"], b["data"]["attributes"]["refunded_amount"]) for b in payemu_receiver.bodies()]
+    seen = [
+        (b["data"]["attributes"]["status"], b["data"]["attributes"]["refunded_amount"])
+        for b in payemu_receiver.bodies()
+    ]
     assert sorted(seen, key=str) == sorted([("processed", None), ("partially_refunded", 4), ("refunded", 10)], key=str)
     assert all(verify_callback(i.body, i.headers["X-Signature"], SECRET_TEST) for i in payemu_receiver.received)
 

@@ -301,7 +301,9 @@ def test_payout_to_a_card_follows_the_test_cards(
 ) -> None:
     payout = new_payout(state, fake, fields={"card_number": pan}, context=context, options={"auto_process": True})
     assert (payout.status, payout.resolution) == outcome
-    assert pan not in repr(payout) and payout.to_wire()["data"]["attributes"]["fields"]["card_number"].startswith(pan[:6])
+    assert pan not in repr(payout) and payout.to_wire()["data"]["attributes"]["fields"]["card_number"].startswith(
+        pan[:6]
+    )
 
 
 def test_payout_waits_for_process_without_auto_process(state: model.PayelataState, fake: Faker) -> None:

@@ -101,7 +101,7 @@ def test_create_payment_invoice_returns_the_documented_object(client: Any, runti
     assert header == {"typ": "JWT", "alg": "RS512"}  # (doc) the sample's header, key order included
     public = load_pem_private_key(DEFAULT_PRIVATE_KEY.encode(), None).public_key()
     claims = pyjwt.decode(flow["metadata"]["token"], public, algorithms=["RS512"], options={"verify_exp": False})
-    assert claims["sid"] == flow["metadata"]["sid"] and list(claims)[0] == "sid" and list(claims)[-1] == "exp"
+    assert claims["sid"] == flow["metadata"]["sid"] and next(iter(claims)) == "sid" and list(claims)[-1] == "exp"
     assert data["relationships"] == {
         "payment-service": {"data": {"type": "payment-services", "id": "payment_card_usd_hpp"}},
         "payment-method": {"data": {"type": "payment-methods", "id": "payment_card"}},
@@ -535,7 +535,9 @@ def test_callbacks_batched_by_default(client: Any, runtime: Any, payemu_receiver
     pay(client, invoice, card(SUCCESS))
     assert runtime.callbacks.wait_idle(5)
     assert statuses_seen(payemu_receiver) == [("processed", "ok")]
-    assert payemu_receiver.received[0].headers["X-Signature"] == signature(SECRET_TEST, payemu_receiver.received[0].body)
+    assert payemu_receiver.received[0].headers["X-Signature"] == signature(
+        SECRET_TEST, payemu_receiver.received[0].body
+    )
     assert [d.event for d in runtime.callbacks.list(provider="payelata")] == ["payment-invoice.processed"]
 
 
@@ -827,7 +829,11 @@ def test_refund_partial_then_full_over_http(client: Any, runtime: Any, payemu_re
     assert (second["status"], second["refunded_amount"], second["processed_amount"]) == ("refunded", 70 + 30, 100)
     assert second["refunded"] == int(runtime.clock.now()) or second["refunded"] <= runtime.clock.now()
     assert runtime.callbacks.wait_idle(5)
-    assert sorted(statuses_seen(payemu_receiver)) == [("partially_refunded", "ok"), ("processed", "ok"), ("refunded", "ok")]
+    assert sorted(statuses_seen(payemu_receiver)) == [
+        ("partially_refunded", "ok"),
+        ("processed", "ok"),
+        ("refunded", "ok"),
+    ]
     outbox = [d.event for d in runtime.callbacks.list(provider="payelata")]
     assert "payment-invoice.refunded" in outbox and "payment-invoice.refunding" not in outbox  # batched
 
@@ -882,7 +888,9 @@ def test_refund_response_option_answers_the_refund_resource(runtime: Any, client
     invoice = paid(client)
     response = client.post(
         f"/payment-invoices/{invoice['id']}/refund",
-        json={"data": {"type": "refund", "attributes": {"invoiceId": invoice["id"], "amount": 10, "reference_id": "X"}}},
+        json={
+            "data": {"type": "refund", "attributes": {"invoiceId": invoice["id"], "amount": 10, "reference_id": "X"}}
+        },
         headers=basic(),
     )
     assert response.status_code == 201

@@ -27,9 +27,7 @@ HINTS = {
 DEFAULT_HINT = ("Payment declined", "Check the card details, use another card, or contact your bank.")
 
 
-def card_form(
-    invoice: model.Invoice, *, action: str, error: str | None = None, status: int | None = None
-) -> Reply:
+def card_form(invoice: model.Invoice, *, action: str, error: str | None = None, status: int | None = None) -> Reply:
     """The card form; with `error` shown again after a refused attempt (422 for bad input, 200 for a decline)."""
     code = status if status is not None else (422 if error else 200)
     hint = None
