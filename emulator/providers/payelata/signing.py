@@ -83,7 +83,8 @@ def _keys(tenant: Tenant, algorithm: str) -> tuple[Any, Any]:
         private = _private_key(str(tenant.get("jwt_private_key") or DEFAULT_PRIVATE_KEY))
         return private, private.public_key()
     secret = str(tenant.get("jwt_secret") or tenant.get("api_key_test") or tenant.id)
-    return secret, secret
+    key = hashlib.sha512(secret.encode("utf-8")).digest()  # 64 bytes: RFC 7518's minimum for HS512
+    return key, key
 
 
 def issue_token(claims: dict[str, Any], tenant: Tenant, algorithm: str) -> str:

@@ -987,3 +987,18 @@ def test_payout_by_token(client: Any) -> None:
     assert client.post("/payout-invoices", json=foreign, headers=basic()).status_code == 422
     theirs = client.post("/payout-invoices", json=payout_body(token=token), headers=basic(OTHER_ACCOUNT, OTHER_KEY))
     assert theirs.status_code == 422
+
+
+@pytest.mark.parametrize("algorithm", ["HS256", "HS512"])
+def test_card_gate_token_algorithm_option(runtime: Any, client: Any, algorithm: str) -> None:
+    """(doc) a white-label's sample token is HS256 (docs/providers/payelata.md#card-gate-token)."""
+    runtime.tenants["payelata"].update(ACCOUNT, {"options": {"card_gate_jwt_alg": algorithm}})
+    invoice = create(client)
+    token = jwt_of(invoice)
+    assert pyjwt.get_unverified_header(token) == {"typ": "JWT", "alg": algorithm}
+    assert pay(client, invoice, card(SUCCESS)).get_json()["data"]["attributes"]["status"] == "processed"
+    claims = pyjwt.decode(token, options={"verify_signature": False})
+    forged = pyjwt.encode(claims, "a guessed key, long enough for HS512 " * 2, algorithm=algorithm)
+    other = create(client, reference_id="O-2")
+    assert client.post("/payment/sale", json=sale_body(card()), headers=bearer(forged)).status_code == 401
+    assert invoices(runtime)[other["id"]].status == "created"
