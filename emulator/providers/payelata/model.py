@@ -615,8 +615,8 @@ class PayelataState:
         invoice.payload = {"client_ip": "", "payment_card": card.to_wire()}
         self._move(invoice, PROCESS_PENDING, OK, now)
         if outcome.kind == "3ds":
-            invoice.awaiting_3ds = outcome.then if outcome.then and outcome.then.kind != "pending" else None
-            invoice.awaiting_3ds = invoice.awaiting_3ds or Outcome("processed")
+            then = outcome.then
+            invoice.awaiting_3ds = then if then is not None and then.kind != "pending" else Outcome("processed")
             self._move(invoice, PROCESS_PENDING, AUTH_3DS_REQUIRED, now)
         elif outcome.kind == "pending":
             # (doc) 07/77 on a success card: stays pending on reconciliation (`auth_3ds_required` if enrolled)

@@ -249,7 +249,8 @@ def sale_wire(call: Call, invoice: model.Invoice) -> dict[str, Any]:
         "service": invoice.service,
         "options": {},
         "customer": {"reference_id": invoice.customer["reference_id"]} if invoice.customer else {},
-        "repeatable": invoice.status in model.PAYABLE,  # (inferred) a retry is still possible
+        # (inferred) another attempt is possible: not final, and no attempt under way
+        "repeatable": invoice.status in model.PAYABLE and not invoice.sale_started,
         "flow": "charge",
         "status": invoice.status,
         "resolution": invoice.resolution,
