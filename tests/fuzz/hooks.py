@@ -110,6 +110,18 @@ def payelata_paid_invoice() -> dict[str, Any]:
     return invoice
 
 
+def payelata_refund_id() -> str:
+    """A refund of a paid invoice, its id read back from the admin state (the default answer is the invoice)."""
+    invoice = payelata_paid_invoice()
+    body = {"data": {"type": "refund", "attributes": {"amount": 1, "reference_id": os.urandom(6).hex()}}}
+    _post(f"/payment-invoices/{invoice['id']}/refund", json=body, headers={"Authorization": payelata_basic()})
+    tenants = requests.get(_url() + "/__admin/state/payelata", timeout=10).json()
+    for state in (tenants.get("tenants") or tenants).values():
+        for refund_id in (state.get("refund_invoices") or {}) if isinstance(state, dict) else ():
+            return refund_id
+    return "ref_AAAAAAAAAAAAAAAA"
+
+
 def payout_body() -> dict[str, Any]:
     attributes = {"reference_id": os.urandom(6).hex(), "amount": 10, "currency": "USD", "service": "payment_card_usd"}
     return {
@@ -288,6 +300,8 @@ def _sample_cases(operation_id: str) -> list[dict[str, Any]]:
                     "media_type": json_api,
                 }
             ]
+        if operation_id.startswith("payelata.get_refund"):
+            return [{"headers": basic, "path_parameters": {"refund_id": payelata_refund_id()}}]
         if operation_id.startswith("payelata.create_payout_invoice"):
             return [{"headers": basic, "body": payout_body(), "media_type": json_api}]
         if operation_id.startswith("payelata.get_payout_invoice"):

@@ -105,6 +105,8 @@ PROVIDER = Provider(
         "/api/payment-invoices",
         "/payout-invoices",
         "/api/payout-invoices",
+        "/refunds/",
+        "/api/refunds/",
         "/payment/",
         "/hpp/",
         "/acs/",

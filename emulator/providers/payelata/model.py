@@ -463,6 +463,7 @@ class PayelataState:
     tokens: dict[str, CardToken] = field(default_factory=dict)
     payouts: dict[str, PayoutInvoice] = field(default_factory=dict)
     payout_references: dict[str, str] = field(default_factory=dict)
+    refund_invoices: dict[str, str] = field(default_factory=dict)  # ref_… -> cpi_…
     events: list[Event] = field(default_factory=list)
     forced: list[Outcome] = field(default_factory=list)  # scenario overrides for the next sales
 
@@ -657,11 +658,20 @@ class PayelataState:
             "ref_" + random_id(fake), reference, amount, invoice.currency, now, attributes.get("description")
         )
         invoice.refunds.append(refund)
+        self.refund_invoices[refund.id] = invoice.id
         self._move(invoice, REFUNDING, OK, now)
         if delay > 0:
             refund.settle_at = now + delay
         else:
             self._finish_refund(invoice, refund, now)
+        return refund
+
+    def get_refund(self, refund_id: str) -> Refund:
+        """(doc) the refund resource's `links.self`: `/refunds/ref_…`."""
+        invoice = self.invoices.get(self.refund_invoices.get(refund_id, ""))
+        refund = next((r for r in invoice.refunds if r.id == refund_id), None) if invoice else None
+        if refund is None:
+            raise errors.NotFound()
         return refund
 
     def _finish_refund(self, invoice: Invoice, refund: Refund, now: float) -> None:

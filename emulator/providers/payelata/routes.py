@@ -145,6 +145,17 @@ def refund_payment_invoice(call: Call) -> Reply:
     return Reply(200, invoice.to_wire())
 
 
+@bp.route("/refunds/<refund_id>", methods=["GET"], provide_automatic_options=False)
+@bp.route("/api/refunds/<refund_id>", methods=["GET"], provide_automatic_options=False)
+@operation("get_refund")
+def get_refund(call: Call) -> Reply:
+    """One refund (doc: the refund resource's `links.self`, `/refunds/ref_…`) docs/providers/payelata.md#refunds."""
+    call.state.sweep(call.now, call.fake)
+    refund = call.state.get_refund(call.path_args["refund_id"])
+    _emit(call)
+    return Reply(200, refund.to_wire())
+
+
 @bp.route(PAYOUTS, methods=["POST"], provide_automatic_options=False)
 @bp.route(API_PAYOUTS, methods=["POST"], provide_automatic_options=False)
 @operation("create_payout_invoice")

@@ -907,6 +907,10 @@ def test_refund_response_option_answers_the_refund_resource(runtime: Any, client
         "created": data["attributes"]["created"],
     }
     assert data["links"] == {"self": f"/refunds/{data['id']}"}
+    assert client.get(data["links"]["self"], headers=basic()).get_json() == response.get_json()
+    assert client.get("/api" + data["links"]["self"], headers=basic()).status_code == 200
+    assert client.get(data["links"]["self"], headers=basic(OTHER_ACCOUNT, OTHER_KEY)).status_code == 404
+    assert client.get("/refunds/ref_AAAAAAAAAAAAAAAA", headers=basic()).status_code == 404
 
 
 def test_refund_delay_keeps_it_refunding_on_the_clock(runtime: Any, client: Any, payemu_admin: Any) -> None:
