@@ -1,7 +1,8 @@
-"""Payelata payment invoices, card-gate sales, 3-DS and card tokens (docs/providers/payelata.md).
+"""Payelata payment invoices, card-gate sales with 3-DS and payment retry, card tokens, refunds and payout
+invoices (docs/providers/payelata.md).
 
 Plain Python: every method takes `now` (virtual Unix seconds) and raises `PayelataError`s. Status
-changes are queued as events (invoice id + wire snapshot); the routes turn them into callbacks.
+changes are queued as events (object id + wire snapshot); the routes turn them into callbacks.
 Only masked card data is ever stored: the test-card outcome is re-derived from first six, last four
 and expiry, which identify the four documented test cards uniquely.
 """

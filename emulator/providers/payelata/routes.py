@@ -1,4 +1,5 @@
-"""Payelata views (docs/providers/payelata.md): private API invoices, the card gate, hosted and 3-DS pages."""
+"""Payelata views (docs/providers/payelata.md): private API payment invoices, refunds and payout invoices, the card
+gate, the hosted, 3-DS and status pages."""
 
 from __future__ import annotations
 

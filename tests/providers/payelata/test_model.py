@@ -372,3 +372,14 @@ def test_scenario_force_resolution_applies_to_the_next_sale(state: model.Payelat
     sell(state, invoice, {"card_number": SUCCESS, "cvv": "123", "exp_month": "12", "exp_year": "32"}, fake)
     assert (invoice.status, invoice.resolution) == ("process_error", "issuer_decline")
     assert state.forced == []
+
+
+def test_unprocessed_payout_expires_with_its_lifetime(state: model.PayelataState, fake: Faker) -> None:
+    payout = new_payout(state, fake, fields={"card_number": SUCCESS})
+    state.sweep(NOW + 3599, fake)
+    assert payout.status == "created"
+    state.sweep(NOW + 3600, fake)
+    assert payout.status == "expired"
+    assert [e.kind + "." + e.status for e in state.drain_events()] == ["payout-invoice.expired"]
+    with pytest.raises(errors.PayelataError, match="can not be processed"):
+        state.process_payout(payout, now=NOW + 3601)
