@@ -34,8 +34,11 @@ PARTIALLY_REFUNDED = "partially_refunded"
 PAYABLE = (CREATED, PROCESS_PENDING, PROCESS_ERROR)
 REFUNDABLE = (PROCESSED, PARTIALLY_REFUNDED)
 FINAL = frozenset({PROCESSED, PROCESS_FAILED, EXPIRED, "terminated", REFUNDED, PARTIALLY_REFUNDED, "refund_failed"})
-# (doc) payout-invoice.md: the payout statuses that end a payout (processed may still be canceled)
-PAYOUT_FINAL = frozenset({PROCESS_FAILED, EXPIRED, "terminated", "canceled", "partially_canceled", "cancel_failed"})
+# (doc) payout-invoice.md: the payout statuses that end a payout; processed counts (inferred: as for payments,
+# though the docs say a processed payout may still be canceled, and payemu emulates no cancellation)
+PAYOUT_FINAL = frozenset(
+    {PROCESSED, PROCESS_FAILED, EXPIRED, "terminated", "canceled", "partially_canceled", "cancel_failed"}
+)
 OK = "ok"
 AUTH_3DS_REQUIRED = "auth_3ds_required"
 
