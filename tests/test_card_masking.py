@@ -152,3 +152,30 @@ def test_izipay_card_operations_mask_card_data_in_journal_state_and_answers(capl
     texts += [record.getMessage() for record in caplog.records]
     for text in texts:
         assert not _leaks(text), text
+
+
+def test_payelata_payout_to_a_card_keeps_only_the_masked_number(caplog):
+    """A payout's `fields.card_number` (docs/providers/payelata.md#payouts): masked in the answer, the journal,
+    the state dump and the callback; never kept whole in the state."""
+    from emulator.core.serialize import dump_state, encode_state
+
+    app = create_app(callbacks=False)
+    runtime = app.extensions["payemu"]
+    caplog.set_level(logging.DEBUG)
+    auth = {"Authorization": "Basic Y29tYV82cG5rSDV2VVp3MEJsa1pZOnRlc3RfNnBua0g1dlVadzBCbGtaWV9YcTNwTHI4c1Qydlc="}
+    attributes = {"reference_id": "MASK-1", "amount": 5, "currency": "USD", "service": "payment_card_usd"}
+    body = {"data": {"type": "payout-invoice", "attributes": {**attributes, "fields": {"card_number": SPACED},
+                     "context": {"card": {"exp_month": "12", "exp_year": "30"}}, "options": {"auto_process": True},
+                     "callback_url": "https://shop.example/cb"}}}  # fmt: skip
+    answer = app.test_client().post("/payout-invoices", json=body, headers=auth)
+    assert answer.status_code == 201 and not _leaks(answer.get_data(as_text=True))
+    assert answer.get_json()["data"]["attributes"]["fields"] == {"card_number": "411111******1111"}
+    state = runtime.store.peek("payelata", "coma_6pnkH5vUZw0BlkZY")
+    for text in (
+        json.dumps([entry.to_json() for entry in runtime.journal.query(provider="payelata")], ensure_ascii=False),
+        json.dumps(dump_state(state)),
+        encode_state(state).decode("utf-8"),
+        json.dumps([d.to_json() for d in runtime.callbacks.list(provider="payelata")]),
+        *(record.getMessage() for record in caplog.records),
+    ):
+        assert not _leaks(text)

@@ -135,11 +135,45 @@ def payelata_invoice() -> dict[str, Any]:
 def payelata_three_ds() -> tuple[dict[str, Any], dict[str, Any]]:
     """An invoice whose sale waits for 3-DS, and its `auth_payload`."""
     invoice = payelata_invoice()
-    card = {"card_number": "5123817234060000", "card_holder": "JOHN DOE", "cvv": "123", "exp_month": "07"}
-    body = {"data": {"type": "sale-operation", "attributes": {**card, "exp_year": "77"}}}
+    card = {"card_number": "5123817234060000", "card_holder": "JOHN DOE", "cvv": "123", "exp_month": "12"}
+    body = {"data": {"type": "sale-operation", "attributes": {**card, "exp_year": "32"}}}
     token = invoice["attributes"]["flow_data"]["metadata"]["token"]
     sale = _post("/payment/sale", json=body, headers={"Authorization": f"Bearer {token}"}).json()
     return invoice, sale["data"]["attributes"]["auth_payload"]
+
+
+def payelata_paid_invoice() -> dict[str, Any]:
+    """An invoice paid with the success test card (refundable)."""
+    invoice = payelata_invoice()
+    card = {"card_number": "5519283812030000", "cvv": "123", "exp_month": "12", "exp_year": "32"}
+    token = invoice["attributes"]["flow_data"]["metadata"]["token"]
+    body = {"data": {"type": "sale-operation", "attributes": card}}
+    _post("/payment/sale", json=body, headers={"Authorization": f"Bearer {token}"})
+    return invoice
+
+
+def payelata_refund_id() -> str:
+    """A refund of a paid invoice, its id read back from the admin state (the default answer is the invoice)."""
+    invoice = payelata_paid_invoice()
+    body = {"data": {"type": "refund", "attributes": {"amount": 1, "reference_id": os.urandom(6).hex()}}}
+    _post(f"/payment-invoices/{invoice['id']}/refund", json=body, headers={"Authorization": payelata_basic()})
+    tenants = requests.get(_url() + "/__admin/state/payelata", timeout=10).json()
+    for state in (tenants.get("tenants") or tenants).values():
+        for refund_id in (state.get("refund_invoices") or {}) if isinstance(state, dict) else ():
+            return refund_id
+    return "ref_AAAAAAAAAAAAAAAA"
+
+
+def payout_body() -> dict[str, Any]:
+    attributes = {"reference_id": os.urandom(6).hex(), "amount": 10, "currency": "USD", "service": "payment_card_usd"}
+    return {
+        "data": {"type": "payout-invoice", "attributes": {**attributes, "fields": {"card_number": "5519283812030000"}}}
+    }
+
+
+def payelata_payout() -> dict[str, Any]:
+    answer = _post("/payout-invoices", json=payout_body(), headers={"Authorization": payelata_basic()})
+    return answer.json()["data"]
 
 
 def ecommpay_token(customer: dict[str, Any]) -> str:
@@ -320,6 +354,25 @@ def _sample_cases(operation_id: str) -> list[dict[str, Any]]:
             return [{"headers": basic, "body": invoice_body(), "media_type": json_api}]
         if operation_id.startswith("payelata.get_payment_invoice"):
             return [{"headers": basic, "path_parameters": {"invoice_id": payelata_invoice()["id"]}}]
+        if operation_id.startswith("payelata.refund_payment_invoice"):
+            invoice = payelata_paid_invoice()
+            body = {"data": {"type": "refund", "attributes": {"amount": 10, "reference_id": os.urandom(6).hex()}}}
+            return [
+                {
+                    "headers": basic,
+                    "path_parameters": {"invoice_id": invoice["id"]},
+                    "body": body,
+                    "media_type": json_api,
+                }
+            ]
+        if operation_id.startswith("payelata.get_refund"):
+            return [{"headers": basic, "path_parameters": {"refund_id": payelata_refund_id()}}]
+        if operation_id.startswith("payelata.create_payout_invoice"):
+            return [{"headers": basic, "body": payout_body(), "media_type": json_api}]
+        if operation_id.startswith("payelata.get_payout_invoice"):
+            return [{"headers": basic, "path_parameters": {"payout_id": payelata_payout()["id"]}}]
+        if operation_id.startswith("payelata.process_payout_invoice"):
+            return [{"headers": basic, "path_parameters": {"payout_id": payelata_payout()["id"]}}]
         if operation_id == "payelata.sale":
             invoice = payelata_invoice()
             token = invoice["attributes"]["flow_data"]["metadata"]["token"]
