@@ -36,6 +36,7 @@ class DirectDispatch:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         req = self.app.request_class(environ)
+        req.max_content_length = self.app.config["MAX_CONTENT_LENGTH"]  # else read through current_app
         try:
             endpoint, path_args = self.urls.match(req.path, req.method)
         except HTTPException:  # 404, 405, a trailing-slash redirect: Flask answers in the provider's format
@@ -46,10 +47,10 @@ class DirectDispatch:
             return self.flask_wsgi(environ, start_response)
         try:
             with self.app.app_context():
-                response = run_operation(self.app.extensions["payemu"], req, blueprint, view, path_args)
+                answer = run_operation(self.app.extensions["payemu"], req, blueprint, view, path_args)
         except Exception as error:  # a crash: Flask's error handlers answer as for any routed request
-            response = self.handle_error(environ, error)
-        return response(environ, start_response)
+            return self.handle_error(environ, error)(environ, start_response)
+        return answer(environ, start_response)
 
     def handle_error(self, environ: dict[str, Any], error: Exception) -> Any:
         with self.app.request_context(environ):

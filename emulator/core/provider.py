@@ -23,7 +23,7 @@ import contextlib
 import functools
 import logging
 import socket
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,14 +31,15 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Request, Response, current_app, has_request_context, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
 
 from emulator.core.callbacks import DEFAULT_RETRY_DELAYS
-from emulator.core.cards import mask_headers, mask_text
+from emulator.core.cards import mask_text
 from emulator.core.clock import monotonic, real_sleep
 from emulator.core.codecs import BODY_TOO_LARGE, JSON, Codec, DecodeError, request_bytes
 from emulator.core.contracts import Violation
 from emulator.core.errors import ContractMismatch, ProviderError, Reply
-from emulator.core.journal import Entry, masked_texts
+from emulator.core.journal import Entry, masked_exchange
 from emulator.core.options import as_bool, as_delays
 from emulator.core.scenarios import SCENARIO_HEADER, Rule, UnknownScenario
 from emulator.core.store import StoreUnavailable
@@ -333,6 +334,40 @@ def _drop(environ: Mapping[str, Any]) -> Iterator[bytes]:
     yield b""  # pragma: no cover - makes this a generator
 
 
+@dataclass(slots=True)
+class Answer:
+    """An operation's HTTP answer, as the journal records it and the server sends it."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    payload: bytes
+    body: Iterable[bytes] | None = None  # sent instead of the payload (a dropped connection on a plain server)
+
+    def response(self) -> Response:
+        """The answer as a werkzeug Response (what a Flask view returns)."""
+        return Response(self.payload if self.body is None else self.body, status=self.status, headers=self.headers)
+
+    def __call__(self, environ: Mapping[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        """Send it (WSGI). As is where werkzeug would change nothing, through a werkzeug Response otherwise
+        (HEAD, a status without a body, a redirect, a dropped connection). Measured in-process on a
+        Token/Generate: ~17 us less than building the Response, ~8 % of the call."""
+        plain = self.body is None and self.status >= 200 and self.status not in (204, 304)
+        if plain and environ["REQUEST_METHOD"] != "HEAD" and not any(n.lower() in _REWRITTEN for n, _ in self.headers):
+            start_response(f"{self.status} {HTTP_STATUS_CODES.get(self.status, 'UNKNOWN')}", self.headers)
+            return [self.payload]
+        return self.response()(environ, start_response)
+
+
+_REWRITTEN = ("location", "content-location")  # headers werkzeug rewrites on the way out
+
+
+def _head(content_type: str, payload: bytes, headers: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The response header list: Content-Type and Content-Length first, as werkzeug orders them."""
+    return [("Content-Type", content_type), ("Content-Length", str(len(payload)))] + [
+        (name, str(value)) for name, value in headers.items()
+    ]
+
+
 def operation(name: str, *, auth: Authenticator | None = None, codec: Codec | None = None) -> Callable:
     """Mark a view as the operation `name` and run it through the pipeline.
 
@@ -343,7 +378,8 @@ def operation(name: str, *, auth: Authenticator | None = None, codec: Codec | No
         @functools.wraps(view)
         def endpoint(**path_args: Any) -> Response:
             req = request._get_current_object()  # type: ignore[attr-defined]
-            return run_operation(current_app.extensions["payemu"], req, req.blueprint or "", endpoint, path_args)
+            answer = run_operation(current_app.extensions["payemu"], req, req.blueprint or "", endpoint, path_args)
+            return answer.response()
 
         endpoint.payemu_operation = name  # type: ignore[attr-defined]
         endpoint.payemu_codec = codec  # type: ignore[attr-defined]  # None: the provider's (openapi.py, drift.py)
@@ -356,7 +392,7 @@ def operation(name: str, *, auth: Authenticator | None = None, codec: Codec | No
 
 def run_operation(
     runtime: Runtime, req: Request, provider_name: str, endpoint: Callable[..., Any], path_args: dict[str, Any]
-) -> Response:
+) -> Answer:
     """Run the `@operation` endpoint's view for `req` through the pipeline."""
     provider = runtime.providers[provider_name]
     codec: Codec = endpoint.payemu_codec or provider.codec  # type: ignore[attr-defined]
@@ -372,16 +408,14 @@ def run_operation(
         _SERVING.reset(serving)
 
 
-def _unavailable(runtime: Runtime, provider: Provider, lost: StoreUnavailable, codec: Codec) -> Response:
+def _unavailable(runtime: Runtime, provider: Provider, lost: StoreUnavailable, codec: Codec) -> Answer:
     """The state store is out of reach (Redis down): the provider's own server error, one log line;
     nothing was changed, and the next request tries the store again."""
     log.error("%s: state store unavailable: %s", provider.name, lost)
     error = provider.unavailable() if provider.unavailable is not None else provider.server_error()
     reply = error.reply(runtime.clock.now())
     payload, content_type = codec.encode(reply.body) if reply.raw is None else (reply.raw, reply.content_type)
-    response = Response(payload, status=reply.status, content_type=content_type or "application/json")
-    response.headers.extend(reply.headers)
-    return response
+    return Answer(reply.status, _head(content_type or "application/json", payload, reply.headers), payload)
 
 
 def _pipeline(
@@ -393,7 +427,7 @@ def _pipeline(
     authenticate: Authenticator,
     codec: Codec,
     path_args: dict[str, Any],
-) -> Response:
+) -> Answer:
     started = monotonic()
     runtime.sync()
     call = Call(runtime, provider, name, path_args, req)
@@ -482,7 +516,7 @@ def _scenario_reply(call: Call, then: Mapping[str, Any]) -> Reply | None:
 
 def _finish(
     runtime: Runtime, call: Call, reply: Reply, then: Mapping[str, Any], started: float, codec: Codec
-) -> Response:
+) -> Answer:
     provider = call.provider
     if reply.raw is not None:
         payload, content_type = reply.raw, reply.content_type or codec.encode(None)[1]
@@ -516,14 +550,13 @@ def _finish(
         payload = b""
     elif fault == "malformed":
         payload = payload[: max(1, len(payload) // 2)] or b"{"
-    response = Response(payload, status=reply.status, content_type=content_type)
-    response.headers.extend(headers)
+    answer = Answer(reply.status, _head(content_type, payload, headers), payload)
     delay_ms = then.get("delay_ms", 0)
     if fault:
         call.effects.append(f"fault {fault}")
     if delay_ms:
         call.effects.append(f"delay {delay_ms}ms")
-    _journal(runtime, call, response, payload, started)
+    _journal(runtime, call, answer, started)
     if delay_ms:
         if runtime.deferred_effects:
             call.request.environ[DELAY_ENVIRON] = delay_ms
@@ -533,8 +566,8 @@ def _finish(
         if runtime.deferred_effects:
             call.request.environ[FAULT_ENVIRON] = "reset"
         else:
-            response.response = _drop(call.request.environ)
-    return response
+            answer.body = _drop(call.request.environ)
+    return answer
 
 
 def _body_bytes(req: Request) -> bytes:
@@ -548,10 +581,16 @@ def _is_payemu_error(reply: Reply) -> bool:
     return "X-Payemu-Error" in reply.headers or (isinstance(reply.body, dict) and "payemu_error" in reply.body)
 
 
-def _journal(runtime: Runtime, call: Call, response: Response, payload: bytes, started: float) -> None:
+def _journal(runtime: Runtime, call: Call, answer: Answer, started: float) -> None:
     req = call.request
-    path, query, request_body, response_body = masked_texts(
-        req.path.encode("utf-8"), req.environ.get("QUERY_STRING", "").encode("latin-1"), _body_bytes(req), payload
+    (path, query, request_body, response_body), (request_headers, response_headers) = masked_exchange(
+        (
+            req.path.encode("utf-8"),
+            req.environ.get("QUERY_STRING", "").encode("latin-1"),
+            _body_bytes(req),
+            answer.payload,
+        ),
+        (call.header_map, dict(answer.headers)),
     )
     runtime.journal.record(
         Entry(
@@ -562,14 +601,14 @@ def _journal(runtime: Runtime, call: Call, response: Response, payload: bytes, s
             method=req.method,
             path=path,
             query=query,
-            request_headers=mask_headers(call.header_map),
+            request_headers=request_headers,
             request_body=request_body,
-            status=response.status_code,
+            status=answer.status,
             response_body=response_body,
             duration_ms=round((monotonic() - started) * 1000, 3),
             scenario=call.scenario_name,
             effects=call.effects,
-            response_headers=mask_headers(response.headers),
+            response_headers=response_headers,
             violations=[violation.to_json() for violation in call.violations],
         )
     )
