@@ -94,13 +94,18 @@ def assert_callback(runtime: Any, received: Received, event: str, secret: str = 
 
 
 def tokenize(client: Any, runtime: Any, receiver: CallbackReceiver, **kwargs: Any) -> str:
-    """Tokenize through HTTP and return the token from the callback."""
+    """Tokenize through HTTP and return the token from this request's callback (found by its request id:
+    deliveries run in parallel, so the newest arrival may be another request's)."""
     before = len(receiver.received)
     response = client.post(TOKENIZE, json=signed(tokenize_body(**kwargs)))
     assert response.status_code == 200, response.json
     runtime.callbacks.wait_idle()
-    arrived = receiver.wait_for(before + 1)
-    return arrived[-1].json()["token"]
+    for arrived in receiver.wait_for(before + 1):
+        body = arrived.json()
+        request = body.get("request") if isinstance(body, dict) else None
+        if isinstance(request, dict) and request.get("id") == response.json["request_id"]:
+            return body["token"]
+    raise AssertionError("no tokenize callback for " + response.json["request_id"])
 
 
 # -- payments (docs/providers/ecommpay.md#payments) ------------------------------------------------------------------

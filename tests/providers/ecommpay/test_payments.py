@@ -44,10 +44,14 @@ def post(client: Any, path: str, body: dict[str, Any], **kwargs: Any) -> Any:
 
 
 def callbacks_after(runtime: Any, receiver: CallbackReceiver, count: int) -> list[dict[str, Any]]:
-    """The `count` newest callbacks once delivered, each checked (contract, published SDK, masking)."""
+    """The `count` newest payment callbacks once delivered, each checked (contract, published SDK, masking), in the
+    order the Gate made them (deliveries run in parallel, so arrival order is not that): by operation id, a 3-D
+    Secure operation's waiting callback before its result."""
     runtime.callbacks.wait_idle()
-    total = len(receiver.received)
-    return [assert_payment_callback(runtime, r) for r in receiver.wait_for(total)[total - count :]]
+    arrived = [r for r in receiver.wait_for(len(receiver.received)) if b'"operation"' in r.body]
+    checked = [assert_payment_callback(runtime, r) for r in arrived]
+    checked.sort(key=lambda b: (b["operation"]["id"], b["operation"]["status"] != "awaiting 3ds result"))
+    return checked[-count:] if count else []
 
 
 def status(client: Any, payment_id: str) -> dict[str, Any]:
