@@ -35,6 +35,10 @@ OPTIONS = {
     "auto_tokens": False,
     # (inferred) docs/providers/ecommpay.md#status: the status answer carries a signature like a callback
     "status_signed": True,
+    # (inferred) docs/providers/ecommpay.md#test-cards: cards = as cards.yaml says; always | never ask for 3-D Secure
+    "three_ds": "cards",
+    # (inferred) docs/providers/ecommpay.md#test-cards: null = the card's outcome; e.g. decline-10105 for every card
+    "payment_outcome": None,
     "callback_url": None,  # overrides the tenant file's callback_url (None: use it)
     "callback_retry_delays": None,  # seconds between retries, e.g. "0.1,0.2"; None: the core's backoff
     "secret": None,  # overrides the project's secret (a rotated key); None: the tenant file's

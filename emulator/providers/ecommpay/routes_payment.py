@@ -90,6 +90,11 @@ def _auto_token(call: Call, payment: model.Payment) -> None:
 
 
 def _start(call: Call, kind: str, card: model.CardData, outcome: str, three_ds: bool, token: str | None) -> Reply:
+    forced = call.option("payment_outcome")
+    if forced:
+        outcome = str(forced)  # a scenario's decline for every card (payments-declined)
+    mode = str(call.option("three_ds"))
+    three_ds = mode == "always" or (mode == "cards" and three_ds)
     body = call.body
     general, payment_obj = body["general"], body["payment"]
     request_id = callbacks.request_id(call)

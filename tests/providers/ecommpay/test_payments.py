@@ -473,3 +473,22 @@ def test_payment_requests_without_general_or_signature(client: Any) -> None:
     assert response.status_code == 400 and response.json["code"] == "2004"
     body = signed_general(pay_body("y", token="0" * 64), "wrong")
     rejected(client.post(SALE_TOKEN, json=body), "3261", "Invalid signature")
+
+
+# -- scenarios ------------------------------------------------------------------------------------------
+
+
+def test_payments_declined_scenario_declines_any_card(client: Any, runtime: Any, receiver: CallbackReceiver) -> None:
+    headers = {"X-Payemu-Scenario": "ecommpay/payments-declined"}
+    assert post(client, SALE, pay_body("any-1"), headers=headers).status_code == 200
+    [declined] = callbacks_after(runtime, receiver, 1)
+    assert (declined["payment"]["status"], declined["operation"]["code"]) == ("decline", "10105")
+
+
+def test_three_ds_required_scenario_asks_every_card(
+    client: Any, runtime: Any, receiver: CallbackReceiver, token: str
+) -> None:
+    headers = {"X-Payemu-Scenario": "ecommpay/three-ds-required"}
+    assert post(client, AUTH_TOKEN, pay_body("any-2", token=token), headers=headers).status_code == 200
+    [waiting] = callbacks_after(runtime, receiver, 1)
+    assert waiting["payment"]["status"] == "awaiting 3ds result" and waiting["acs"]["md"]
