@@ -131,7 +131,7 @@ OP_AWAITING_3DS = "awaiting 3ds result"
 # (code) docs/providers/ecommpay.md#payment-statuses: EcpGatewayOperationType
 SALE, AUTH, CAPTURE, CANCEL, REFUND, PAYOUT = "sale", "auth", "capture", "cancel", "refund", "payout"
 PURCHASE = "purchase"  # (inferred) payment.type of a sale or auth; a payout's is "payout"
-FIRST_OPERATION_ID = 47000000000001  # (inferred) operation ids are large integers in the published callbacks
+FIRST_OPERATION_ID = 470000000001  # (inferred) large integers; 12 digits, so the journal never takes one for a PAN
 # (doc, secondary) docs/providers/ecommpay.md#response-codes: the outcome codes the emulator reports
 OUTCOME_MESSAGES = {
     "0": "Success",
