@@ -492,3 +492,44 @@ def test_three_ds_required_scenario_asks_every_card(
     assert post(client, AUTH_TOKEN, pay_body("any-2", token=token), headers=headers).status_code == 200
     [waiting] = callbacks_after(runtime, receiver, 1)
     assert waiting["payment"]["status"] == "awaiting 3ds result" and waiting["acs"]["md"]
+
+
+def test_concurrent_sales_with_one_payment_id_charge_once(
+    app: Any, runtime: Any, receiver: CallbackReceiver, token: str
+) -> None:
+    import threading
+
+    codes: list[int] = []
+    lock = threading.Lock()
+    start = threading.Barrier(8)
+    body = signed_general(pay_body("race-1", token=token))
+
+    def worker() -> None:
+        client = app.test_client()
+        start.wait()
+        response = client.post(SALE_TOKEN, json=body)
+        with lock:
+            codes.append(response.status_code if response.status_code == 200 else int(response.json["code"]))
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert sorted(codes) == [200] + [3041] * 7
+    runtime.callbacks.wait_idle()
+    assert len([r for r in receiver.wait_for(len(receiver.received)) if b'"operation"' in r.body]) == 1
+    assert [o["type"] for o in status(app.test_client(), "race-1")["operations"]] == ["sale"]
+
+
+def test_another_project_cannot_touch_a_payment(
+    client: Any, runtime: Any, receiver: CallbackReceiver, token: str
+) -> None:
+    assert post(client, SALE_TOKEN, pay_body("mine", token=token)).status_code == 200
+    body = refund_body("mine")
+    body["general"]["project_id"] = 12
+    response = client.post(REFUND, json=signed_general(body, SECRET_12))
+    assert (response.status_code, response.json["code"], response.json["project_id"]) == (400, "3061", 12)
+    status_12 = {"general": general("mine", 12)}
+    answer = client.post(STATUS, json=signed_general(status_12, SECRET_12))
+    assert answer.json["errors"][0]["code"] == 3061
