@@ -533,3 +533,22 @@ def test_another_project_cannot_touch_a_payment(
     status_12 = {"general": general("mine", 12)}
     answer = client.post(STATUS, json=signed_general(status_12, SECRET_12))
     assert answer.json["errors"][0]["code"] == 3061
+
+
+def test_project_12_generates_tokens_automatically(client: Any, runtime: Any, receiver: CallbackReceiver) -> None:
+    body = pay_body("p12-auto", project_id=12)
+    assert client.post(SALE, json=signed_general(body, SECRET_12)).status_code == 200
+    runtime.callbacks.wait_idle()
+    paid = assert_payment_callback(runtime, receiver.wait_for(1)[0], SECRET_12)
+    assert re.fullmatch(r"[0-9a-f]{64}", paid["account"]["token"])
+
+
+@pytest.mark.parametrize("scenario", ["revoked-card", "token-expires"])
+def test_token_scenarios_reach_payments_by_token(
+    client: Any, runtime: Any, receiver: CallbackReceiver, token: str, scenario: str
+) -> None:
+    headers = {"X-Payemu-Scenario": f"ecommpay/{scenario}"}
+    code = {"revoked-card": "3027", "token-expires": "3021"}[scenario]
+    response = post(client, SALE_TOKEN, pay_body("scn-1", token=token), headers=headers)
+    assert (response.status_code, response.json["code"]) == (400, code)
+    assert state_of(runtime)["payments"] == {}
