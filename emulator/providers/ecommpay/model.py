@@ -158,6 +158,19 @@ class CardData:
     def from_token(cls, record: CardToken) -> CardData:
         return cls(record.number, record.card_type, record.holder, record.month, record.year, record.fingerprint)
 
+    @classmethod
+    def from_request(cls, card: dict[str, Any], fingerprint_secret: str) -> CardData:
+        """What may be kept of a request's checked `card` object: never the PAN itself, never the CVV."""
+        pan = card["pan"]
+        return cls(
+            number=mask_pan(pan),
+            card_type=card_type(pan),
+            holder=card["card_holder"],
+            month=int(card["month"]),
+            year=int(card["year"]),
+            fingerprint=fingerprint(fingerprint_secret, pan),
+        )
+
 
 @dataclass
 class Operation:
@@ -237,15 +250,7 @@ class EcommpayState:
     ) -> tuple[CardToken, bool]:
         """Return the card's valid token (its expiry updated) or a new one; True when issued now
         (docs/providers/ecommpay.md#tokens)."""
-        pan = card["pan"]
-        data = CardData(
-            number=mask_pan(pan),
-            card_type=card_type(pan),
-            holder=card["card_holder"],
-            month=int(card["month"]),
-            year=int(card["year"]),
-            fingerprint=fingerprint(self.fingerprint_secret, pan),
-        )
+        data = CardData.from_request(card, self.fingerprint_secret)
         return self.token_for_card(str(customer["id"]), data, now=now, new_token=new_token, customer=customer)
 
     def token_for_card(

@@ -12,7 +12,7 @@ import base64
 import binascii
 from pathlib import Path
 
-from emulator.core.cards import TestCards, mask_pan
+from emulator.core.cards import TestCards
 from emulator.core.codecs import FormCodec
 from emulator.core.errors import Reply
 from emulator.core.provider import Call, operation
@@ -79,13 +79,11 @@ def _outcome(number: str) -> tuple[str, bool]:
 def _auto_token(call: Call, payment: model.Payment) -> None:
     """(doc) docs/providers/ecommpay.md#automatic-tokens: the first successful purchase, hold or payout with a
     card creates its token (a later one reuses it, its expiry updated), returned in the callback."""
-    if payment.token is not None or not call.flag("auto_tokens") or payment.status == model.PAY_DECLINE:
-        return
-    if payment.status == model.PAY_AWAITING_3DS:
-        return
-    record, _issued = call.state.token_for_card(
-        payment.customer_id, payment.card, now=call.now, new_token=call.fake.sha256
-    )
+    if payment.token is not None or not call.flag("auto_tokens"):
+        return  # paid with a token already, or the project does not generate them
+    if payment.status in (model.PAY_DECLINE, model.PAY_AWAITING_3DS):
+        return  # only a success creates one; after 3-D Secure, `3ds_result` comes back here
+    record, _ = call.state.token_for_card(payment.customer_id, payment.card, now=call.now, new_token=call.fake.sha256)
     payment.token, payment.token_created = record.token, True
 
 
@@ -130,15 +128,8 @@ def _by_card(call: Call, kind: str) -> Reply:
     problem = model.check_card(card, now=call.now)
     if problem is not None:
         raise problem
+    data = model.CardData.from_request(card, call.state.fingerprint_secret)
     pan = card["pan"]
-    data = model.CardData(
-        number=mask_pan(pan),
-        card_type=model.card_type(pan),
-        holder=card["card_holder"],
-        month=int(card["month"]),
-        year=int(card["year"]),
-        fingerprint=model.fingerprint(call.state.fingerprint_secret, pan),
-    )
     found = CARDS.find(pan)
     outcome, three_ds = (found.outcome, found.three_ds) if found is not None else ("success", False)
     return _start(call, kind, data, outcome, three_ds, None)
