@@ -213,6 +213,39 @@ class EcommpayClient:
             ip_address=ip_address, return_url=return_url, token=token,
         )  # fmt: skip
 
+    def auth(
+        self,
+        payment_id: str,
+        customer_id: str,
+        amount: int,
+        currency: str,
+        card: dict[str, Any],
+        *,
+        ip_address: str = "127.0.0.1",
+        return_url: str | None = None,
+    ) -> dict[str, Any]:
+        """Hold funds on a card (card data as for `sale`); capture or cancel it later."""
+        return self._pay(
+            "/v2/payment/card/auth", payment_id, customer_id, amount, currency,
+            ip_address=ip_address, return_url=return_url, card=card,
+        )  # fmt: skip
+
+    def payout(
+        self,
+        payment_id: str,
+        customer_id: str,
+        amount: int,
+        currency: str,
+        card: dict[str, Any],
+        *,
+        ip_address: str = "127.0.0.1",
+    ) -> dict[str, Any]:
+        """Pay out to a card (`pan`, `year`, `month`, `card_holder`)."""
+        return self._pay(
+            "/v2/payment/card/payout", payment_id, customer_id, amount, currency,
+            ip_address=ip_address, return_url=None, card=card,
+        )  # fmt: skip
+
     def auth_by_token(
         self,
         payment_id: str,

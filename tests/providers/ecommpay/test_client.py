@@ -186,3 +186,14 @@ def test_client_three_ds_sale_through_the_acs_page(live: tuple[str, Any], receiv
     finals = [_sdk(r.body) for r in receiver.wait_for(len(receiver.received)) if b'"status":"success","date"' in r.body]
     assert done["payment_id"] == "3ds-c" and [f["payment"]["id"] for f in finals] == ["3ds-c"]
     assert "4000000000000002" not in page.text and client.status("3ds-c")["payment"]["status"] == "success"
+
+
+def test_client_card_auth_capture_and_card_payout(live: tuple[str, Any], receiver: CallbackReceiver) -> None:
+    base_url, runtime = live
+    client = EcommpayClient(base_url, 11, SECRET_11)
+    card = {"pan": "5555555555554444", "year": 2030, "month": 5, "card_holder": "PAUL SMITH", "cvv": "123"}
+    hold = client.auth("hold-c", "cust-4", 1200, "USD", card)
+    assert _next(runtime, receiver, hold["request_id"])["sdk_status"] == "awaiting capture"
+    assert _next(runtime, receiver, client.capture("hold-c", 1000, "USD")["request_id"])["sdk_status"] == "success"
+    payout = client.payout("out-c", "cust-4", 300, "USD", {k: card[k] for k in ("pan", "year", "month", "card_holder")})
+    assert _next(runtime, receiver, payout["request_id"])["payment"]["type"] == "payout"
