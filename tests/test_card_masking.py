@@ -179,3 +179,51 @@ def test_payelata_payout_to_a_card_keeps_only_the_masked_number(caplog):
         *(record.getMessage() for record in caplog.records),
     ):
         assert not _leaks(text)
+
+
+PAN, CVV = "4111111111111111", "7373"
+
+
+SPACED, DASHED = "4111 1111 1111 1111", "4111-1111-1111-1111"
+
+
+def test_ecommpay_card_payments_keep_no_card_number_or_cvv(caplog):
+    """A sale and a payout with card data, then 3-D Secure: the journal, the log, the state dump, the
+    callbacks, the status answer and the ACS page hold the masked number only, never the CVV."""
+    from emulator.clients.ecommpay import signature_of
+
+    app = create_app(callbacks=False)
+    runtime = app.extensions["payemu"]
+    client = app.test_client()
+    caplog.set_level(logging.DEBUG)
+    three_ds = "4000000000000002"
+    texts: list[str] = []
+    for path, payment_id, pan in (
+        ("/v2/payment/card/sale", "mask-1", PAN),
+        ("/v2/payment/card/payout", "mask-2", PAN),
+        ("/v2/payment/card/auth", "mask-3", three_ds),
+    ):
+        body = {
+            "general": {"project_id": 11, "payment_id": payment_id},
+            "customer": {"id": "c1", "ip_address": "127.0.0.1"},
+            "payment": {"amount": 100, "currency": "EUR"},
+            "card": {"pan": pan, "year": 2030, "month": 5, "card_holder": "JOHN DOE", "cvv": CVV},
+        }
+        body["general"]["signature"] = signature_of(body, "secret")
+        answer = client.post(path, json=body)
+        assert answer.status_code == 200, answer.json
+        texts.append(answer.get_data(as_text=True))
+        status = {"general": {"project_id": 11, "payment_id": payment_id}}
+        status["general"]["signature"] = signature_of(status, "secret")
+        texts.append(client.post("/v2/payment/status", json=status).get_data(as_text=True))
+    md = json.loads(texts[-1])["acs"]["md"]
+    texts.append(client.get(f"/ecommpay-acs/{md}").get_data(as_text=True))
+    texts.append(client.get("/__admin/state/ecommpay").get_data(as_text=True))
+    texts += [delivery.body.decode() for delivery in runtime.callbacks.list(provider="ecommpay")]
+    texts += [json.dumps(e.to_json(), ensure_ascii=False) for e in runtime.journal.query(provider="ecommpay")]
+    texts += [record.getMessage() for record in caplog.records]
+    assert len(runtime.callbacks.list(provider="ecommpay")) == 3
+    for text in texts:
+        assert not _leaks(text), text
+        assert three_ds not in text and f'"cvv": "{CVV}"' not in text and f'"cvv":"{CVV}"' not in text
+    assert any("411111******1111" in text for text in texts)

@@ -118,6 +118,9 @@ class Journal:
     def __len__(self) -> int:
         return len(self._ring)
 
+    def close(self) -> None:
+        """Nothing to stop: the memory journal writes as it records."""
+
 
 class StoredJournal(Journal):
     """The journal of a shared store (SQLite, Redis): every replica appends to one bounded log, so the
@@ -143,19 +146,33 @@ class StoredJournal(Journal):
         # store, else it could read (or clear) before that batch lands.
         self._writer: threading.Thread | None = None
         self._flushing = threading.Lock()
+        self._closed = False
 
     def record(self, entry: Entry) -> Entry:
         encoded = msgspec.json.encode(entry)  # its `id` is ignored on reading: the store numbers entries
         with self._lock:
             self._pending.append(encoded)
-            if self._writer is None:
+            if self._writer is None and not self._closed:
                 self._writer = threading.Thread(target=self._write_behind, name="payemu-journal", daemon=True)
                 self._writer.start()
         return entry
 
+    def close(self) -> None:
+        """Stop the writer and write what is pending: the store may be closed after this, never during a
+        batch (SQLite would crash on a connection closed under a running statement)."""
+        with self._lock:
+            self._closed = True
+            writer, self._writer = self._writer, None
+            self._wakeup.notify_all()
+        if writer is not None:
+            writer.join()
+        self.flush()
+
     def _write_behind(self) -> None:
         while True:
             with self._lock:
+                if self._closed:
+                    return
                 self._wakeup.wait(self.FLUSH_SECONDS)
             try:
                 self.flush()

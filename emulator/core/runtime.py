@@ -141,6 +141,13 @@ class Runtime:
                 self.scenarios.activate(self.scenarios.resolve(self.config.scenario).name)
             self.seed(self.config.seed)
 
+    def close(self) -> None:
+        """Stop the callback dispatcher and the journal writer, then close the store (in that order: a
+        writer still running on a closed SQLite connection would crash the process)."""
+        self.callbacks.close()
+        self.journal.close()
+        self.store.close()
+
     def run_action(self, provider_name: str, tenant: Any, handler: Any, args: dict[str, Any]) -> Any:
         """Run an admin action with the tenant's state held under its lock."""
         provider = self.providers[provider_name]

@@ -189,6 +189,40 @@ def ecommpay_token(customer: dict[str, Any]) -> str:
     raise LookupError("no tokenize callback")
 
 
+def _ecommpay_secret() -> str:
+    return sample("ecommpay")["secret"]
+
+
+def ecommpay_payment_id() -> str:
+    return f"fuzz-{os.urandom(6).hex()}"
+
+
+def ecommpay_pay(path: str, source: dict[str, Any]) -> str:
+    """Run one signed sale/auth (by card or token) and return its payment_id."""
+    payment_id = ecommpay_payment_id()
+    body = {
+        "general": {"project_id": sample("ecommpay")["project_id"], "payment_id": payment_id},
+        "customer": {"id": "fuzz-customer", "ip_address": "127.0.0.1"},
+        "payment": {"amount": 1000, "currency": "EUR"},
+        **source,
+    }
+    body["general"]["signature"] = signature_of(body, _ecommpay_secret())
+    answer = _post(path, json=body)
+    assert answer.status_code == 200, answer.text
+    return payment_id
+
+
+ECOMMPAY_CARD = {"pan": "4314220000000056", "year": 2031, "month": 12, "card_holder": "JOHN DOE", "cvv": "123"}
+
+
+def ecommpay_three_ds() -> tuple[str, str]:
+    """A card sale awaiting 3-D Secure: its payment_id and MD (read from the signed status answer)."""
+    payment_id = ecommpay_pay("/v2/payment/card/sale", {"card": {**ECOMMPAY_CARD, "pan": "4000000000000002"}})
+    body = {"general": {"project_id": sample("ecommpay")["project_id"], "payment_id": payment_id}}
+    body["general"]["signature"] = signature_of(body, _ecommpay_secret())
+    return payment_id, _post("/v2/payment/status", json=body).json()["acs"]["md"]
+
+
 def payture_session(session_type: str = "Add") -> str:
     merchant = sample("payture")
     login = f"fuzz-{os.urandom(4).hex()}@example.com"
@@ -247,18 +281,56 @@ def _set_terminal(case: Any) -> None:
 def _sign(case: Any) -> None:
     """Sign an Ecommpay body with its project's secret (the sample project's for unknown projects)."""
     body = case.body
-    if not (isinstance(body, dict) and isinstance(body.get("customer"), dict)):
+    if not isinstance(body, dict):
+        return
+    holder = "general" if isinstance(body.get("general"), dict) else "customer"  # payment or token request
+    if not isinstance(body.get(holder), dict):
         return
     secrets = {
         str(t["project_id"]): t["secret"]
         for t in yaml.safe_load((ROOT / "emulator" / "providers" / "ecommpay" / "tenants.yaml").read_text())
     }
-    secret = secrets.get(str(body["customer"].get("project_id")), sample("ecommpay")["secret"])
+    secret = secrets.get(str(body[holder].get("project_id")), sample("ecommpay")["secret"])
     with contextlib.suppress(TypeError, ValueError):  # a body the signature cannot cover: left unsigned
-        body["customer"]["signature"] = signature_of(body, secret)
+        body[holder]["signature"] = signature_of(body, secret)
 
 
 # -- sample cases that need live state --------------------------------------------------------------
+
+ECOMMPAY_TOKEN_OPERATIONS = ("ecommpay.tokenize_card", "ecommpay.card_by_token", "ecommpay.revoke_token")
+
+
+def ecommpay_payment_body(operation_id: str) -> dict[str, Any]:
+    """A payment request that succeeds: a fresh payment_id, or a live payment in the state the operation needs."""
+    import base64 as b64
+
+    project = sample("ecommpay")["project_id"]
+    customer = {"id": "fuzz-customer", "ip_address": "127.0.0.1"}
+    payment = {"amount": 1000, "currency": "EUR"}
+    name = operation_id.removeprefix("ecommpay.")
+    if name in ("card_sale", "card_auth", "card_payout", "card_sale_token", "card_auth_token", "card_payout_token"):
+        general = {"project_id": project, "payment_id": ecommpay_payment_id()}
+        body: dict[str, Any] = {"general": general, "customer": customer, "payment": payment}
+        if name.endswith("_token"):
+            body["token"] = ecommpay_token({**customer, "project_id": project})
+        else:
+            body["card"] = ECOMMPAY_CARD
+        return body
+    if name == "card_3ds_result":
+        payment_id, md = ecommpay_three_ds()
+        pares = b64.b64encode(f"payemu-pares:{md}:Y".encode()).decode()
+        return {"general": {"project_id": project, "payment_id": payment_id}, "pares": pares, "md": md}
+    source = {"card": ECOMMPAY_CARD}
+    if name in ("card_capture", "card_cancel"):
+        payment_id = ecommpay_pay("/v2/payment/card/auth", source)
+    else:
+        payment_id = ecommpay_pay("/v2/payment/card/sale", source)
+    general = {"project_id": project, "payment_id": payment_id}
+    if name == "card_refund":
+        return {"general": general, "payment": {"description": "fuzz refund"}}
+    if name == "card_capture":
+        return {"general": general, "payment": payment}
+    return {"general": general}
 
 
 def _sample_cases(operation_id: str) -> list[dict[str, Any]]:
@@ -335,6 +407,14 @@ def _sample_cases(operation_id: str) -> list[dict[str, Any]]:
         case "zai.create_webhook_secret_key":
             body = {"secret_key": "fuzz-webhook-secret-key-of-32-bytes-or-more"}
             return [{"headers": zai_bearer, "body": body, "media_type": "application/json"}]
+    if operation_id.startswith("ecommpay.acs_page"):
+        _payment_id, md = ecommpay_three_ds()
+        form_body = {"PaReq": "x", "MD": md, "TermUrl": "https://shop.example/3ds"}
+        if operation_id == "ecommpay.acs_page.get":
+            return [{"path_parameters": {"md": md}}]
+        return [{"path_parameters": {"md": md}, "body": form_body, "media_type": form}]
+    if operation_id.startswith("ecommpay.") and operation_id not in ECOMMPAY_TOKEN_OPERATIONS:
+        return [{"body": ecommpay_payment_body(operation_id), "media_type": "application/json"}]
     if operation_id.startswith("ecommpay."):
         project = sample("ecommpay")["project_id"]
         customer = {"id": "fuzz-customer", "project_id": project, "ip_address": "127.0.0.1"}
@@ -426,8 +506,10 @@ def before_add_examples(context: Any, examples: list[Any]) -> None:
     operation_id = operation.definition.raw.get("operationId", "")
     for kwargs in _sample_cases(operation_id.removesuffix(".proxy")):
         kwargs["headers"] = {**kwargs.get("headers", {}), OWN_AUTH: "1"}
-        if operation_id.startswith("ecommpay."):
-            kwargs["body"]["customer"]["signature"] = signature_of(kwargs["body"], sample("ecommpay")["secret"])
+        body = kwargs.get("body")
+        if operation_id.startswith("ecommpay.") and isinstance(body, dict) and "PaReq" not in body:
+            holder = "general" if "general" in body else "customer"
+            body[holder]["signature"] = signature_of(body, sample("ecommpay")["secret"])
         examples.append(operation.Case(**kwargs))
 
 
