@@ -415,7 +415,7 @@ def set_disbursement_account(call: Call) -> Reply:
 def validate_routing_number(call: Call) -> Reply:
     """(code, recorded) bank_accounts_validate_*.yml: a known US routing number, else 404 with body `null`."""
     found = ROUTING_NUMBERS.get(str(call.query.get("routing_number", "")))
-    return Reply(200, {"routing_number": found}) if found else Reply(404, None)
+    return Reply(200, {"routing_number": found}) if found else Reply(404, None, raw=b"null")
 
 
 # -- wallet accounts (docs/providers/zai.md#wallet-accounts) --------------------------------------------------------
