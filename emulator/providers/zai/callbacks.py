@@ -14,7 +14,7 @@ import json
 from typing import Any
 
 from emulator.core.provider import TenantContext
-from emulator.providers.zai.model import Notice, WebhookJob
+from emulator.providers.zai.model import TEST_WEBHOOK, Notice, WebhookJob
 
 SIGNATURE_HEADER = "Webhooks-signature"
 CONTENT_TYPE = "application/json"
@@ -103,7 +103,8 @@ def dispatch_pending(context: TenantContext) -> int:
     return sent
 
 
-def send_now(context: TenantContext, event: str = "status_updated", body: Any = None, url: str | None = None) -> dict:
-    """Admin action `send_webhook`: sign and send one webhook now (POST /__admin/actions/zai/<tenant>/send_webhook)."""
-    sent = send(context, event=event, body=body if body is not None else {"event": event}, url=url)
+def send_now(context: TenantContext, event: str = "test", body: Any = None, url: str | None = None) -> dict:
+    """Admin action `send_webhook`: sign and send one webhook now (POST /__admin/actions/zai/<tenant>/send_webhook);
+    by default Zai's test body."""
+    sent = send(context, event=event, body=body if body is not None else dict(TEST_WEBHOOK), url=url)
     return {"sent": sent is not None}

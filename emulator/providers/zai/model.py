@@ -23,6 +23,7 @@ USER_TYPES = ("payin", "payout")  # (code) the gem's VALID_USER_TYPES
 DEFAULT_LIMIT = 10  # (code, recorded) users_empty.yml: meta.limit 10
 MAX_LIMIT = 200  # (code) promisepay-ruby: "Can ask for up to 200 users"
 MIN_SECRET_BYTES = 32  # (code) docs/providers/zai.md#webhooks
+TEST_WEBHOOK = {"message": "Zai callback test"}  # (doc) the webhooks test payload
 
 # What a user create may carry (the gem's FIELD_MAPPING); anything else is ignored, as Rails does.
 USER_FIELDS = (
@@ -1494,11 +1495,11 @@ class ZaiState:
     # -- scenario actions (set_state) -----------------------------------------------------------------
 
     def scenario_send_webhook(
-        self, *, now: float, event: str = "status_updated", body: Any = None, url: str | None = None
+        self, *, now: float, event: str = "test", body: Any = None, url: str | None = None
     ) -> None:
-        """Queue a signed webhook (default body `{"event": <event>}`, the test vector's (docs/providers/zai.md#webhooks)
-        shape)."""
-        self.pending_webhooks.append(PendingWebhook(event, body if body is not None else {"event": event}, url))
+        """Queue a signed webhook; by default Zai's test body `{"message": "Zai callback test"}` (doc, as
+        summarised in api-evangelist/zai asyncapi/zai-webhooks.yml)."""
+        self.pending_webhooks.append(PendingWebhook(event, body if body is not None else dict(TEST_WEBHOOK), url))
 
     def scenario_expire_token_auths(self, *, now: float) -> None:
         """Make every issued token auth expire now (matters in strict mode)."""

@@ -151,7 +151,7 @@ def test_scenario_send_webhook_queues_until_drained(state):
     state.scenario_send_webhook(now=NOW, event="x", body={"users": {"id": "u1"}}, url="http://127.0.0.1:9/x")
     drained = state.drain_webhooks()
     assert [(p.event, p.body, p.url) for p in drained] == [
-        ("status_updated", {"event": "status_updated"}, None),
+        ("test", {"message": "Zai callback test"}, None),
         ("x", {"users": {"id": "u1"}}, "http://127.0.0.1:9/x"),
     ]
     assert state.drain_webhooks() == []
