@@ -182,6 +182,7 @@ IdFactory = Callable[[], str]
 TEST_CARDS = TestCards.load(Path(__file__).with_name("cards.yaml"))  # docs/providers/zai.md#test-cards
 CURRENCY = "AUD"  # (code, recorded) every recorded account and item
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+MAX_AMOUNT = 10**15  # (inferred) any larger amount is refused like a malformed one: it fits every state store
 MIN_ITEM_AMOUNT = 100  # (code, recorded) items_updated_error.yml: "cost must be greater than or equal to 100"
 PAYMENT_TYPES = (1, 2, 3, 4, 5, 6, 7)  # (code) the gem's validate_payment_type!
 # (doc) 1 Escrow, 3 Escrow Partial Release and 4 Approve keep the funds until release (recorded: payment_type 1 ->
@@ -641,8 +642,8 @@ def _int(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return value
-    if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
+        return value if abs(value) < MAX_AMOUNT else None
+    if isinstance(value, str) and re.fullmatch(r"-?\d{1,15}", value.strip()):
         return int(value)
     return None
 
@@ -975,7 +976,7 @@ class ZaiState:
     def deposit(self, wallet_id: str, amount: int, *, now: float, ids: IdFactory) -> Transaction:
         """Credit a wallet (the admin action standing in for a bank transfer or PayID deposit)."""
         wallet = self.wallet_account(wallet_id)
-        if amount <= 0:
+        if not 0 < amount < MAX_AMOUNT:
             raise errors.ValidationFailed.one("amount", errors.MSG_INVALID)
         wallet.balance += amount
         wallet.updated_at = now
