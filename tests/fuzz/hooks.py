@@ -282,6 +282,7 @@ class SampleCredentials:
         return {
             "izipay.bearer": f"Bearer {izipay_token()}",
             "zai.bearer": f"Bearer {zai_token()}",
+            "zai.bearer_or_token": f"Bearer {zai_token()}",
             "zai.client": _basic(sample("zai")["client_id"], sample("zai")["client_secret"]),
             "payelata.basic": payelata_basic(),
             "payelata.flow_token": f"Bearer {invoice['attributes']['flow_data']['metadata']['token']}",

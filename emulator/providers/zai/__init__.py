@@ -92,6 +92,13 @@ AUTH = {  # (doc) docs/providers/zai.md#access-tokens
     "bearer": Auth(
         {"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "access_token of /tokens"}
     ),
+    "bearer_or_token": Auth(
+        {"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "access_token of /tokens"},
+        credentials="or, from the browser (PromisePay.js, hosted fields), no Authorization and a token auth as "
+        "card_token / bank_token in the body (inferred) docs/providers/zai.md#token-auth-lifecycle",
+        operations=("create_card_account", "create_bank_account"),
+        optional=True,
+    ),
     "client": Auth(
         {"type": "http", "scheme": "basic", "description": "(inferred) client_id:client_secret, as Cognito takes it"},
         credentials="body client_id + client_secret + scope, form-urlencoded or JSON (the body fields win)",
