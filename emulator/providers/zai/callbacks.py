@@ -14,7 +14,7 @@ import json
 from typing import Any
 
 from emulator.core.provider import TenantContext
-from emulator.providers.zai.model import TEST_WEBHOOK, Notice, WebhookJob
+from emulator.providers.zai.model import MAX_JOBS, TEST_WEBHOOK, Notice, WebhookJob
 
 SIGNATURE_HEADER = "Webhooks-signature"
 CONTENT_TYPE = "application/json"
@@ -56,7 +56,7 @@ def notify(context: TenantContext, notices: list[Notice]) -> int:
             delivery = send(context, event=notice.object_type, body=notice.body, url=hook.url)
             if delivery:
                 job = WebhookJob(context.uuid4(), notice.object_id, delivery.id, notice.body, context.now)
-                hook.jobs.append(job)
+                hook.jobs = [*hook.jobs[-(MAX_JOBS - 1) :], job]
                 sent += 1
     return sent
 

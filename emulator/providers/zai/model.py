@@ -246,6 +246,7 @@ ROUTING_NUMBERS = {
         "phone_suffix": "6310",
     }
 }
+MAX_JOBS = 1000  # (inferred) the jobs a webhook keeps, newest; older ones are forgotten as the outbox forgets
 THREE_DS_PREFERENCES = ("automatic", "challenge", "any")  # (doc) make_payment_async request_three_d_secure
 
 
@@ -818,7 +819,14 @@ class ZaiState:
             raise errors.ValidationFailed.one("id", errors.MSG_INVALID_FORMAT)
 
     def wallet_of(self, user_id: str) -> WalletAccount:
-        return self.wallet_accounts[self.users[user_id].wallet_account_id]
+        """The user's wallet; one is made if the user predates wallets (state kept by an older payemu)."""
+        user = self.users[user_id]
+        wallet = self.wallet_accounts.get(user.wallet_account_id)
+        if wallet is None:
+            wallet = WalletAccount(str(uuid.uuid5(uuid.NAMESPACE_URL, f"wallet:{user_id}")), user_id, 0.0, 0.0)
+            user.wallet_account_id = wallet.id
+            self.wallet_accounts[wallet.id] = wallet
+        return wallet
 
     # -- card accounts (docs/providers/zai.md#card-accounts) ---------------------------------------------------------
 

@@ -439,7 +439,7 @@ def get_wallet_account_user(call: Call) -> Reply:
 def get_user_wallet_accounts(call: Call) -> Reply:
     """(code, recorded) users_wallet_account.yml: the user's wallet, as one object."""
     user = call.state.get_user(call.path_args["user_id"], unknown_user_style=_style(call))
-    wallet = call.state.wallet_accounts[user.wallet_account_id]
+    wallet = call.state.wallet_of(user.id)
     return Reply(200, {"wallet_accounts": wallet.to_wire(self_link=call.request.path)})
 
 
@@ -653,7 +653,7 @@ def admin_deposit(context: TenantContext, amount: int, user_id: str | None = Non
     """Money arrives in a user's wallet (a bank transfer or PayID payin): `amount` cents, by user or wallet id."""
     state: ZaiState = context.state
     if wallet_id is None:
-        wallet_id = state.get_user(str(user_id), unknown_user_style="recorded").wallet_account_id
+        wallet_id = state.wallet_of(state.get_user(str(user_id), unknown_user_style="recorded").id).id
     transaction = state.deposit(wallet_id, int(amount), now=context.now, ids=context.uuid4)
     callbacks.notify(context, [Notice("transactions", transaction.id, {"transactions": transaction.to_wire()})])
     return {"wallet_accounts": state.wallet_accounts[wallet_id].to_wire()}
