@@ -303,6 +303,15 @@ def _redeem(call: Call, token_type: str) -> TokenAuth | None:
 # -- card accounts (docs/providers/zai.md#card-accounts) ------------------------------------------------------------
 
 
+@bp.route("/card_accounts", methods=["OPTIONS"], provide_automatic_options=False)
+@bp.route("/bank_accounts", methods=["OPTIONS"], provide_automatic_options=False)
+@operation("cors_preflight", auth=lambda call: None, codec=CORE_CODEC)
+def cors_preflight(call: Call) -> Reply:
+    """The browser's CORS preflight before PromisePay.js posts a card or bank account: 200, empty, with the
+    recorded `Access-Control-*` headers (code, recorded: every core response carries them)."""
+    return Reply(200, None, raw=b"", content_type="text/plain")
+
+
 @bp.route("/card_accounts", methods=["POST"], provide_automatic_options=False)
 @operation("create_card_account", auth=authenticate_core_or_token, codec=CORE_CODEC)
 def create_card_account(call: Call) -> Reply:

@@ -386,3 +386,13 @@ def test_item_webhook_is_signed_retried_and_listed_as_jobs(client, runtime, h, p
     assert job["object_id"] == "item-1" and job["payload"]["items"]["id"] == "item-1"
     [delivery] = runtime.callbacks.list(provider="zai")
     assert [a.status for a in delivery.attempts] == [500, 200]
+
+
+def test_browser_preflight_allows_the_card_post(client):
+    response = client.options(
+        "/card_accounts", headers={"Origin": "https://shop.example", "Access-Control-Request-Method": "POST"}
+    )
+    assert (response.status_code, response.get_data()) == (200, b"")
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert "POST" in response.headers["Access-Control-Allow-Methods"]
+    assert "Content-Type" in response.headers["Access-Control-Allow-Headers"]
