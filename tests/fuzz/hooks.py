@@ -128,8 +128,17 @@ def zai_cases(operation_id: str, bearer: dict[str, str]) -> list[dict[str, Any]]
         "seller_id": ids["seller"],
     }
     _zai("POST", "/items", bearer, json=item)
-    if op in ("refund_item", "release_payment", "list_transactions", "get_transaction"):
+    if op in (
+        "refund_item",
+        "release_payment",
+        "list_transactions",
+        "get_transaction",
+        "request_refund",
+        "decline_refund",
+    ):
         _zai("PATCH", f"/items/{item_id}/make_payment", bearer, json={"account_id": card})
+    if op == "decline_refund":
+        _zai("PATCH", f"/items/{item_id}/request_refund", bearer, json={})
     if op in ("capture_payment", "void_payment"):
         _zai("PATCH", f"/items/{item_id}/authorize_payment", bearer, json={"account_id": card})
     hook = _zai(
@@ -146,6 +155,7 @@ def zai_cases(operation_id: str, bearer: dict[str, str]) -> list[dict[str, Any]]
         "get_bank_account_user": {"account_id": bank},
         "get_wallet_account": {"account_id": wallet},
         "get_wallet_account_user": {"account_id": wallet},
+        "list_wallet_transactions": {"account_id": wallet},
         "get_user_card_accounts": {"user_id": ids["buyer"]},
         "get_user_bank_accounts": {"user_id": ids["seller"]},
         "get_user_wallet_accounts": {"user_id": ids["buyer"]},
@@ -167,6 +177,7 @@ def zai_cases(operation_id: str, bearer: dict[str, str]) -> list[dict[str, Any]]
         "authorize_payment": {"account_id": card},
         "capture_payment": {},
         "refund_item": {"refund_amount": 100},
+        "request_refund": {"refund_amount": 100, "refund_message": "fuzz"},
         "release_payment": {},
         "create_webhook": {"url": "http://127.0.0.1:9/fuzz", "object_type": "items", "enabled": False},
         "update_webhook": {"description": "fuzz"},

@@ -217,7 +217,8 @@ ITEM_STATUS = {
 }
 PAYABLE = ("pending", "payment_required")  # (doc) states a payment may start from
 CANCELLABLE = ("pending", "payment_required")  # (doc) "only … if they haven't been actioned in any other way"
-REFUNDABLE = ("payment_deposited", "work_completed", "completed", "partial_completed")  # (inferred) funds received
+# (inferred) funds received; (code, recorded) items_request_refund.yml: a flagged refund can still be refunded
+REFUNDABLE = ("payment_deposited", "work_completed", "completed", "partial_completed", "refund_flagged")
 ACCOUNT_TYPES = ("savings", "checking")  # (code) the gem's VALID_ACCOUNT_TYPES
 HOLDER_TYPES = ("personal", "business")  # (code) the gem's VALID_HOLDER_TYPES
 WEBHOOK_OBJECT_TYPES = (  # (doc) developer.hellozai.com/docs/webhooks, "Types of webhooks"
@@ -459,6 +460,7 @@ class Item:
     refund_message: str | None = None
     last_refund_amount: int | None = None
     transaction_ids: list[str] = field(default_factory=list)
+    flagged_from: str | None = None  # the state a request_refund left (decline_refund returns to it)
     payment_id: str | None = None  # make_payment_async
     payment_token: str | None = None
 
@@ -1262,9 +1264,11 @@ class ZaiState:
             raise errors.ValidationFailed.one("refund_amount", errors.MSG_INVALID)
         if amount > refundable:
             raise errors.at_most("refund_amount", refundable)
+        base = (item.flagged_from or "payment_deposited") if item.state == "refund_flagged" else item.state
         seller_wallet = self.wallet_of(item.seller_id)
-        if item.state == "completed" and seller_wallet.balance < amount:
+        if base == "completed" and seller_wallet.balance < amount:
             raise errors.ValidationFailed.one("base", errors.MSG_WALLET_FUNDS)
+        item.state, item.flagged_from = base, None  # a flagged refund is resolved by this one
         buyer, seller = self.users[item.buyer_id], self.users[item.seller_id]
         if item.state == "completed":
             seller_wallet.balance -= amount
@@ -1310,6 +1314,33 @@ class ZaiState:
         item.refund_message = None if body.get("refund_message") is None else str(body["refund_message"])
         if item.refunded_amount == item.paid_amount:
             item.state = "refunded"  # (code, recorded) items_refund.yml: 22600, net_amount 0
+        item.updated_at = now
+        return item
+
+    def request_refund(self, item_id: str, body: dict[str, Any], *, now: float) -> Item:
+        """(code, recorded) items_request_refund.yml: the buyer asks; the item waits in `refund_flagged` (22650)."""
+        item = self.get_item(item_id)
+        if item.state not in REFUNDABLE or item.state == "refund_flagged":
+            raise errors.invalid_transition("request a refund of", item.state)
+        refundable = item.paid_amount - item.refunded_amount
+        amount = _int(body.get("refund_amount")) if body.get("refund_amount") is not None else refundable
+        if amount is None or amount <= 0:
+            raise errors.ValidationFailed.one("refund_amount", errors.MSG_INVALID)
+        if amount > refundable:
+            raise errors.at_most("refund_amount", refundable)
+        item.flagged_from, item.state = item.state, "refund_flagged"
+        item.last_refund_amount = amount
+        item.refund_message = None if body.get("refund_message") is None else str(body["refund_message"])
+        item.updated_at = now
+        return item
+
+    def decline_refund(self, item_id: str, *, now: float) -> Item:
+        """(code, recorded) items_decline_refund.yml: back to the state before the request."""
+        item = self.get_item(item_id)
+        if item.state != "refund_flagged" or item.flagged_from is None:
+            raise errors.invalid_transition("decline a refund of", item.state)
+        item.state, item.flagged_from = item.flagged_from, None
+        item.refund_message = item.last_refund_amount = None
         item.updated_at = now
         return item
 

@@ -443,6 +443,16 @@ def get_wallet_account_user(call: Call) -> Reply:
     return Reply(200, {"users": call.state.users[wallet.user_id].to_wire(self_link=call.request.path)})
 
 
+@bp.route("/wallet_accounts/<account_id>/transactions", methods=["GET"], provide_automatic_options=False)
+@operation("list_wallet_transactions", codec=CORE_CODEC)
+def list_wallet_transactions(call: Call) -> Reply:
+    """The wallet's credits and debits (inferred: the wallet's `links.transactions`, as `/transactions`)."""
+    wallet = call.state.wallet_account(call.path_args["account_id"])
+    found = [t for t in call.state.transactions.values() if t.account_id == wallet.id]
+    limit, offset = _page(call)
+    return Reply(200, _listing(call, "transactions", [t.to_wire() for t in found[offset : offset + limit]], len(found)))
+
+
 @bp.route("/users/<user_id>/wallet_accounts", methods=["GET"], provide_automatic_options=False)
 @operation("get_user_wallet_accounts", codec=CORE_CODEC)
 def get_user_wallet_accounts(call: Call) -> Reply:
@@ -614,6 +624,18 @@ def release_payment(call: Call) -> Reply:
 def refund_item(call: Call) -> Reply:
     item = call.state.refund(call.path_args["item_id"], _body(call), now=call.now, ids=_ids(call))
     return _item_reply(call, item)
+
+
+@bp.route("/items/<item_id>/request_refund", methods=["PATCH"], provide_automatic_options=False)
+@operation("request_refund", codec=CORE_CODEC)
+def request_refund(call: Call) -> Reply:
+    return _item_reply(call, call.state.request_refund(call.path_args["item_id"], _body(call), now=call.now))
+
+
+@bp.route("/items/<item_id>/decline_refund", methods=["PATCH"], provide_automatic_options=False)
+@operation("decline_refund", codec=CORE_CODEC)
+def decline_refund(call: Call) -> Reply:
+    return _item_reply(call, call.state.decline_refund(call.path_args["item_id"], now=call.now))
 
 
 # -- transactions ---------------------------------------------------------------------------------------------------

@@ -396,3 +396,33 @@ def test_browser_preflight_allows_the_card_post(client):
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     assert "POST" in response.headers["Access-Control-Allow-Methods"]
     assert "Content-Type" in response.headers["Access-Control-Allow-Headers"]
+
+
+def test_request_refund_then_decline_or_refund(client, runtime, h):
+    _item(client, h, payment_type=1)
+    client.patch("/items/item-1/make_payment", json={"account_id": _card(client, h)}, headers=h)
+    asked = client.patch(
+        "/items/item-1/request_refund", json={"refund_amount": 500, "refund_message": "because"}, headers=h
+    )
+    body = asked.json["items"]
+    assert (body["state"], body["status"], body["refund_amount"], body["refunded_amount"]) == (
+        "refund_flagged",
+        22650,
+        500,
+        0,
+    )
+    declined = client.patch("/items/item-1/decline_refund", headers=h).json["items"]
+    assert (declined["state"], declined["status"]) == ("payment_deposited", 22200)  # (code, recorded)
+    client.patch("/items/item-1/request_refund", json={}, headers=h)
+    refunded = client.patch("/items/item-1/refund", json={}, headers=h).json["items"]
+    assert refunded["state"] == "refunded"
+    assert client.patch("/items/item-1/decline_refund", headers=h).status_code == 422
+
+
+def test_wallet_transactions(client, h):
+    wallet = client.get("/users/seller-1/wallet_accounts", headers=h).json["wallet_accounts"]["id"]
+    assert "transactions" not in client.get(f"/wallet_accounts/{wallet}/transactions", headers=h).json
+    _item(client, h)
+    client.patch("/items/item-1/make_payment", json={"account_id": _card(client, h)}, headers=h)
+    [release] = client.get(f"/wallet_accounts/{wallet}/transactions", headers=h).json["transactions"]
+    assert (release["type"], release["debit_credit"], release["amount"]) == ("release", "credit", 500)
