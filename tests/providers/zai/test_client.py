@@ -204,7 +204,7 @@ def test_client_money_flow_against_real_sandbox():
         webhooks_url=os.environ.get("PAYEMU_LIVE_ZAI_WEBHOOKS_URL", "https://sandbox.au-0000.api.assemblypay.com"),
         timeout=30,
     )
-    _money_flow(zai, uuid.uuid4().hex[:12], webhook_url=None)
+    _money_flow(zai, uuid.uuid4().hex[:12], webhook_url=None, browser=False)  # the documented server-side create
 
 
 # -- the money flow (docs/providers/zai.md#card-accounts … #webhook-subscriptions) ------------------------------
@@ -212,15 +212,18 @@ def test_client_money_flow_against_real_sandbox():
 CARD = {"full_name": "Bella Buyer", "number": "4111111111111111", "expiry_month": 12, "expiry_year": 2035, "cvv": "123"}
 
 
-def _money_flow(zai: ZaiClient, run: str, *, webhook_url: str | None) -> dict:
-    """buyer + seller -> token auth -> card account (browser side) -> item -> make payment -> refund."""
+def _money_flow(zai: ZaiClient, run: str, *, webhook_url: str | None, browser: bool = True) -> dict:
+    """buyer + seller -> token auth -> card account (browser side, or server side) -> item -> payment -> refund."""
     buyer = zai.create_user(**{**BUYER, "id": f"buyer-{run}", "email": f"buyer-{run}@example.com"})
     seller = zai.create_user(**{**SELLER, "id": f"seller-{run}", "email": f"seller-{run}@example.com"})
     hook = zai.create_webhook(webhook_url, "items") if webhook_url else None
     token = zai.generate_token(buyer["id"], "card")["token"]
-    card = zai.create_card_account_with_token(token, **CARD)
-    with pytest.raises(ValidationError):
-        zai.create_card_account_with_token(token, **CARD)  # a token auth makes one account
+    if browser:
+        card = zai.create_card_account_with_token(token, **CARD)
+        with pytest.raises(ValidationError):
+            zai.create_card_account_with_token(token, **CARD)  # a token auth makes one account
+    else:
+        card = zai.create_card_account(buyer["id"], **CARD)
     assert zai.get_card_account(card["id"])["card"]["number"] == "XXXX-XXXX-XXXX-1111"
     item = zai.create_item(
         id=f"item-{run}", name="Garden", amount=1000, payment_type=2, buyer_id=buyer["id"], seller_id=seller["id"]
