@@ -129,3 +129,87 @@ def test_zai_card_accounts_keep_only_the_masked_number_everywhere(tmp_path):
     texts += [d.body.decode("utf-8") for d in deliveries]
     for text in texts:
         assert not _leaks(text), text
+
+
+IZIPAY_CARD = {"pan": PAN, "expirationMonth": "12", "expirationYear": "2030", "cvc": CVV, "cvcPresent": "SI"}
+
+
+def test_izipay_card_operations_mask_card_data_in_journal_state_and_answers(caplog):
+    """Tokenization and Authorize take a card: accepted, then nowhere in full (journal, log, state, answers)."""
+    from emulator.core.serialize import dump_state
+
+    app = create_app(callbacks=False)
+    runtime = app.extensions["payemu"]
+    client = app.test_client()
+    caplog.set_level(logging.DEBUG)
+    session = client.post(
+        "/security/v1/Token/Generate",
+        json={
+            "requestSource": "ECOMMERCE",
+            "merchantCode": "4007701",
+            "orderNumber": "ORDMASK01",
+            "publicKey": "VErEthUtraQUxas57wUMuquprADrAHAb",
+            "amount": "1.00",
+        },
+        headers={"transactionId": "TXMASK01"},
+    ).get_json()["response"]["token"]
+    headers = {"transactionId": "TXMASK01", "Authorization": f"Bearer {session}"}
+    saved = client.post(
+        "/tokenization/external/api/v1/tokens",
+        json={"merchantCode": "4007701", "card": IZIPAY_CARD, "buyer": {"merchantBuyerId": "BUYERMASK1"}},
+        headers=headers,
+    )
+    paid = client.post(
+        "/authorization/api/Process/Authorize",
+        json={
+            "action": "pay",
+            "merchantCode": "4007701",
+            "language": "ESP",
+            "card": IZIPAY_CARD,
+            "order": {
+                "orderNumber": "ORDMASK01",
+                "currency": "PEN",
+                "amount": "1.00",
+                "payMethod": "card",
+                "channel": "ecommerce",
+                "processType": "autorize",
+                "datetimeTerminalTransaction": "2025-11-28 01:22:29.000",
+            },
+            "billing": {"firstName": "Juan", "lastName": "Wick", "email": "jwick@gmail.com"},
+        },
+        headers=headers,
+    )
+    assert saved.status_code == 200 and paid.status_code == 200  # the card was accepted, not refused
+    texts = [saved.get_data(as_text=True), paid.get_data(as_text=True)]
+    texts += [json.dumps(entry.to_json(), ensure_ascii=False) for entry in runtime.journal.query(provider="izipay")]
+    texts += [json.dumps(dump_state(runtime.store.peek("izipay", "4007701")), ensure_ascii=False)]
+    texts += [record.getMessage() for record in caplog.records]
+    for text in texts:
+        assert not _leaks(text), text
+
+
+def test_payelata_payout_to_a_card_keeps_only_the_masked_number(caplog):
+    """A payout's `fields.card_number` (docs/providers/payelata.md#payouts): masked in the answer, the journal,
+    the state dump and the callback; never kept whole in the state."""
+    from emulator.core.serialize import dump_state, encode_state
+
+    app = create_app(callbacks=False)
+    runtime = app.extensions["payemu"]
+    caplog.set_level(logging.DEBUG)
+    auth = {"Authorization": "Basic Y29tYV82cG5rSDV2VVp3MEJsa1pZOnRlc3RfNnBua0g1dlVadzBCbGtaWV9YcTNwTHI4c1Qydlc="}
+    attributes = {"reference_id": "MASK-1", "amount": 5, "currency": "USD", "service": "payment_card_usd"}
+    body = {"data": {"type": "payout-invoice", "attributes": {**attributes, "fields": {"card_number": SPACED},
+                     "context": {"card": {"exp_month": "12", "exp_year": "30"}}, "options": {"auto_process": True},
+                     "callback_url": "https://shop.example/cb"}}}  # fmt: skip
+    answer = app.test_client().post("/payout-invoices", json=body, headers=auth)
+    assert answer.status_code == 201 and not _leaks(answer.get_data(as_text=True))
+    assert answer.get_json()["data"]["attributes"]["fields"] == {"card_number": "411111******1111"}
+    state = runtime.store.peek("payelata", "coma_6pnkH5vUZw0BlkZY")
+    for text in (
+        json.dumps([entry.to_json() for entry in runtime.journal.query(provider="payelata")], ensure_ascii=False),
+        json.dumps(dump_state(state)),
+        encode_state(state).decode("utf-8"),
+        json.dumps([d.to_json() for d in runtime.callbacks.list(provider="payelata")]),
+        *(record.getMessage() for record in caplog.records),
+    ):
+        assert not _leaks(text)

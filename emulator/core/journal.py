@@ -145,9 +145,7 @@ class StoredJournal(Journal):
         self._flushing = threading.Lock()
 
     def record(self, entry: Entry) -> Entry:
-        data = asdict(entry)
-        del data["id"]  # the store numbers entries across replicas
-        encoded = msgspec.json.encode(data)
+        encoded = msgspec.json.encode(entry)  # its `id` is ignored on reading: the store numbers entries
         with self._lock:
             self._pending.append(encoded)
             if self._writer is None:
@@ -181,7 +179,7 @@ class StoredJournal(Journal):
     def _newest_first(self) -> list[Entry]:
         self.flush()
         items = self._store.log_read(self.LOG)[: self.limit]
-        return [Entry(id=number, **msgspec.json.decode(item)) for number, item in items]
+        return [_stored_entry(number, item) for number, item in items]
 
     @property
     def total(self) -> int:  # type: ignore[override]
@@ -206,3 +204,10 @@ class StoredJournal(Journal):
 
 def _in_scope(data: dict[str, Any], provider: str | None, tenant: str | None) -> bool:
     return (provider is None or data["provider"] == provider) and (tenant is None or data["tenant"] == tenant)
+
+
+def _stored_entry(number: int, item: bytes) -> Entry:
+    """An entry read back from the store, numbered as the store numbered it across replicas."""
+    fields = msgspec.json.decode(item)
+    fields.pop("id", None)
+    return Entry(id=number, **fields)

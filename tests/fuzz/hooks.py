@@ -55,10 +55,10 @@ def _post(path: str, **kwargs: Any) -> requests.Response:
 # -- live state -------------------------------------------------------------------------------------
 
 
-def izipay_token() -> str:
+def izipay_token(request_source: str = "ECOMMERCE") -> str:
     merchant = sample("izipay")
     body = {
-        "requestSource": "ECOMMERCE",
+        "requestSource": request_source,
         "merchantCode": merchant["merchantCode"],
         "orderNumber": "FUZZ00001",
         "publicKey": merchant["publicKey"],
@@ -66,6 +66,48 @@ def izipay_token() -> str:
     }
     answer = _post("/security/v1/Token/Generate", json=body, headers={"transactionId": "FUZZ-TX-1"})
     return answer.json()["response"]["token"]
+
+
+IZIPAY_CARD = {"pan": "4970100000000055", "expirationMonth": "12", "expirationYear": "2030", "cvc": "123"}
+
+
+def izipay_card_token(buyer: str) -> str:
+    """A card saved for `buyer` (the sandbox guide's approved Visa)."""
+    body = {"merchantCode": sample("izipay")["merchantCode"], "card": IZIPAY_CARD, "buyer": {"merchantBuyerId": buyer}}
+    headers = {"Authorization": f"Bearer {izipay_token()}", "transactionId": "FUZZ-TX-1"}
+    return _post("/tokenization/external/api/v1/tokens", json=body, headers=headers).json()["response"]["token"][
+        "token"
+    ]
+
+
+def izipay_authorize_body(number: str) -> dict[str, Any]:
+    order = {
+        "orderNumber": number,
+        "currency": "PEN",
+        "amount": "15.00",
+        "payMethod": "card",
+        "channel": "ecommerce",
+        "processType": "autorize",
+        "datetimeTerminalTransaction": "2025-11-28 01:22:29.000",
+    }
+    billing = {"firstName": "Juan", "lastName": "Wick", "email": "jwick@gmail.com"}
+    merchant = sample("izipay")["merchantCode"]
+    return {
+        "action": "pay",
+        "merchantCode": merchant,
+        "language": "ESP",
+        "order": order,
+        "card": IZIPAY_CARD,
+        "billing": billing,
+    }
+
+
+def izipay_order() -> dict[str, Any]:
+    """A freshly authorized order: its orderNumber, uniqueId and codeAuth."""
+    number = f"FZ{os.urandom(4).hex()}"
+    headers = {"Authorization": f"Bearer {izipay_token()}", "transactionId": "FUZZ-TX-1"}
+    answer = _post("/authorization/api/Process/Authorize", json=izipay_authorize_body(number), headers=headers)
+    return answer.json()["response"]
 
 
 def zai_token() -> str:
@@ -249,11 +291,45 @@ def payelata_invoice() -> dict[str, Any]:
 def payelata_three_ds() -> tuple[dict[str, Any], dict[str, Any]]:
     """An invoice whose sale waits for 3-DS, and its `auth_payload`."""
     invoice = payelata_invoice()
-    card = {"card_number": "5123817234060000", "card_holder": "JOHN DOE", "cvv": "123", "exp_month": "07"}
-    body = {"data": {"type": "sale-operation", "attributes": {**card, "exp_year": "77"}}}
+    card = {"card_number": "5123817234060000", "card_holder": "JOHN DOE", "cvv": "123", "exp_month": "12"}
+    body = {"data": {"type": "sale-operation", "attributes": {**card, "exp_year": "32"}}}
     token = invoice["attributes"]["flow_data"]["metadata"]["token"]
     sale = _post("/payment/sale", json=body, headers={"Authorization": f"Bearer {token}"}).json()
     return invoice, sale["data"]["attributes"]["auth_payload"]
+
+
+def payelata_paid_invoice() -> dict[str, Any]:
+    """An invoice paid with the success test card (refundable)."""
+    invoice = payelata_invoice()
+    card = {"card_number": "5519283812030000", "cvv": "123", "exp_month": "12", "exp_year": "32"}
+    token = invoice["attributes"]["flow_data"]["metadata"]["token"]
+    body = {"data": {"type": "sale-operation", "attributes": card}}
+    _post("/payment/sale", json=body, headers={"Authorization": f"Bearer {token}"})
+    return invoice
+
+
+def payelata_refund_id() -> str:
+    """A refund of a paid invoice, its id read back from the admin state (the default answer is the invoice)."""
+    invoice = payelata_paid_invoice()
+    body = {"data": {"type": "refund", "attributes": {"amount": 1, "reference_id": os.urandom(6).hex()}}}
+    _post(f"/payment-invoices/{invoice['id']}/refund", json=body, headers={"Authorization": payelata_basic()})
+    tenants = requests.get(_url() + "/__admin/state/payelata", timeout=10).json()
+    for state in (tenants.get("tenants") or tenants).values():
+        for refund_id in (state.get("refund_invoices") or {}) if isinstance(state, dict) else ():
+            return refund_id
+    return "ref_AAAAAAAAAAAAAAAA"
+
+
+def payout_body() -> dict[str, Any]:
+    attributes = {"reference_id": os.urandom(6).hex(), "amount": 10, "currency": "USD", "service": "payment_card_usd"}
+    return {
+        "data": {"type": "payout-invoice", "attributes": {**attributes, "fields": {"card_number": "5519283812030000"}}}
+    }
+
+
+def payelata_payout() -> dict[str, Any]:
+    answer = _post("/payout-invoices", json=payout_body(), headers={"Authorization": payelata_basic()})
+    return answer.json()["data"]
 
 
 def ecommpay_token(customer: dict[str, Any]) -> str:
@@ -372,6 +448,29 @@ def _sample_cases(operation_id: str) -> list[dict[str, Any]]:
             }
             body = {"merchantCode": merchant, "order": order}
             return [{"headers": bearer, "body": body, "media_type": "application/json"}]
+        buyer = f"FUZZBUYER{os.urandom(3).hex()}"
+        if operation_id.startswith("izipay.tokenize_card"):
+            body = {"merchantCode": merchant, "card": IZIPAY_CARD, "buyer": {"merchantBuyerId": buyer}}
+            return [{"headers": bearer, "body": body, "media_type": "application/json"}]
+        if operation_id.startswith(("izipay.get_card_token", "izipay.delete_card_token")):
+            body = {"merchantCode": merchant, "token": {"cardToken": izipay_card_token(buyer)}}
+            return [{"headers": bearer, "body": body, "media_type": "application/json"}]
+        if operation_id.startswith("izipay.list_buyer_tokens"):
+            body = {"merchantCode": merchant, "buyer": {"merchantBuyerId": buyer}}
+            return [{"headers": bearer, "body": body, "media_type": "application/json"}]
+        if operation_id.startswith("izipay.authorize"):
+            body = izipay_authorize_body(f"FZ{os.urandom(4).hex()}")
+            return [{"headers": bearer, "body": body, "media_type": "application/json"}]
+        if operation_id.startswith("izipay.cancel"):
+            body = {"merchantCode": merchant, "order": {"orderNumber": izipay_order()["orderNumber"]}}
+            return [{"headers": bearer, "body": body, "media_type": "application/json"}]
+        if operation_id.startswith("izipay.refund"):
+            refund_bearer = {**bearer, "Authorization": f"Bearer {izipay_token('REFUND')}"}
+            body = {"merchantCode": merchant, "idUnique": izipay_order()["uniqueId"], "order": {"refundAmount": "1.00"}}
+            return [{"headers": refund_bearer, "body": body, "media_type": "application/json"}]
+        if operation_id.startswith("izipay.search_order"):
+            body = {"merchantCode": merchant, "numberOrden": izipay_order()["orderNumber"]}
+            return [{"headers": bearer, "body": body, "media_type": "application/json"}]
     zai = sample("zai")
     zai_bearer = {"Authorization": f"Bearer {zai_token()}"} if operation_id.startswith("zai.") else {}
     user_id = f"fuzz-{os.urandom(4).hex()}"
@@ -420,6 +519,25 @@ def _sample_cases(operation_id: str) -> list[dict[str, Any]]:
             return [{"headers": basic, "body": invoice_body(), "media_type": json_api}]
         if operation_id.startswith("payelata.get_payment_invoice"):
             return [{"headers": basic, "path_parameters": {"invoice_id": payelata_invoice()["id"]}}]
+        if operation_id.startswith("payelata.refund_payment_invoice"):
+            invoice = payelata_paid_invoice()
+            body = {"data": {"type": "refund", "attributes": {"amount": 10, "reference_id": os.urandom(6).hex()}}}
+            return [
+                {
+                    "headers": basic,
+                    "path_parameters": {"invoice_id": invoice["id"]},
+                    "body": body,
+                    "media_type": json_api,
+                }
+            ]
+        if operation_id.startswith("payelata.get_refund"):
+            return [{"headers": basic, "path_parameters": {"refund_id": payelata_refund_id()}}]
+        if operation_id.startswith("payelata.create_payout_invoice"):
+            return [{"headers": basic, "body": payout_body(), "media_type": json_api}]
+        if operation_id.startswith("payelata.get_payout_invoice"):
+            return [{"headers": basic, "path_parameters": {"payout_id": payelata_payout()["id"]}}]
+        if operation_id.startswith("payelata.process_payout_invoice"):
+            return [{"headers": basic, "path_parameters": {"payout_id": payelata_payout()["id"]}}]
         if operation_id == "payelata.sale":
             invoice = payelata_invoice()
             token = invoice["attributes"]["flow_data"]["metadata"]["token"]
