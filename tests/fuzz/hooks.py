@@ -141,7 +141,7 @@ ZAI_BANK = {
 def zai_cases(operation_id: str, bearer: dict[str, str]) -> list[dict[str, Any]] | None:
     """Live-state sample cases of Zai's accounts, items and webhooks: a fresh buyer, seller, card, bank account
     and item (in the state the action needs) per case; None for the operations handled elsewhere."""
-    op = operation_id.removeprefix("zai.")
+    op = operation_id.removeprefix("zai.").split(".")[0]  # set_disbursement_account.patch / .post
     run = os.urandom(4).hex()
     ids = {}
     for role in ("buyer", "seller"):
@@ -242,6 +242,8 @@ def zai_cases(operation_id: str, bearer: dict[str, str]) -> list[dict[str, Any]]
         "cancel_item",
         "release_payment",
         "refund_item",
+        "request_refund",
+        "decline_refund",
     )
     if op in item_ops:
         path = {**path, op: {"item_id": item_id}}
