@@ -97,6 +97,40 @@ def test_card_data_is_masked_in_the_journal_and_the_log(provider, encoding, capl
         assert not _leaks(record.getMessage()), record.getMessage()
 
 
+def test_zai_card_accounts_keep_only_the_masked_number_everywhere(tmp_path):
+    """Zai's own card fields (`number`, `cvv`), server side and from a card token: journal, state dump, webhook
+    bodies and responses show the masked number only, and no CVV (docs/providers/zai.md#card-accounts)."""
+    import yaml
+
+    from tests.providers.zai.conftest import BUYER, TENANTS, credentials
+
+    entries = [dict(entry) for entry in TENANTS.values()]
+    entries[0]["callback_url"] = "http://127.0.0.1:9/hook"  # queued only: callbacks are off
+    tenants = tmp_path / "tenants.yaml"
+    tenants.write_text(yaml.safe_dump({"zai": entries}))
+    app = create_app(callbacks=False, tenants_file=tenants)
+    runtime, client = app.extensions["payemu"], app.test_client()
+    headers = {"Authorization": "Bearer " + client.post("/tokens", data=credentials()).json["access_token"]}
+    client.post("/webhooks/secret_key", json={"secret_key": "k" * 32}, headers=headers)
+    client.post("/users", json={**BUYER, "id": "u1"}, headers=headers)
+    card = {"full_name": "J Doe", "number": SPACED, "expiry_month": "12", "expiry_year": "2031", "cvv": CVV}
+    replies = [client.post("/card_accounts", json={**card, "user_id": "u1"}, headers=headers)]
+    token = client.post("/token_auths", json={"user_id": "u1", "token_type": "card"}, headers=headers).json
+    replies.append(client.post("/card_accounts", json={**card, "card_token": token["token_auth"]["token"]}))
+    assert [r.status_code for r in replies] == [201, 201]
+    account = replies[0].json["card_accounts"]["id"]
+    replies.append(client.get(f"/card_accounts/{account}", headers=headers))
+    assert replies[-1].json["card_accounts"]["card"]["number"] == "XXXX-XXXX-XXXX-1111"
+    texts = [r.get_data(as_text=True) for r in replies]
+    texts += [json.dumps(e.to_json()) for e in runtime.journal.query(provider="zai")]
+    texts.append(json.dumps(client.get("/__admin/state/zai").json))
+    deliveries = runtime.callbacks.list(provider="zai")
+    assert len(deliveries) >= 3  # the user and both accounts
+    texts += [d.body.decode("utf-8") for d in deliveries]
+    for text in texts:
+        assert not _leaks(text), text
+
+
 IZIPAY_CARD = {"pan": PAN, "expirationMonth": "12", "expirationYear": "2030", "cvc": CVV, "cvcPresent": "SI"}
 
 

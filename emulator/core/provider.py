@@ -234,6 +234,12 @@ class TenantContext:
             success_codes=success_codes,
         )
 
+    def callback_status(self, delivery_id: str) -> str | None:
+        """Where a callback `send_callback` queued stands in the outbox (pending, delivered, failed, dropped,
+        held), or None once it is forgotten: for providers that report their own delivery jobs."""
+        delivery = self.runtime.callbacks.get(delivery_id)
+        return delivery.status if delivery is not None else None
+
 
 class Call(TenantContext):
     """One decoded request on its way through the pipeline; what a view receives."""

@@ -116,6 +116,164 @@ def zai_token() -> str:
     return _post("/tokens", data={"grant_type": "client_credentials", **fields}).json()["access_token"]
 
 
+def _zai(method: str, path: str, headers: dict[str, str], **kwargs: Any) -> Any:
+    return requests.request(method, _url() + path, headers=headers, timeout=10, **kwargs).json()
+
+
+ZAI_CARD = {
+    "full_name": "John Doe",
+    "number": "4111111111111111",
+    "expiry_month": 12,
+    "expiry_year": 2035,
+    "cvv": "123",
+}
+ZAI_BANK = {
+    "bank_name": "Bank",
+    "account_name": "Jane",
+    "routing_number": "123123",
+    "account_number": "12341234",
+    "account_type": "savings",
+    "holder_type": "personal",
+    "country": "AUS",
+}
+
+
+def zai_cases(operation_id: str, bearer: dict[str, str]) -> list[dict[str, Any]] | None:
+    """Live-state sample cases of Zai's accounts, items and webhooks: a fresh buyer, seller, card, bank account
+    and item (in the state the action needs) per case; None for the operations handled elsewhere."""
+    op = operation_id.removeprefix("zai.").split(".")[0]  # set_disbursement_account.patch / .post
+    run = os.urandom(4).hex()
+    ids = {}
+    for role in ("buyer", "seller"):
+        user_id = f"fuzz-{role}-{run}"
+        body = {
+            "id": user_id,
+            "email": f"{user_id}@example.com",
+            "first_name": "John",
+            "last_name": "Doe",
+            "country": "AUS",
+        }
+        _zai("POST", "/users", bearer, json=body)
+        ids[role] = user_id
+    token = _zai("POST", "/token_auths", bearer, json={"user_id": ids["buyer"], "token_type": "card"})
+    bank_token = _zai("POST", "/token_auths", bearer, json={"user_id": ids["seller"]})
+    card = _zai("POST", "/card_accounts", bearer, json={**ZAI_CARD, "user_id": ids["buyer"]})["card_accounts"]["id"]
+    bank = _zai("POST", "/bank_accounts", bearer, json={**ZAI_BANK, "user_id": ids["seller"]})["bank_accounts"]["id"]
+    wallet = _zai("GET", f"/users/{ids['buyer']}/wallet_accounts", bearer)["wallet_accounts"]["id"]
+    item_id = f"fuzz-item-{run}"
+    item = {
+        "id": item_id,
+        "name": "n",
+        "amount": 500,
+        "payment_type": 1,
+        "buyer_id": ids["buyer"],
+        "seller_id": ids["seller"],
+    }
+    _zai("POST", "/items", bearer, json=item)
+    if op in (
+        "refund_item",
+        "release_payment",
+        "list_transactions",
+        "get_transaction",
+        "request_refund",
+        "decline_refund",
+    ):
+        _zai("PATCH", f"/items/{item_id}/make_payment", bearer, json={"account_id": card})
+    if op == "decline_refund":
+        _zai("PATCH", f"/items/{item_id}/request_refund", bearer, json={})
+    if op in ("capture_payment", "void_payment"):
+        _zai("PATCH", f"/items/{item_id}/authorize_payment", bearer, json={"account_id": card})
+    hook = _zai(
+        "POST", "/webhooks", bearer, json={"url": "http://127.0.0.1:9/fuzz", "object_type": "users", "enabled": False}
+    )
+    hook_id = hook["webhooks"]["id"]
+    as_json = {"media_type": "application/json"}
+    path = {
+        "get_card_account": {"account_id": card},
+        "delete_card_account": {"account_id": card},
+        "get_card_account_user": {"account_id": card},
+        "get_bank_account": {"account_id": bank},
+        "delete_bank_account": {"account_id": bank},
+        "get_bank_account_user": {"account_id": bank},
+        "get_wallet_account": {"account_id": wallet},
+        "get_wallet_account_user": {"account_id": wallet},
+        "list_wallet_transactions": {"account_id": wallet},
+        "get_user_card_accounts": {"user_id": ids["buyer"]},
+        "get_user_bank_accounts": {"user_id": ids["seller"]},
+        "get_user_wallet_accounts": {"user_id": ids["buyer"]},
+        "list_user_items": {"user_id": ids["buyer"]},
+        "set_disbursement_account": {"user_id": ids["seller"]},
+        "get_webhook": {"webhook_id": hook_id},
+        "update_webhook": {"webhook_id": hook_id},
+        "delete_webhook": {"webhook_id": hook_id},
+        "list_webhook_jobs": {"webhook_id": hook_id},
+    }
+    bodies = {
+        "create_card_account": {**ZAI_CARD, "card_token": token["token_auth"]["token"]},
+        "create_bank_account": {**ZAI_BANK, "bank_token": bank_token["token_auth"]["token"]},
+        "set_disbursement_account": {"account_id": bank},
+        "create_item": {**item, "id": f"{item_id}-new"},
+        "update_item": {"name": "renamed"},
+        "make_payment": {"account_id": card},
+        "make_payment_async": {"account_id": card},
+        "authorize_payment": {"account_id": card},
+        "capture_payment": {},
+        "refund_item": {"refund_amount": 100},
+        "request_refund": {"refund_amount": 100, "refund_message": "fuzz"},
+        "release_payment": {},
+        "create_webhook": {"url": "http://127.0.0.1:9/fuzz", "object_type": "items", "enabled": False},
+        "update_webhook": {"description": "fuzz"},
+    }
+    item_ops = (
+        "get_item",
+        "update_item",
+        "delete_item",
+        "get_item_buyer",
+        "get_item_seller",
+        "get_item_status",
+        "list_item_fees",
+        "list_item_transactions",
+        "get_item_wire_details",
+        "make_payment",
+        "make_payment_async",
+        "authorize_payment",
+        "capture_payment",
+        "void_payment",
+        "cancel_item",
+        "release_payment",
+        "refund_item",
+        "request_refund",
+        "decline_refund",
+    )
+    if op in item_ops:
+        path = {**path, op: {"item_id": item_id}}
+    if op == "get_transaction":
+        transactions = _zai("GET", "/transactions", bearer, params={"item_id": item_id})["transactions"]
+        path = {**path, op: {"transaction_id": transactions[0]["id"]}}
+    if op == "get_webhook_job":  # a job needs a delivery: subscribe to accounts, make one, unsubscribe
+        on = {"url": "http://127.0.0.1:9/fuzz", "object_type": "accounts"}
+        job_hook = _zai("POST", "/webhooks", bearer, json=on)["webhooks"]["id"]
+        _zai("POST", "/card_accounts", bearer, json={**ZAI_CARD, "user_id": ids["buyer"]})
+        _zai("PATCH", f"/webhooks/{job_hook}", bearer, json={"enabled": False})
+        job = _zai("GET", f"/webhooks/{job_hook}/jobs", bearer)["jobs"][0]["id"]
+        path = {**path, op: {"webhook_id": job_hook, "job_id": job}}
+    known = set(path) | set(bodies) | {"list_items", "list_transactions", "list_webhooks", "validate_routing_number"}
+    if op not in known:
+        return None
+    case: dict[str, Any] = {"headers": dict(bearer)}
+    if op in ("create_card_account", "create_bank_account"):
+        case["headers"] = {}  # the browser side: the token auth is the credential
+    if op in path:
+        case["path_parameters"] = path[op]
+    if op in bodies:
+        case.update({"body": bodies[op], **as_json})
+    if op == "validate_routing_number":
+        case["query"] = {"routing_number": "122235821"}
+    if op == "get_bank_account":
+        case["query"] = {"include_decrypted_fields": "true"}
+    return [case]
+
+
 def payelata_basic() -> str:
     account = sample("payelata")
     return _basic(account["id"], account["api_key_test"])
@@ -247,6 +405,7 @@ class SampleCredentials:
         return {
             "izipay.bearer": f"Bearer {izipay_token()}",
             "zai.bearer": f"Bearer {zai_token()}",
+            "zai.bearer_or_token": f"Bearer {zai_token()}",
             "zai.client": _basic(sample("zai")["client_id"], sample("zai")["client_secret"]),
             "payelata.basic": payelata_basic(),
             "payelata.flow_token": f"Bearer {invoice['attributes']['flow_data']['metadata']['token']}",
@@ -389,7 +548,15 @@ def _sample_cases(operation_id: str) -> list[dict[str, Any]]:
     zai = sample("zai")
     zai_bearer = {"Authorization": f"Bearer {zai_token()}"} if operation_id.startswith("zai.") else {}
     user_id = f"fuzz-{os.urandom(4).hex()}"
-    user = {"id": user_id, "user_type": "payin", "email": "buyer@example.com", "first_name": "John", "country": "USA"}
+    user = {
+        "id": user_id,
+        "user_type": "payin",
+        "email": f"{user_id}@example.com",
+        "first_name": "John",
+        "country": "USA",
+    }
+    if operation_id.startswith("zai.") and (cases := zai_cases(operation_id, zai_bearer)) is not None:
+        return cases
     match operation_id:
         case "zai.create_token":
             body = {"grant_type": "client_credentials", **{k: zai[k] for k in ("client_id", "client_secret", "scope")}}
