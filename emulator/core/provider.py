@@ -193,6 +193,10 @@ class TenantContext:
         """A seeded random UUID (reproducible with --seed)."""
         return self.runtime.uuid4()
 
+    def random_hex(self, digits: int) -> str:
+        """Seeded random hex digits (reproducible with --seed), for ids shaped like a provider's."""
+        return self.runtime.random_hex(digits)
+
     def external_url(self, path: str) -> str:
         """An absolute URL on this emulator (hosted pages, redirects), as clients should reach it."""
         base = self.runtime.config.external_url

@@ -119,6 +119,10 @@ class Runtime:
         text = f"{value:032x}"
         return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
+    def random_hex(self, digits: int) -> str:
+        """`digits` random lower-case hex digits from the seeded generator (reproducible with --seed)."""
+        return f"{self.random.getrandbits(4 * digits):0{digits}x}"
+
     def seed(self, seed: int | None) -> None:
         """Make generated ids and fake data reproducible."""
         if seed is not None:

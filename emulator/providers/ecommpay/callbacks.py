@@ -36,7 +36,7 @@ def php_json(body: Any) -> bytes:
 def request_id(context: TenantContext) -> str:
     """A request id like the published `3c7f53fdbb5b8c96f9707457d75f` (28 hex, doc,
     docs/providers/ecommpay.md#callbacks)."""
-    return context.fake.hexify("^" * 28)
+    return context.random_hex(28)
 
 
 def project_id(context: TenantContext) -> int | str:

@@ -97,7 +97,7 @@ def _start(call: Call, kind: str, card: model.CardData, outcome: str, three_ds: 
     general, payment_obj = body["general"], body["payment"]
     request_id = callbacks.request_id(call)
     acs_return = body.get("acs_return_url") if isinstance(body.get("acs_return_url"), dict) else {}
-    md = call.fake.hexify("^" * 32)
+    md = call.random_hex(32)
     payment = call.state.start_payment(
         kind=kind,
         payment_id=str(general["payment_id"]),
