@@ -12,10 +12,9 @@ import base64
 import functools
 import hashlib
 import hmac
-import json
 from typing import Any
 
-from emulator.core.codecs import DecodeError, parse_json
+from emulator.core.codecs import DecodeError, encode_json, parse_json
 
 _DIGESTS = {"HS256": hashlib.sha256, "HS512": hashlib.sha512}
 
@@ -44,7 +43,7 @@ def _key(secret: str | bytes) -> bytes:
 
 
 def _compact(data: dict[str, Any]) -> bytes:
-    return _b64(json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+    return _b64(encode_json(data))
 
 
 @functools.cache
