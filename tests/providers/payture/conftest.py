@@ -12,7 +12,7 @@ ADD, PAY = "DemoMerchantAdd", "DemoMerchantPay"
 LOGIN, PASSWORD = "ivan@example.ru", "secret1"
 MERCHANT_PASSWORD = "123"
 GOOD_CARD = {
-    "CardNumber": "4111111111111111",
+    "CardNumber": "4011111111111112",
     "EMonth": "12",
     "EYear": "30",
     "CardHolder": "IVAN IVANOV",

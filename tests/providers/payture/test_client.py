@@ -13,7 +13,7 @@ import requests
 from emulator.clients.payture import ENCODINGS, TRANSPORTS, BehindPaytureClient, PaytureClient, encode_data, parse_xml
 
 CARD = {
-    "CardNumber": "4111111111111111",
+    "CardNumber": "4011111111111112",
     "EMonth": "12",
     "EYear": "30",
     "CardHolder": "IVAN IVANOV",
@@ -64,13 +64,13 @@ def test_payture_client_full_flow(payemu_server, encoding, transport):
     assert cards.success and len(cards.items) == 1
     item = cards.items[0]
     assert set(item) == {"CardName", "CardId", "CardHolder", "Status", "NoCVV", "Expired"}
-    assert item["CardName"] == "411111xxxxxx1111" and item["NoCVV"] == "False"
+    assert item["CardName"] == "401111xxxxxx1112" and item["NoCVV"] == "False"
     paid = pay.pay(login, password, item["CardId"], "order-1", 10000, secure_code="123", session_type="Block")
     assert paid.success and paid["Amount"] == "10000"
     assert pay.pay_status("order-1")["Status"] == "Authorized"
     assert pay.charge("order-1", 10000).attrs == {"Success": "True", "OrderId": "order-1", "Amount": "10000"}
     assert pay.refund("order-1", 4000)["NewAmount"] == "6000"
-    assert pay.unblock("order-1", 1).err_code == "ILLEGAL_ORDER_STATE"
+    assert pay.unblock("order-1").err_code == "ILLEGAL_ORDER_STATE"
     assert pay.remove(login, password, item["CardId"]).success
     assert pay.get_list(login, password).items == []
     assert add.delete(login).success
@@ -79,7 +79,7 @@ def test_payture_client_full_flow(payemu_server, encoding, transport):
 def test_payture_client_3ds_free_pay(payemu_server):
     client = PaytureClient(payemu_server.url, "DemoMerchantPay", "123")
     client.register("u3ds", "pw")
-    card = {**CARD, "CardNumber": "4000000000003220"}
+    card = {**CARD, "CardNumber": "5486732058864471"}
     answer = client.pay("u3ds", "pw", "FreePay", "o-3ds", 500, card=card)
     assert answer.needs_3ds and answer["ACSUrl"] == f"{payemu_server.url}/vwapi/ACS"
     assert client.pay_submit_3ds(answer["ThreeDSKey"], "pass").success
@@ -87,7 +87,7 @@ def test_payture_client_3ds_free_pay(payemu_server):
 
 
 def test_behind_client_flow(payemu_server):
-    behind = BehindPaytureClient(payemu_server.url, "client-user-7")
+    behind = BehindPaytureClient(payemu_server.url, "demo-access-token")
     assert behind.finalise()["message"] == "Can't get card list"
     started = behind.init()
     assert started["success"] and started["data"]["RedirectUrl"].startswith(f"{payemu_server.url}/vwapi/Add?SessionId=")
@@ -102,7 +102,7 @@ def test_behind_client_flow(payemu_server):
     assert result.headers["Location"] == f"http://localhost:3000/payment/callback?orderid={session_id}&result=True"
     card = behind.finalise()["data"]["card"]
     assert card == {
-        "CardName": "411111xxxxxx1111",
+        "CardName": "401111xxxxxx1112",
         "CardHolder": "IVAN IVANOV",
         "Status": "IsActive",
         "NoCVV": "false",
