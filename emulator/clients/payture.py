@@ -179,7 +179,9 @@ class PaytureClient:
         return self._bare("AddSubmit3DS", MD=md, PaRes=pa_res)
 
     def activate(self, login: str, password: str, card_id: str, amount: int) -> PaytureResponse:
-        return self.command("Activate", {"VWUserLgn": login, "VWUserPsw": password, "CardId": card_id, "Amount": amount})
+        """(doc) the amount held on the card when it was added."""
+        data = {"VWUserLgn": login, "VWUserPsw": password, "CardId": card_id, "Amount": amount}
+        return self.command("Activate", data)
 
     def send_code(self, login: str, password: str, card_id: str, order_id: str | None = None) -> PaytureResponse:
         data = {"VWUserLgn": login, "VWUserPsw": password, "CardId": card_id, "OrderId": order_id}

@@ -75,7 +75,9 @@ ERR_CODES: tuple[str, ...] = (
 
 # Commands whose error names the customer (inferred, docs/providers/payture.md#check-update-delete, #getlist: the
 # success bodies carry VWUserLgn).
-CUSTOMER_COMMANDS = frozenset({"Register", "Check", "Update", "Delete", "GetList", "Remove", "Activate"})
+CUSTOMER_COMMANDS = frozenset(
+    {"Register", "Check", "Update", "Delete", "GetList", "Remove", "Activate", "SendCode", "Add", "AddSubmit3DS"}
+)
 # Commands whose error names the order (code, recorded, docs/providers/payture.md#order-level-commands: `<Charge
 # Success="False" OrderId=… ErrCode=…/>`).
 ORDER_COMMANDS = frozenset({"Charge", "Unblock"})
