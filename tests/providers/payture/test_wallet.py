@@ -41,7 +41,7 @@ def free_pay(client, pan: str, order: str = "o1", session_type: str = "Block", *
     return text(vw(client, "Pay", {**data, **GOOD_CARD, "CardNumber": pan, **extra}, vwid=PAY))
 
 
-# -- merchant-side Add (docs/providers/payture.md#add) ------------------------------------------------------------------
+# -- merchant-side Add (docs/providers/payture.md#add) ----------------------------------------------------------------
 
 
 def test_merchant_add_then_duplicate_card(client, state_of):
@@ -198,17 +198,6 @@ def test_cvv_required_card(client):
 def test_documented_3ds_cards(client, pan):
     register(client)
     assert attr(free_pay(client, pan), "Success") == "3DS"
-
-
-def test_timeout_scenario_delays_the_answer(client):
-    """The scenario's delay is the server's (deferred by the async server, no thread held); here only matched."""
-    register(client)
-    data = {**CUSTOMER, "CardId": "FreePay", "OrderId": "o1", "Amount": "100", "SessionType": "Block"}
-    raw = "".join(f"{k}={v};" for k, v in {**data, **GOOD_CARD, "CardNumber": "4100401111100062"}.items())
-    response = client.post(
-        "/vwapi/Pay", data={"VWID": PAY, "DATA": raw}, headers={"X-Payemu-Scenario": "payture/timeout-cards"}
-    )
-    assert attr(text(response), "Success") == "True"
 
 
 # -- the hosted pages (docs/providers/payture.md#hosted-pages) --------------------------------------------------------
