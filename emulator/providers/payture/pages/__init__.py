@@ -104,6 +104,7 @@ TEXTS: dict[str, dict[str, str]] = {
     },
 }
 LANGUAGES = frozenset(TEXTS)
+DEFAULT_LANGUAGE = "RU"  # (inferred) a Russian gateway's page; option default_language in the views
 
 
 def _page(status: int = 200, *, language: str, template_tag: str = "", **context: Any) -> Reply:
@@ -131,7 +132,7 @@ def form_page(
     attempts_left: int,
     action: str,
     delay_flag: str | None,
-    language: str,
+    language: str = DEFAULT_LANGUAGE,
     template_tag: str = "",
     saved_cards: list[Card] | None = None,
     message: str = "",
@@ -156,7 +157,13 @@ def form_page(
 
 
 def acs_page(
-    *, session_id: str, three_ds_key: str, card_name: str, action: str, delay_flag: str | None, language: str
+    *,
+    session_id: str,
+    three_ds_key: str,
+    card_name: str,
+    action: str,
+    delay_flag: str | None,
+    language: str = DEFAULT_LANGUAGE,
 ) -> Reply:
     return _page(
         view="acs",
@@ -170,7 +177,7 @@ def acs_page(
     )
 
 
-def term_page(*, md: str, pa_req: str, term_url: str, language: str = "EN") -> Reply:
+def term_page(*, md: str, pa_req: str, term_url: str, language: str = DEFAULT_LANGUAGE) -> Reply:
     """(inferred) The ACS a `Success="3DS"` reply points at: answers `PaRes` = pass | fail to TermUrl."""
     if not term_url:
         return error_page("WRONG_PARAMS", language)
@@ -185,7 +192,7 @@ def result_page(
     err_code: str,
     redirect_url: str,
     redirect_delay: int,
-    language: str,
+    language: str = DEFAULT_LANGUAGE,
     activation_amount: int = 0,
 ) -> Reply:
     texts = TEXTS.get(language, TEXTS["EN"])
@@ -203,7 +210,7 @@ def result_page(
     )
 
 
-def error_page(err_code: str, language: str = "EN") -> Reply:
+def error_page(err_code: str, language: str = DEFAULT_LANGUAGE) -> Reply:
     """(inferred) docs/providers/payture.md#add-page: unknown, used or expired sessions get an error page, not XML."""
     texts = TEXTS.get(language, TEXTS["EN"])
     return _page(
