@@ -164,6 +164,9 @@ class Order:
     busy_status: str = ""  # a Pending* status shown until busy_until (a time-out card's operation)
     busy_until: float = 0.0
     last_error: str = ""  # the ErrCode of the last operation on the order, "" when it succeeded
+    # (doc) docs/providers/payture.md#order-statuses: earlier payment attempts on the hosted page; one left in
+    # 3-D Secure when a new card is tried becomes Obsolete
+    attempts: list[str] = field(default_factory=list)
 
     def status_at(self, now: float) -> str:
         """PayStatus's Status: a time-out card's operation stays Pending for its documented seconds."""
@@ -414,6 +417,10 @@ class PaytureState:
         """Apply a card typed on the hosted page: validate it, then let the test card decide
         (docs/providers/payture.md#add-page)."""
         session = self.open_session(session_id, now=now)
+        order = self.orders.get(session.order_id)
+        if session.pending_3ds is not None and order is not None and order.status == PRE_3DS:
+            order.attempts.append(OBSOLETE)  # the customer left the ACS page and tried again
+            order.status, session.pending_3ds = NEW, None
         problem, decided, three_ds = self.judge(card, now, outcome)
         if problem is not None:
             return self._attempt_failed(session, problem, now)

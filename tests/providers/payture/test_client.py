@@ -65,11 +65,12 @@ def test_payture_client_full_flow(payemu_server, encoding, transport):
     item = cards.items[0]
     assert set(item) == {"CardName", "CardId", "CardHolder", "Status", "NoCVV", "Expired"}
     assert item["CardName"] == "401111xxxxxx1112" and item["NoCVV"] == "False"
-    paid = pay.pay(login, password, item["CardId"], "order-1", 10000, secure_code="123", session_type="Block")
+    paid = pay.pay(login, password, item["CardId"], "order-1", 10000, session_type="Block")  # recurring: no CVV
     assert paid.success and paid["Amount"] == "10000"
     assert pay.pay_status("order-1")["Status"] == "Authorized"
     assert pay.charge("order-1", 10000).attrs == {"Success": "True", "OrderId": "order-1", "Amount": "10000"}
     assert pay.refund("order-1", 4000)["NewAmount"] == "6000"
+    assert pay.pay_status("order-1")["Status"] == "Charged"  # (doc) a partial refund stays Charged
     assert pay.unblock("order-1").err_code == "ILLEGAL_ORDER_STATE"
     assert pay.remove(login, password, item["CardId"]).success
     assert pay.get_list(login, password).items == []
@@ -108,6 +109,45 @@ def test_behind_client_flow(payemu_server):
         "NoCVV": "false",
         "Expired": "false",
     }
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_payture_client_merchant_add_3ds_recurring_and_hold(payemu_server, transport):
+    """The client suite's card life cycle: Add (3-D Secure), AddSubmit3DS without VWID, a recurring Block without
+    CVV, Charge without Amount, a full Unblock, SendCode and ConfirmCode (docs/providers/payture.md#add, #pay)."""
+    add = PaytureClient(payemu_server.url, "DemoMerchantAdd", "123", transport=transport)
+    pay = PaytureClient(payemu_server.url, "DemoMerchantPay", "123", transport=transport)
+    login = f"cycle-{transport}@example.ru"
+    add.register(login, "pw")
+    started = add.add(login, "pw", {**CARD, "CardNumber": "2202208311110010"})
+    assert started.needs_3ds and started["VWUserLgn"] == login
+    saved = add.add_submit_3ds(started["ThreeDSKey"], "pass")
+    assert saved.command == "AddSubmit3DS" and saved.success and saved["CardName"] == "220220xxxxxx0010"
+    assert add.add(login, "pw", {**CARD, "CardNumber": "2202208311110010"}).err_code == "DUPLICATE_CARD"
+    card_id = saved["CardId"]
+    held = pay.pay(login, "pw", card_id, f"hold-{transport}", 3000, session_type="Block")
+    assert held.success and pay.charge(f"hold-{transport}")["Amount"] == "3000"
+    assert pay.refund(f"hold-{transport}")["NewAmount"] == "0"
+    assert pay.pay(login, "pw", card_id, f"void-{transport}", 700, session_type="Block").success
+    assert pay.unblock(f"void-{transport}").attrs == {
+        "Success": "True",
+        "OrderId": f"void-{transport}",
+        "NewAmount": "0",
+    }
+    assert pay.pay_status(f"void-{transport}")["Status"] == "Voided"
+    assert pay.send_code(login, "pw", card_id, f"code-{transport}").success
+    refused = pay.pay(login, "pw", card_id, f"code-{transport}", 100, confirm_code="bad")
+    assert refused.err_code == "WRONG_CONFIRM_CODE"
+
+
+def test_payture_client_init_language_and_failed_init(payemu_server):
+    client = PaytureClient(payemu_server.url, "DemoMerchantAdd", "123")
+    client.register("lang@example.ru", "pw")
+    init = client.init("Add", "lang@example.ru", "pw", language="EN", template_tag="Compact")
+    page = requests.get(client.page_url(init["SessionId"]), timeout=10).text
+    assert '<h1 id="title">Add a card</h1>' in page and 'data-template="Compact"' in page
+    failed = client.init("Add", "lang@example.ru", "wrong")
+    assert failed.err_code == "WRONG_USER_PARAMS" and "SessionId" not in failed.attrs  # (recorded)
 
 
 def test_behind_client_init_unauthorised(payemu_server):

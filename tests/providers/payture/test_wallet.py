@@ -322,3 +322,21 @@ def test_pay_terminal_add_terminal_share_cards(client):
     register(client)
     text(vw(client, "Add", {**CUSTOMER, **GOOD_CARD}, vwid=PAY))
     assert text(vw(client, "GetList", CUSTOMER, vwid=ADD)).count("<Item ") == 1
+
+
+def test_a_3ds_attempt_left_for_a_new_card_becomes_obsolete(client, state_of):
+    register(client)
+    session_id = init_pay(client, "p1")
+    client.post("/vwapi/Pay/Submit", data={"SessionId": session_id, **THREE_DS_CARD})
+    assert status_of(client, "p1") == "PreAuthorized3DS"
+    client.post("/vwapi/Pay/Submit", data={"SessionId": session_id, **GOOD_CARD})  # back from the ACS, another card
+    assert status_of(client, "p1") == "Charged"
+    assert state_of().orders["p1"].attempts == ["Obsolete"]
+
+
+def test_activation_required_scenario(client):
+    register(client)
+    header = {"X-Payemu-Scenario": "payture/activation-required"}
+    raw = "".join(f"{k}={v};" for k, v in {**CUSTOMER, **GOOD_CARD}.items())
+    body = text(client.post("/vwapi/Add", data={"VWID": ADD, "DATA": raw}, headers=header))
+    assert attr(body, "Status") == "NotActive"
