@@ -17,6 +17,7 @@ from emulator.config import Config
 from emulator.core.admin import admin
 from emulator.core.contracts import Violation
 from emulator.core.dashboard import dashboard
+from emulator.core.dispatch import DirectDispatch
 from emulator.core.provider import Call, Provider, body_too_large
 from emulator.core.runtime import Runtime
 
@@ -50,6 +51,7 @@ def create_app(config: Config | None = None, providers: Sequence[Provider] | Non
     app.extensions["payemu"] = runtime
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _crash)
+    app.wsgi_app = DirectDispatch(app)  # type: ignore[method-assign]  # operations below Flask's request context
     return app
 
 

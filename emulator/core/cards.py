@@ -18,8 +18,10 @@ from emulator.core.errors import ConfigError
 _DIGITS_AS_HASH = bytes.maketrans(b"0123456789", b"##########")
 # 13 digits in a row; digits split by a space, dash or form '+'; digits next to a percent-escape.
 _PAN_SHAPES = (b"#" * 13, b"#### ####", b"####-####", b"####+####", b"####%#")
-_CVV_KEYS = (b"cvv", b"cvc", b"cvn", b"secur", b"cardcode", b"card_code", b"card-code", b"card code", b"card+code")
+_CVV_KEYS = (b"cvv", b"cvc", b"cvn", b"cardcode", b"card_code", b"card-code", b"card code", b"card+code")
 _CVV_KEYS += (b"card%20code", b"card%2520code")
+# `secur` alone would flag every Izipay `/security/v1/...` path; the full key is only looked for past it.
+_SECURE_CODE = re.compile(rb"secur(?:e|ity)(?:[_\- +]|%(?:25)*20)?code")
 
 # What a card number or CVV may be wrapped in, in every encoding a client sends: digit separators as
 # typed (space, dash) or form- and percent-encoded, once or twice (`+`, `%20`, `%2520`, `%2D`), and the
@@ -90,10 +92,10 @@ def may_hold_card_data(data: bytes) -> bool:
     lowered = data.lower()
     if b"cv" not in lowered and b"code" not in lowered:  # every CVV key holds one of them
         return False
-    for key in _CVV_KEYS:  # noqa: SIM110
+    for key in _CVV_KEYS:
         if key in lowered:
             return True
-    return False
+    return b"secur" in lowered and _SECURE_CODE.search(lowered) is not None
 
 
 def mask_text(text: str) -> str:

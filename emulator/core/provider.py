@@ -23,21 +23,23 @@ import contextlib
 import functools
 import logging
 import socket
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, Request, Response, current_app, request
+from flask import Blueprint, Request, Response, current_app, has_request_context, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
 
 from emulator.core.callbacks import DEFAULT_RETRY_DELAYS
-from emulator.core.cards import mask_headers, mask_text
+from emulator.core.cards import mask_text
 from emulator.core.clock import monotonic, real_sleep
 from emulator.core.codecs import BODY_TOO_LARGE, JSON, Codec, DecodeError, request_bytes
 from emulator.core.contracts import Violation
 from emulator.core.errors import ContractMismatch, ProviderError, Reply
-from emulator.core.journal import Entry, masked_texts
+from emulator.core.journal import Entry, masked_exchange
 from emulator.core.options import as_bool, as_delays
 from emulator.core.scenarios import SCENARIO_HEADER, Rule, UnknownScenario
 from emulator.core.store import StoreUnavailable
@@ -54,6 +56,16 @@ DELAY_ENVIRON = "payemu.delay_ms"
 FAULT_ENVIRON = "payemu.fault"
 
 Authenticator = Callable[["Call"], Tenant | None]
+
+_SERVING: ContextVar[Request | None] = ContextVar("payemu_request", default=None)
+
+
+def current_request() -> Request | None:
+    """The request an operation is serving (under the direct dispatch or Flask), else Flask's, else None."""
+    served = _SERVING.get()
+    if served is not None:
+        return served
+    return request._get_current_object() if has_request_context() else None  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -185,10 +197,12 @@ class TenantContext:
         """An absolute URL on this emulator (hosted pages, redirects), as clients should reach it."""
         base = self.runtime.config.external_url
         if not base:
-            try:
-                base = request.host_url
-            except RuntimeError:
-                base = f"http://{self.runtime.config.host}:{self.runtime.config.port}/"
+            served = current_request()
+            base = (
+                served.host_url
+                if served is not None
+                else f"http://{self.runtime.config.host}:{self.runtime.config.port}/"
+            )
         return base.rstrip("/") + path
 
     def claim(self, key: str) -> None:
@@ -234,7 +248,7 @@ class Call(TenantContext):
     ) -> None:
         super().__init__(runtime, provider, None, runtime.clock.now())
         self.operation = operation
-        self.request: Request = req if req is not None else request._get_current_object()  # type: ignore[attr-defined]
+        self.request: Request = req if req is not None else current_request()  # type: ignore[assignment]
         self.validated = False
         self._headers: dict[str, str] | None = None
         self.path_args = path_args
@@ -320,46 +334,88 @@ def _drop(environ: Mapping[str, Any]) -> Iterator[bytes]:
     yield b""  # pragma: no cover - makes this a generator
 
 
+@dataclass(slots=True)
+class Answer:
+    """An operation's HTTP answer, as the journal records it and the server sends it."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    payload: bytes
+    body: Iterable[bytes] | None = None  # sent instead of the payload (a dropped connection on a plain server)
+
+    def response(self) -> Response:
+        """The answer as a werkzeug Response (what a Flask view returns)."""
+        return Response(self.payload if self.body is None else self.body, status=self.status, headers=self.headers)
+
+    def __call__(self, environ: Mapping[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        """Send it (WSGI). As is where werkzeug would change nothing, through a werkzeug Response otherwise
+        (HEAD, a status without a body, a redirect, a dropped connection). Measured in-process on a
+        Token/Generate: ~17 us less than building the Response, ~8 % of the call."""
+        plain = self.body is None and self.status >= 200 and self.status not in (204, 304)
+        if plain and environ["REQUEST_METHOD"] != "HEAD" and not any(n.lower() in _REWRITTEN for n, _ in self.headers):
+            start_response(f"{self.status} {HTTP_STATUS_CODES.get(self.status, 'UNKNOWN')}", self.headers)
+            return [self.payload]
+        return self.response()(environ, start_response)
+
+
+_REWRITTEN = ("location", "content-location")  # headers werkzeug rewrites on the way out
+
+
+def _head(content_type: str, payload: bytes, headers: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The response header list: Content-Type and Content-Length first, as werkzeug orders them."""
+    return [("Content-Type", content_type), ("Content-Length", str(len(payload)))] + [
+        (name, str(value)) for name, value in headers.items()
+    ]
+
+
 def operation(name: str, *, auth: Authenticator | None = None, codec: Codec | None = None) -> Callable:
-    """Mark a view as the operation `name` and run it through the pipeline."""
+    """Mark a view as the operation `name` and run it through the pipeline.
+
+    Served by the direct dispatch (core/dispatch.py) below Flask's request context; called by Flask
+    (a route reached another way, such as Izipay's browser proxy) it reads Flask's request."""
 
     def decorate(view: Callable[[Call], Reply]) -> Callable[..., Response]:
         @functools.wraps(view)
         def endpoint(**path_args: Any) -> Response:
-            runtime: Runtime = current_app.extensions["payemu"]
             req = request._get_current_object()  # type: ignore[attr-defined]
-            provider = runtime.providers[req.blueprint or ""]
-            try:
-                return _pipeline(
-                    req,
-                    runtime,
-                    provider,
-                    name,
-                    view,
-                    auth or provider.authenticate,
-                    codec or provider.codec,
-                    path_args,
-                )
-            except StoreUnavailable as lost:
-                return _unavailable(runtime, provider, lost, codec or provider.codec)
+            answer = run_operation(current_app.extensions["payemu"], req, req.blueprint or "", endpoint, path_args)
+            return answer.response()
 
         endpoint.payemu_operation = name  # type: ignore[attr-defined]
         endpoint.payemu_codec = codec  # type: ignore[attr-defined]  # None: the provider's (openapi.py, drift.py)
+        endpoint.payemu_auth = auth  # type: ignore[attr-defined]  # None: the provider's authenticator
+        endpoint.payemu_view = view  # type: ignore[attr-defined]
         return endpoint
 
     return decorate
 
 
-def _unavailable(runtime: Runtime, provider: Provider, lost: StoreUnavailable, codec: Codec) -> Response:
+def run_operation(
+    runtime: Runtime, req: Request, provider_name: str, endpoint: Callable[..., Any], path_args: dict[str, Any]
+) -> Answer:
+    """Run the `@operation` endpoint's view for `req` through the pipeline."""
+    provider = runtime.providers[provider_name]
+    codec: Codec = endpoint.payemu_codec or provider.codec  # type: ignore[attr-defined]
+    authenticate: Authenticator = endpoint.payemu_auth or provider.authenticate  # type: ignore[attr-defined]
+    serving = _SERVING.set(req)
+    try:
+        return _pipeline(
+            req, runtime, provider, endpoint.payemu_operation, endpoint.payemu_view, authenticate, codec, path_args
+        )  # type: ignore[attr-defined]
+    except StoreUnavailable as lost:
+        return _unavailable(runtime, provider, lost, codec)
+    finally:
+        _SERVING.reset(serving)
+
+
+def _unavailable(runtime: Runtime, provider: Provider, lost: StoreUnavailable, codec: Codec) -> Answer:
     """The state store is out of reach (Redis down): the provider's own server error, one log line;
     nothing was changed, and the next request tries the store again."""
     log.error("%s: state store unavailable: %s", provider.name, lost)
     error = provider.unavailable() if provider.unavailable is not None else provider.server_error()
     reply = error.reply(runtime.clock.now())
     payload, content_type = codec.encode(reply.body) if reply.raw is None else (reply.raw, reply.content_type)
-    response = Response(payload, status=reply.status, content_type=content_type or "application/json")
-    response.headers.extend(reply.headers)
-    return response
+    return Answer(reply.status, _head(content_type or "application/json", payload, reply.headers), payload)
 
 
 def _pipeline(
@@ -371,7 +427,7 @@ def _pipeline(
     authenticate: Authenticator,
     codec: Codec,
     path_args: dict[str, Any],
-) -> Response:
+) -> Answer:
     started = monotonic()
     runtime.sync()
     call = Call(runtime, provider, name, path_args, req)
@@ -460,7 +516,7 @@ def _scenario_reply(call: Call, then: Mapping[str, Any]) -> Reply | None:
 
 def _finish(
     runtime: Runtime, call: Call, reply: Reply, then: Mapping[str, Any], started: float, codec: Codec
-) -> Response:
+) -> Answer:
     provider = call.provider
     if reply.raw is not None:
         payload, content_type = reply.raw, reply.content_type or codec.encode(None)[1]
@@ -494,14 +550,13 @@ def _finish(
         payload = b""
     elif fault == "malformed":
         payload = payload[: max(1, len(payload) // 2)] or b"{"
-    response = Response(payload, status=reply.status, content_type=content_type)
-    response.headers.extend(headers)
+    answer = Answer(reply.status, _head(content_type, payload, headers), payload)
     delay_ms = then.get("delay_ms", 0)
     if fault:
         call.effects.append(f"fault {fault}")
     if delay_ms:
         call.effects.append(f"delay {delay_ms}ms")
-    _journal(runtime, call, response, payload, started)
+    _journal(runtime, call, answer, started)
     if delay_ms:
         if runtime.deferred_effects:
             call.request.environ[DELAY_ENVIRON] = delay_ms
@@ -511,8 +566,8 @@ def _finish(
         if runtime.deferred_effects:
             call.request.environ[FAULT_ENVIRON] = "reset"
         else:
-            response.response = _drop(call.request.environ)
-    return response
+            answer.body = _drop(call.request.environ)
+    return answer
 
 
 def _body_bytes(req: Request) -> bytes:
@@ -526,10 +581,16 @@ def _is_payemu_error(reply: Reply) -> bool:
     return "X-Payemu-Error" in reply.headers or (isinstance(reply.body, dict) and "payemu_error" in reply.body)
 
 
-def _journal(runtime: Runtime, call: Call, response: Response, payload: bytes, started: float) -> None:
+def _journal(runtime: Runtime, call: Call, answer: Answer, started: float) -> None:
     req = call.request
-    path, query, request_body, response_body = masked_texts(
-        req.path.encode("utf-8"), req.environ.get("QUERY_STRING", "").encode("latin-1"), _body_bytes(req), payload
+    (path, query, request_body, response_body), (request_headers, response_headers) = masked_exchange(
+        (
+            req.path.encode("utf-8"),
+            req.environ.get("QUERY_STRING", "").encode("latin-1"),
+            _body_bytes(req),
+            answer.payload,
+        ),
+        (call.header_map, dict(answer.headers)),
     )
     runtime.journal.record(
         Entry(
@@ -540,14 +601,14 @@ def _journal(runtime: Runtime, call: Call, response: Response, payload: bytes, s
             method=req.method,
             path=path,
             query=query,
-            request_headers=mask_headers(call.header_map),
+            request_headers=request_headers,
             request_body=request_body,
-            status=response.status_code,
+            status=answer.status,
             response_body=response_body,
             duration_ms=round((monotonic() - started) * 1000, 3),
             scenario=call.scenario_name,
             effects=call.effects,
-            response_headers=mask_headers(response.headers),
+            response_headers=response_headers,
             violations=[violation.to_json() for violation in call.violations],
         )
     )

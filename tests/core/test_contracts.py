@@ -97,7 +97,7 @@ def test_strict_mode_names_contract_and_path():
 
     with app.test_request_context("/toy/tokens", method="POST", json=token_body()):
         call = pipeline.Call(runtime, toy, "issue_token", {})
-        response = pipeline._finish(runtime, call, Reply(200, {"code": "ok"}), {}, 0.0, toy.codec)
+        response = pipeline._finish(runtime, call, Reply(200, {"code": "ok"}), {}, 0.0, toy.codec).response()
     assert response.status_code == 500
     body = response.get_json()["payemu_contract_violation"]
     assert body["contract"] == "contracts/toy/issue_token.response.json#/$defs/200"

@@ -13,9 +13,10 @@ import re
 from typing import Any
 from urllib.parse import unquote, unquote_plus
 
-from flask import Request, has_request_context, request
+from flask import Request
 
 from emulator.core.codecs import FormCodec
+from emulator.core.provider import current_request
 
 XML_CONTENT_TYPE = "text/xml; charset=utf-8"  # (code, recorded) docs/providers/payture.md#transport
 JSON_CONTENT_TYPE = "application/json"
@@ -79,17 +80,19 @@ def request_params(req: Request) -> dict[str, Any]:
 
 def current_call() -> tuple[str, dict[str, Any]]:
     """The command and decoded parameters of the request being served (for errors raised anywhere)."""
-    if not has_request_context():
+    served = current_request()
+    if served is None:
         return "Error", {}
     try:
-        return command_from_path(request.path), request_params(request)
+        return command_from_path(served.path), request_params(served)
     except Exception:  # an unreadable body still gets an error in the right root element
-        return command_from_path(request.path), {}
+        return command_from_path(served.path), {}
 
 
 def serving_wrapper() -> bool:
     """Whether the request being served is outside `/vwapi/` (the JSON V21 wrapper)."""
-    return has_request_context() and not request.path.startswith(PATH_PREFIX)
+    served = current_request()
+    return served is not None and not served.path.startswith(PATH_PREFIX)
 
 
 def escape_attr(value: Any) -> str:
