@@ -309,7 +309,7 @@ def add_submit_3ds(call: Call) -> Reply:
 
 def _add_reply(call: Call, tag: str, result: AddResult) -> Reply:
     """(inferred) docs/providers/payture.md#add: the GetList Item's names for the new card; `Success="3DS"` with the
-    ACS fields of docs/providers/payture.md#3-d-secure."""
+    ACS fields of docs/providers/payture.md#add."""
     state = _state(call)
     customer = state.customers.get(result.login)
     if result.three_ds_key:
@@ -326,7 +326,7 @@ def _add_reply(call: Call, tag: str, result: AddResult) -> Reply:
 
 
 def _acs_attrs(call: Call, reference: str, key: str) -> dict[str, str]:
-    """(doc) docs/providers/payture.md#3-d-secure: ACSUrl, PaReq and ThreeDSKey (the MD) of a `Success="3DS"` reply."""
+    """(doc) docs/providers/payture.md#add: ACSUrl, PaReq and ThreeDSKey (the MD) of a `Success="3DS"` reply."""
     pa_req = base64.b64encode(f"PaReq:{reference}:{key}".encode()).decode()
     return {"ACSUrl": call.external_url("/vwapi/ACS"), "PaReq": pa_req, "ThreeDSKey": key}
 
