@@ -40,8 +40,16 @@ openapi: $(VENV)/.installed
 fuzz: $(VENV)/.installed-test  ## schemathesis on the OpenAPI export against a live server (bounded: see tests/fuzz/run.py)
 	$(BIN)/python -m tests.fuzz.run $(FUZZ_ARGS)
 
-bench: $(VENV)/.installed-test  ## throughput, p50/p99, memory, cold start (needs wrk: apt-get install wrk)
-	$(BIN)/python tests/bench.py
+# WireMock, what the bench compares against: the npm package's jar, pinned by tests/bench/package-lock.json.
+# npm dates the jar 1985, hence the touch (else every run would reinstall it).
+BENCH_JAR := tests/bench/node_modules/wiremock/build/wiremock-standalone-3.13.2.jar
+
+$(BENCH_JAR): tests/bench/package.json tests/bench/package-lock.json
+	cd tests/bench && npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+bench: $(VENV)/.installed-test $(BENCH_JAR)  ## payemu vs WireMock vs bare Flask (needs wrk, java, npm; ARGS="--scale" etc.)
+	$(BIN)/python tests/bench.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

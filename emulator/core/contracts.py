@@ -10,6 +10,7 @@ with `jsonschema` to list every violation with its path, which is what error env
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,9 @@ from emulator.core.errors import ConfigError, ContractMismatch
 BASE_URI = "https://payemu.local/contracts/"
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 LOCATIONS = ("headers", "query", "body")
+# Compiled contracts by their content: an app built again in one process (the suite builds hundreds) reuses
+# the validators instead of compiling every status of every operation again. Validators are immutable.
+_COMPILED: dict[str, tuple[Any, dict[tuple[str, str], Any], dict[tuple[str, str, int], Any]]] = {}
 
 
 @dataclass(frozen=True)
@@ -91,12 +95,16 @@ class Contracts:
                 schema["$id"] = BASE_URI + f"{provider}/{path.name}"
                 self.documents[f"{provider}/{path.name}"] = schema
         resources = [(doc["$id"], doc) for doc in self.documents.values()]
+        self._resources = resources
+        self._slow_registry_cache: Any = None
+        digest = hashlib.sha256(json.dumps(self.documents, sort_keys=True).encode("utf-8")).hexdigest()
+        if digest in _COMPILED:
+            self._fast_registry, self._requests, self._responses = _COMPILED[digest]
+            return
         try:
             self._fast_registry = jsonschema_rs.Registry(resources)
         except ValueError as exc:  # a $ref to a file that does not exist
             raise ConfigError(f"{root}: cannot compile the contracts: {exc}") from exc
-        self._resources = resources
-        self._slow_registry_cache: Any = None
         self._requests: dict[tuple[str, str], _Compiled] = {}
         self._responses: dict[tuple[str, str, int], _Compiled] = {}
         for key, doc in self.documents.items():
@@ -115,6 +123,7 @@ class Contracts:
                     self._responses[(provider, operation, int(status))] = self._compile(
                         f"{key}#/$defs/{status}", ref, frozenset()
                     )
+        _COMPILED[digest] = (self._fast_registry, self._requests, self._responses)
 
     def _compile(self, name: str, ref: str, locations: frozenset[str]) -> _Compiled:
         wrapper = {"$schema": SCHEMA_DIALECT, "$ref": ref}

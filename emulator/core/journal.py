@@ -118,6 +118,9 @@ class Journal:
     def __len__(self) -> int:
         return len(self._ring)
 
+    def close(self) -> None:
+        """Nothing to stop: the memory journal writes as it records."""
+
 
 class StoredJournal(Journal):
     """The journal of a shared store (SQLite, Redis): every replica appends to one bounded log, so the
@@ -143,21 +146,33 @@ class StoredJournal(Journal):
         # store, else it could read (or clear) before that batch lands.
         self._writer: threading.Thread | None = None
         self._flushing = threading.Lock()
+        self._closed = False
 
     def record(self, entry: Entry) -> Entry:
-        data = asdict(entry)
-        del data["id"]  # the store numbers entries across replicas
-        encoded = msgspec.json.encode(data)
+        encoded = msgspec.json.encode(entry)  # its `id` is ignored on reading: the store numbers entries
         with self._lock:
             self._pending.append(encoded)
-            if self._writer is None:
+            if self._writer is None and not self._closed:
                 self._writer = threading.Thread(target=self._write_behind, name="payemu-journal", daemon=True)
                 self._writer.start()
         return entry
 
+    def close(self) -> None:
+        """Stop the writer and write what is pending: the store may be closed after this, never during a
+        batch (SQLite would crash on a connection closed under a running statement)."""
+        with self._lock:
+            self._closed = True
+            writer, self._writer = self._writer, None
+            self._wakeup.notify_all()
+        if writer is not None:
+            writer.join()
+        self.flush()
+
     def _write_behind(self) -> None:
         while True:
             with self._lock:
+                if self._closed:
+                    return
                 self._wakeup.wait(self.FLUSH_SECONDS)
             try:
                 self.flush()
@@ -181,7 +196,7 @@ class StoredJournal(Journal):
     def _newest_first(self) -> list[Entry]:
         self.flush()
         items = self._store.log_read(self.LOG)[: self.limit]
-        return [Entry(id=number, **msgspec.json.decode(item)) for number, item in items]
+        return [_stored_entry(number, item) for number, item in items]
 
     @property
     def total(self) -> int:  # type: ignore[override]
@@ -206,3 +221,10 @@ class StoredJournal(Journal):
 
 def _in_scope(data: dict[str, Any], provider: str | None, tenant: str | None) -> bool:
     return (provider is None or data["provider"] == provider) and (tenant is None or data["tenant"] == tenant)
+
+
+def _stored_entry(number: int, item: bytes) -> Entry:
+    """An entry read back from the store, numbered as the store numbered it across replicas."""
+    fields = msgspec.json.decode(item)
+    fields.pop("id", None)
+    return Entry(id=number, **fields)

@@ -193,6 +193,10 @@ class TenantContext:
         """A seeded random UUID (reproducible with --seed)."""
         return self.runtime.uuid4()
 
+    def random_hex(self, digits: int) -> str:
+        """Seeded random hex digits (reproducible with --seed), for ids shaped like a provider's."""
+        return self.runtime.random_hex(digits)
+
     def external_url(self, path: str) -> str:
         """An absolute URL on this emulator (hosted pages, redirects), as clients should reach it."""
         base = self.runtime.config.external_url
@@ -233,6 +237,12 @@ class TenantContext:
             retry_delays=self.callback_retry_delays(retry_delays),
             success_codes=success_codes,
         )
+
+    def callback_status(self, delivery_id: str) -> str | None:
+        """Where a callback `send_callback` queued stands in the outbox (pending, delivered, failed, dropped,
+        held), or None once it is forgotten: for providers that report their own delivery jobs."""
+        delivery = self.runtime.callbacks.get(delivery_id)
+        return delivery.status if delivery is not None else None
 
 
 class Call(TenantContext):

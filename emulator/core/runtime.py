@@ -119,6 +119,10 @@ class Runtime:
         text = f"{value:032x}"
         return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
+    def random_hex(self, digits: int) -> str:
+        """`digits` random lower-case hex digits from the seeded generator (reproducible with --seed)."""
+        return f"{self.random.getrandbits(4 * digits):0{digits}x}"
+
     def seed(self, seed: int | None) -> None:
         """Make generated ids and fake data reproducible."""
         if seed is not None:
@@ -140,6 +144,13 @@ class Runtime:
             if self.config.scenario:
                 self.scenarios.activate(self.scenarios.resolve(self.config.scenario).name)
             self.seed(self.config.seed)
+
+    def close(self) -> None:
+        """Stop the callback dispatcher and the journal writer, then close the store (in that order: a
+        writer still running on a closed SQLite connection would crash the process)."""
+        self.callbacks.close()
+        self.journal.close()
+        self.store.close()
 
     def run_action(self, provider_name: str, tenant: Any, handler: Any, args: dict[str, Any]) -> Any:
         """Run an admin action with the tenant's state held under its lock."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from emulator.core.errors import ProviderError
+from emulator.core.errors import ProviderError, Reply
 
 STATUS_ERROR = "error"
 
@@ -23,6 +23,16 @@ MESSAGES = {
     "2124": "Invalid Customer ID",
     "2442": "Project ID not found",
     "3021": "Card expired",
+    "3024": "Invalid Payment ID",
+    "3041": "Payment ID already exists",
+    "3060": "Current payment or operation status does not allow this action",
+    "3061": "Transaction not found",
+    "3121": "Invalid currency",
+    "3230": "The operation with such merchant_refund_id already exists",
+    "3283": "Refund amount more than init amount",
+    "3284": "Refund currency mismatched or empty",
+    "3286": "The property amount is required",
+    "3287": "The property currency is required",
     "3027": "Invalid token provided",
     "3101": "Card not found",
     "3161": "Invalid Holder",
@@ -98,6 +108,48 @@ class CardExpired(EcommpayError):
     code = "3021"
 
 
+class InvalidPaymentId(EcommpayError):
+    code = "3024"
+
+
+class PaymentIdExists(EcommpayError):
+    """(doc, secondary) docs/providers/ecommpay.md#idempotency: a payment_id the project already used."""
+
+    code = "3041"
+
+
+class StatusForbidsAction(EcommpayError):
+    code = "3060"
+
+
+class TransactionNotFound(EcommpayError):
+    code = "3061"
+
+
+class InvalidCurrency(EcommpayError):
+    code = "3121"
+
+
+class RefundIdExists(EcommpayError):
+    code = "3230"
+
+
+class RefundTooLarge(EcommpayError):
+    code = "3283"
+
+
+class RefundCurrencyMismatch(EcommpayError):
+    code = "3284"
+
+
+class AmountRequired(EcommpayError):
+    code = "3286"
+
+
+class CurrencyRequired(EcommpayError):
+    code = "3287"
+
+
 class InvalidToken(EcommpayError):
     code = "3027"
 
@@ -153,6 +205,22 @@ class AccessDenied(EcommpayError):
     code = "303"
 
 
+class AcsPageError(ProviderError):
+    """(inferred) the emulated ACS page reached with an unknown or finished MD: a small HTML page."""
+
+    def __init__(self, message: str = "Unknown or completed 3-D Secure session.") -> None:
+        super().__init__(message, status=404)
+
+    def reply(self, now: float) -> Reply:
+        from html import escape
+
+        page = (
+            "<!doctype html><html><head><meta charset='utf-8'><title>3-D Secure</title></head>"
+            f"<body><h1 id='error'>Not found</h1><p id='message'>{escape(self.message)}</p></body></html>"
+        )
+        return Reply(self.status, raw=page.encode("utf-8"), content_type="text/html; charset=utf-8")
+
+
 CATALOGUE = {
     "invalid_json": InvalidJson,
     "missing_field": MissingField,
@@ -169,4 +237,8 @@ CATALOGUE = {
     "validation_error": ValidationError,
     "malformed_request": MalformedRequest,
     "access_denied": AccessDenied,
+    "payment_id_exists": PaymentIdExists,
+    "status_forbids_action": StatusForbidsAction,
+    "transaction_not_found": TransactionNotFound,
+    "refund_too_large": RefundTooLarge,
 }

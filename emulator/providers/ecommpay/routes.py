@@ -30,8 +30,13 @@ STATUS_SUCCESS = "success"
 
 def _project_id(call: Call) -> Any:
     body = call.body
-    customer = body.get("customer") if isinstance(body, dict) else None
-    return customer.get("project_id") if isinstance(customer, dict) else None
+    if not isinstance(body, dict):
+        return None
+    for holder in ("general", "customer"):  # payment requests carry it in general, token requests in customer
+        part = body.get(holder)
+        if isinstance(part, dict) and "project_id" in part:
+            return part["project_id"]
+    return None
 
 
 def styled(call: Call, error: errors.EcommpayError, request_id: str | None = None) -> errors.EcommpayError:
@@ -63,34 +68,41 @@ def handled(view: Callable[[Call], Reply]) -> Callable[[Call], Reply]:
 def authenticate(call: Call) -> Tenant:
     """No auth header (doc, docs/providers/ecommpay.md#transport): the project is `customer.project_id`, proven by
     `customer.signature`."""
+    return authenticate_with(call, "customer")
+
+
+def authenticate_with(call: Call, holder: str) -> Tenant:
+    """The project named by `<holder>.project_id`, proven by `<holder>.signature` over the whole body: the Gate's
+    (PHP) canonical form only, or also the published SDKs' variants with `signature_check: lenient`."""
     body = call.body
     if not isinstance(body, dict):
         raise styled(call, errors.InvalidJson())  # (inferred) an empty body or a JSON non-object
-    customer = body.get("customer")
+    customer = body.get(holder)
     if not isinstance(customer, dict) or "project_id" not in customer:
         # (doc, secondary) docs/providers/ecommpay.md#response-codes 2004
-        raise styled(call, errors.MissingField("customer.project_id"))
+        raise styled(call, errors.MissingField(f"{holder}.project_id"))
     project_id = customer["project_id"]
     if isinstance(project_id, bool) or not isinstance(project_id, (int, str)):
-        raise styled(call, errors.ProjectNotFound("customer.project_id"))
+        raise styled(call, errors.ProjectNotFound(f"{holder}.project_id"))
     directory = call.runtime.tenants["ecommpay"]
     tenant = directory.admit(
         str(project_id), lambda: {"project_id": project_id, "secret": call.option("open_tenant_secret")}
     )
     if tenant is None:
         # (doc, secondary) docs/providers/ecommpay.md#response-codes 2442
-        raise styled(call, errors.ProjectNotFound("customer.project_id"))
+        raise styled(call, errors.ProjectNotFound(f"{holder}.project_id"))
     call.name_tenant(tenant)  # so the project's own options (and bound scenario) style the errors below
     signature = customer.get("signature")
     if signature is None or signature == "":
         # (doc, secondary) docs/providers/ecommpay.md#response-codes 3262
-        raise styled(call, errors.EmptySignature("customer.signature"))
+        raise styled(call, errors.EmptySignature(f"{holder}.signature"))
     if not call.flag("check_signatures"):
         return tenant  # an explicit, emulator-only switch for hand-written replays and curl sessions
     secret = str(call.option("secret") or tenant["secret"])
-    if not isinstance(signature, str) or not signing.verify(body, signature, secret):
+    lenient = call.option("signature_check") == "lenient"
+    if not isinstance(signature, str) or not signing.verify(body, signature, secret, lenient=lenient):
         # (doc, secondary) docs/providers/ecommpay.md#response-codes 3261
-        raise styled(call, errors.InvalidSignature("customer.signature"))
+        raise styled(call, errors.InvalidSignature(f"{holder}.signature"))
     return tenant
 
 
@@ -107,7 +119,7 @@ def _ack(call: Call, request_id: str) -> Reply:
     return Reply(200, body)
 
 
-def _sweep(call: Call) -> None:
+def sweep(call: Call) -> None:
     """Expire due tokens first, so a call after the card's expiry sees (and reports) `expiry`."""
     callbacks.expire_and_notify(call, call.now)
 
@@ -118,7 +130,7 @@ def _sweep(call: Call) -> None:
 def tokenize_card(call: Call) -> Reply:
     """Tokenize a card (docs/providers/ecommpay.md#tokenize); the token arrives in a `tokenize` callback
     (docs/providers/ecommpay.md#callbacks)."""
-    _sweep(call)
+    sweep(call)
     request_id = callbacks.request_id(call)
     customer, card = call.body["customer"], call.body["card"]
     problem = model.check_card(card, now=call.now)
@@ -151,7 +163,7 @@ def tokenize_card(call: Call) -> Reply:
 def card_by_token(call: Call) -> Reply:
     """Look up the masked card behind a token (docs/providers/ecommpay.md#card-by-token); the account arrives in a
     callback."""
-    _sweep(call)
+    sweep(call)
     request_id = callbacks.request_id(call)
     record = call.state.card_by_token(str(call.body["customer"]["id"]), call.body["token"], now=call.now)
     callbacks.send(call, callbacks.account_event(record), callbacks.EVENT_BYTOKEN)
@@ -163,7 +175,7 @@ def card_by_token(call: Call) -> Reply:
 @handled
 def revoke_token(call: Call) -> Reply:
     """Revoke a token (docs/providers/ecommpay.md#revoke); a `token_revoke` callback carries the new status."""
-    _sweep(call)
+    sweep(call)
     request_id = callbacks.request_id(call)
     record = call.state.revoke(str(call.body["customer"]["id"]), call.body["token"], now=call.now)
     body = callbacks.token_event(

@@ -1,4 +1,5 @@
-"""Izipay (Peru) API PW: Token/Generate, Installments Search, Deposit (docs/providers/izipay.md)."""
+"""Izipay (Peru) API PW: Token/Generate, Installments Search, Deposit, card tokenization, Authorize, Cancel,
+Refund and the order Search (docs/providers/izipay.md)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 from emulator.core.contracts import Violation
 from emulator.core.errors import Reply
 from emulator.core.provider import Auth, Call, Provider
-from emulator.providers.izipay import errors
+from emulator.providers.izipay import errors, routes_tokenization, routes_transactions  # noqa: F401 (their routes)
 from emulator.providers.izipay.model import IzipayState
 from emulator.providers.izipay.routes import PROXY_PREFIX, authenticate_bearer, bp
 
@@ -22,6 +23,11 @@ OPTIONS = {
     # envelope (inferred, docs/providers/izipay.md#error-envelope shape) | doc (doc, weak: response null)
     "token_error_style": "envelope",
     "check_transaction_id": False,  # (inferred) docs/providers/izipay.md#q3: unknown whether a mismatch is refused
+    # (inferred) docs/providers/izipay.md#q5: the same card saved again for the same buyer: its token again | error
+    "duplicate_card_token": "existing",
+    # (inferred) docs/providers/izipay.md#q6: a declined authorization answers its decline code with HTTP 200
+    "decline_http_status": 200,
+    "decline_code": None,  # a code ("51", "05", ...): every authorization is declined with it (scenario card-declined)
 }
 
 
@@ -69,7 +75,7 @@ AUTH = {  # (doc) docs/providers/izipay.md#token-generate, docs/providers/izipay
 
 PROVIDER = Provider(
     name="izipay",
-    description="Izipay API PW (Peru): session tokens, installments, deposits",
+    description="Izipay API PW (Peru): session tokens, installments, card tokens, authorizations, deposits, refunds",
     blueprint=bp,
     state_class=IzipayState,
     authenticate=authenticate_bearer,
@@ -78,7 +84,18 @@ PROVIDER = Provider(
     not_found=lambda path: errors.NotFound(),
     method_not_allowed=lambda method: errors.MethodNotAllowed(),
     internal_error=errors.PlatformError,
-    paths=("/security/", "/Installments/", "/capture/", "/orderinfo/", "/accountvalidate/", "/gateway/"),
+    paths=(
+        "/security/",
+        "/Installments/",
+        "/capture/",
+        "/orderinfo/",
+        "/accountvalidate/",
+        "/gateway/",
+        "/authorization/",
+        "/cancel/",
+        "/refund/",
+        "/tokenization/",
+    ),
     folder=Path(__file__).parent,
     options=OPTIONS,
     hosts=("sandbox-api-pw.izipay.pe", "api-pw.izipay.pe", "testapi-pw.izipay.pe", "qa-api-pw.izipay.pe"),

@@ -6,6 +6,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from flask import g, has_app_context
+
 from emulator.core.errors import ProviderError
 
 # (inferred) docs/providers/izipay.md#installments-search: the recorded header times are Peru local time, no DST
@@ -29,6 +31,22 @@ PLATFORM_ERROR_BODY = {
 MSG_TOKEN_EXPIRED = "Token expirado"
 MSG_BAD_CREDENTIALS = "transactionId o publicKey inválidos"
 MSG_METHOD = "Método no permitido"
+# (code) docs/providers/izipay.md#order-search: a merchant's production capture of Search for an unknown order.
+MSG_ORDER_NOT_FOUND = "Transaccion No Existe"
+# (inferred) docs/providers/izipay.md#tokenization, #authorize, #cancel-and-refund: no published bodies.
+MSG_CARD_TOKEN_NOT_FOUND = "El token de tarjeta no existe"
+MSG_CARD_TOKEN_DELETED = "El token de tarjeta fue eliminado"
+MSG_CARD_TOKENIZED = "La tarjeta ya se encuentra tokenizada para el comprador"
+MSG_CARD_NUMBER = "Número de tarjeta inválido"  # the sandbox guide's wording for code 14
+MSG_CARD_EXPIRY = "Fecha de expiración inválida"
+MSG_DUPLICATE_ORDER = "El número de pedido ya fue procesado"
+MSG_NOT_CANCELLABLE = "La transacción no puede ser anulada"
+MSG_NOT_REFUNDABLE = "La transacción no puede ser devuelta"
+MSG_NOT_DEPOSITABLE = "La transacción no puede ser depositada"
+MSG_AMOUNT_EXCEEDS = "El monto excede el monto disponible de la transacción"
+MSG_AMOUNT_MISMATCH = "El monto no coincide con el de la transacción"
+MSG_REFUND_TOKEN = "El token de sesión no corresponde a una devolución (requestSource REFUND)"
+MSG_ACTION_UNSUPPORTED = "Acción no soportada"
 MSG_NOT_FOUND = "Recurso no encontrado"
 
 
@@ -56,6 +74,16 @@ def header_block(started: float, ended: float, *, millis_as_string: bool = False
     }
 
 
+def use_doc_style(enabled: bool) -> None:
+    """Render this request's errors in the doc's short form (Token/Generate with `token_error_style: doc`)."""
+    g.izipay_doc_errors = enabled
+
+
+def requested_doc_style() -> bool:
+    """Whether this request asked for the doc's short error form (never outside a request)."""
+    return has_app_context() and bool(g.get("izipay_doc_errors", False))
+
+
 class IzipayError(ProviderError):
     """The recorded error envelope: code twice, `result.messageFriendly` twice, a `header` block."""
 
@@ -68,11 +96,13 @@ class IzipayError(ProviderError):
         self.friendly = friendly if friendly is not None else message
         if code is not None:
             self.code = code
-        # (doc, weak) docs/providers/izipay.md#token-generate: `{"code","message","response":null}` on Token/Generate
-        self.doc_style = False
+        # (doc, weak) docs/providers/izipay.md#token-generate: `{"code","message","response":null}` on Token/Generate.
+        # None: as the request asked (`use_doc_style`), so a scenario-injected error follows the option too.
+        self.doc_style: bool | None = None
 
     def body(self, now: float) -> Any:
-        if self.doc_style:
+        doc_style = self.doc_style if self.doc_style is not None else requested_doc_style()
+        if doc_style:
             return {"code": self.code, "message": self.message, "response": None}
         result = {"messageFriendly": self.friendly}
         return {
@@ -156,6 +186,92 @@ class AlreadyDeposited(IzipayError):
         super().__init__("La orden ya fue depositada", code="DP1")
 
 
+class OrderNotFound(IzipayError):
+    """(code) docs/providers/izipay.md#order-search: 403 `MC` for an order the merchant does not have."""
+
+    status = 403
+
+    def __init__(self) -> None:
+        super().__init__(MSG_ORDER_NOT_FOUND, code="MC")
+
+
+class CardTokenNotFound(IzipayError):
+    """(inferred) a card token this merchant (or this buyer) never had."""
+
+    status = 403
+
+    def __init__(self, message: str = MSG_CARD_TOKEN_NOT_FOUND) -> None:
+        super().__init__(message, code="TK1")
+
+
+class CardTokenDeleted(CardTokenNotFound):
+    """(inferred) a deleted card token: it cannot be used, looked up or deleted again."""
+
+    def __init__(self) -> None:
+        super().__init__(MSG_CARD_TOKEN_DELETED)
+
+
+class CardAlreadyTokenized(IzipayError):
+    """(inferred) option `duplicate_card_token: error`: the buyer already has a token for this card."""
+
+    status = 400
+
+    def __init__(self) -> None:
+        super().__init__(MSG_CARD_TOKENIZED, code="TK3")
+
+
+class CardNumberInvalid(IzipayError):
+    """(inferred) a card number that fails the Luhn check; code 14 as the sandbox guide's decline."""
+
+    status = 400
+
+    def __init__(self) -> None:
+        super().__init__(MSG_CARD_NUMBER, code="14")
+
+
+class CardExpiryInvalid(IzipayError):
+    status = 400
+
+    def __init__(self) -> None:
+        super().__init__(MSG_CARD_EXPIRY, code="IMC")
+
+
+class DuplicateOrder(IzipayError):
+    """(inferred) the doc: orderNumber is unique per transaction."""
+
+    status = 400
+
+    def __init__(self) -> None:
+        super().__init__(MSG_DUPLICATE_ORDER, code="OR1")
+
+
+class OperationNotAllowed(IzipayError):
+    """(inferred) an illegal transition: cancel a refunded order, refund more than was captured, ..."""
+
+    status = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code="TR1")
+
+
+class RefundTokenRequired(IzipayError):
+    """(inferred) docs/providers/izipay.md#cancel-and-refund: a session token not generated for REFUND."""
+
+    status = 401
+
+    def __init__(self) -> None:
+        super().__init__(MSG_REFUND_TOKEN, code="IMC")
+
+
+class ActionUnsupported(IzipayError):
+    """`action: pay_token_external` (network tokens) is not emulated: docs/providers/izipay.md#authorize."""
+
+    status = 400
+
+    def __init__(self) -> None:
+        super().__init__(MSG_ACTION_UNSUPPORTED, code="IMC")
+
+
 class PlatformError(IzipayError):
     """The recorded SANDBOX 500: a different, flat body (docs/providers/izipay.md#error-envelope, last row)."""
 
@@ -192,5 +308,10 @@ CATALOGUE = {
     "bin_not_configured": BinNotConfigured,
     "bad_credentials": BadCredentials,
     "already_deposited": AlreadyDeposited,
+    "order_not_found": OrderNotFound,
+    "card_token_not_found": CardTokenNotFound,
+    "card_token_deleted": CardTokenDeleted,
+    "duplicate_order": DuplicateOrder,
+    "refund_token_required": RefundTokenRequired,
     "platform_error": PlatformError,
 }

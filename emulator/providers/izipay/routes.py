@@ -12,7 +12,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from emulator.core.errors import Reply
 from emulator.core.provider import Call, operation
 from emulator.core.tenants import Tenant
-from emulator.providers.izipay import errors, model
+from emulator.providers.izipay import errors, model, wire
 
 bp = Blueprint("izipay", __name__)
 
@@ -20,6 +20,8 @@ GENERATE_PATH = "/security/v1/Token/Generate"
 SEARCH_PATH = "/Installments/v1/Installments/Search"
 DEPOSIT_PATH = "/capture/v1/Transaction/Deposit"
 PROXY_PREFIX = "/gateway/api/v1/proxy-cors/"
+# (doc) docs/providers/izipay.md#field-encryption: where card and amount fields may arrive RSA-encrypted
+ENCRYPTED_OPERATIONS = frozenset({"authorize", "tokenize_card"})
 
 # (code, recorded) docs/providers/izipay.md#installments-search: success messages by environment and language: (message,
 # messageFriendly).
@@ -38,10 +40,21 @@ DEPOSIT_MESSAGES = {"ESP": "Operación satisfactoria", "ENG": "Successful operat
 
 
 def authenticate_merchant(call: Call) -> Tenant:
-    """Token/Generate has no Authorization header: the merchant is named by merchantCode + publicKey."""
+    """Token/Generate has no Authorization header: the merchant is named by merchantCode + publicKey.
+
+    Every error of this call (400 or 401, scenario-injected too) follows `token_error_style` as the
+    scenario, the named merchant's options, or the server set it: the merchant is named from the raw
+    body first, so its options apply even when the body then fails validation.
+    """
+    errors.use_doc_style(call.option("token_error_style") == "doc")
+    directory = call.runtime.tenants["izipay"]
+    named = call.body.get("merchantCode") if isinstance(call.body, dict) else None
+    known = directory.get(named) if isinstance(named, str) and named else None
+    if known is not None:
+        call.name_tenant(known)
+        errors.use_doc_style(call.option("token_error_style") == "doc")
     call.validate()  # the credentials are body fields: check they are there and well-formed first
     merchant, public_key = call.body["merchantCode"], call.body["publicKey"]
-    directory = call.runtime.tenants["izipay"]
     tenant = directory.admit(merchant, lambda: _admitted(merchant, public_key))
     if tenant is None or tenant.get("publicKey") != public_key:
         raise errors.BadCredentials()  # (doc, weak) docs/providers/izipay.md#token-generate
@@ -57,6 +70,8 @@ def _admitted(merchant: str, public_key: str) -> dict[str, str]:
 def authenticate_bearer(call: Call) -> Tenant:
     """Search and Deposit carry the session token; its merchant's key must verify it
     (docs/providers/izipay.md#error-envelope)."""
+    if isinstance(call.body, dict):
+        call.body = camel_keys(call.body)
     header = call.headers.get("Authorization", "").strip()
     token = header[7:].strip() if header[:7].lower() == "bearer " else header
     if not token or token.lower() == "bearer":
@@ -66,7 +81,26 @@ def authenticate_bearer(call: Call) -> Tenant:
     if tenant is None:
         raise errors.TokenRejected()
     call.auth = model.verify_claims(token, str(tenant.get("token_secret") or tenant["publicKey"]), claims)
+    key = tenant.get("rsa_private_key")
+    if key and call.operation in ENCRYPTED_OPERATIONS and isinstance(call.body, dict):
+        call.body = wire.decrypt_fields(call.body, str(key))  # before validation: the contract sees plain values
     return tenant
+
+
+def camel_keys(data: Any) -> Any:
+    """`{"MerchantCode": …, "Order": {"Currency": …}}` read as `{"merchantCode": …, "order": {"currency": …}}`:
+    API PW binds JSON names case-insensitively (.NET), and Izipay's own test harness sends PascalCase
+    (code: docs/providers/izipay.md#authorize). A name already in camelCase wins over its PascalCase twin."""
+    if isinstance(data, list):
+        return [camel_keys(item) for item in data]
+    if not isinstance(data, dict):
+        return data
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        name = key[:1].lower() + key[1:] if isinstance(key, str) else key
+        if name not in out or name == key:
+            out[name] = camel_keys(value)
+    return out
 
 
 # -- operations ----------------------------------------------------------------------------------
@@ -92,7 +126,7 @@ def generate_token(call: Call) -> Reply:
 def search_installments(call: Call) -> Reply:
     """List the installments a BIN allows (docs/providers/izipay.md#installments-search); the token's amount does not
     filter them."""
-    token_id = _accept_token(call)
+    token_id = accept_token(call)
     bin_number = call.body["bin"]
     info = call.state.installments(bin_number, model.BINS)
     call.state.consume(token_id, single_use=call.flag("single_use_tokens"))
@@ -119,7 +153,7 @@ def search_installments(call: Call) -> Reply:
 def deposit(call: Call) -> Reply:
     """Capture an authorised order (docs/providers/izipay.md#deposit); header block first, millis as a string, as
     recorded."""
-    token_id = _accept_token(call)
+    token_id = accept_token(call)
     order = call.body["order"]
     record = call.state.deposit(order, now=call.now)
     call.state.consume(token_id, single_use=call.flag("single_use_tokens"))
@@ -148,7 +182,7 @@ def deposit(call: Call) -> Reply:
     return Reply(200, body)
 
 
-def _accept_token(call: Call) -> str:
+def accept_token(call: Call) -> str:
     """Check the bearer token for this call (not yet counted as used) and the merchant it names."""
     token_id = call.state.check_token(call.auth, now=call.now, single_use=call.flag("single_use_tokens"))
     if call.flag("check_transaction_id") and call.headers.get("transactionId") != call.auth.get("transactionId"):

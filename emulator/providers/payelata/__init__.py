@@ -34,8 +34,22 @@ OPTIONS = {
     "callback_final_only": False,
     # (doc) docs/providers/payelata.md#callbacks: account option, no masked card object in callbacks
     "callback_strip_card": False,
-    # (doc) docs/providers/payelata.md#callbacks says close changes are batched; off so every change is visible
-    "callback_batching": False,
+    # (doc) docs/providers/payelata.md#callbacks: close changes of one object are batched, only the latest is sent
+    "callback_batching": True,
+    # (doc) docs/providers/payelata.md#retries: the account's "Attempts limit" (default 5): failed attempts
+    # before process_failed is final; until then the invoice waits in process_error for a retry
+    "attempts_limit": 5,
+    # (doc) docs/providers/payelata.md#card-gate-token: RS512 in the platform's sample; HS256 in a white-label's
+    "card_gate_jwt_alg": "RS512",
+    # (doc) docs/providers/payelata.md#refunds: `invoice` (200, the white-label's reference) or `refund`
+    # (201 with the `refunds` resource, the new refund model)
+    "refund_response": "invoice",
+    "refund_delay": 0,  # (inferred) seconds a refund stays `refunding` (0: completes in the same call)
+    # (doc) docs/providers/payelata.md#return-urls: "Send Operation Context Return URL", on in the sample account
+    "return_url_context": True,
+    # (doc) docs/providers/payelata.md#return-urls: the card gateway's "Bypass status page" account option
+    "bypass_status_page": False,
+    "status_page_redirect_delay": 5,  # (inferred) seconds the status page shows before going back to the shop
 }
 
 
@@ -86,7 +100,18 @@ PROVIDER = Provider(
     not_found=lambda path: errors.NotFound(),
     method_not_allowed=lambda method: errors.MethodNotAllowed(method),
     internal_error=errors.ServerError,
-    paths=("/payment-invoices", "/api/payment-invoices", "/payment/", "/hpp/", "/acs/", "/complete-auth"),
+    paths=(
+        "/payment-invoices",
+        "/api/payment-invoices",
+        "/payout-invoices",
+        "/api/payout-invoices",
+        "/refunds/",
+        "/api/refunds/",
+        "/payment/",
+        "/hpp/",
+        "/acs/",
+        "/complete-auth",
+    ),
     folder=Path(__file__).parent,
     codec=CODEC,
     options=OPTIONS,

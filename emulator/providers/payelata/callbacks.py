@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from emulator.core.provider import TenantContext
-from emulator.providers.payelata.model import FINAL, Event
+from emulator.providers.payelata.model import FINAL, PAYOUT_FINAL, Event
 from emulator.providers.payelata.signing import SIGNATURE_HEADER, signature
 
 # (inferred) docs/providers/payelata.md#callbacks: "body in JSON-API format"
@@ -30,7 +30,8 @@ def encode(wire: dict[str, Any]) -> bytes:
 
 
 def send_events(context: TenantContext, events: list[Event], *, batch: bool = False) -> int:
-    """Queue one signed callback per status change; return how many were queued."""
+    """Queue one signed callback per status change, or (batching, the default) one per object with its latest
+    state; return how many were queued."""
     tenant = context.tenant
     if tenant is None or not events:
         return 0
@@ -47,7 +48,8 @@ def send_events(context: TenantContext, events: list[Event], *, batch: bool = Fa
     effects = dict(context.callback_effects)
     for event in events:
         url = context.callback_url(event.callback_url)
-        if not url or (final_only and event.status not in FINAL):
+        final = PAYOUT_FINAL if event.kind == "payout-invoice" else FINAL
+        if not url or (final_only and event.status not in final):
             continue
         wire = event.wire
         payload = wire["data"]["attributes"].get("payload")
@@ -70,7 +72,7 @@ def send_events(context: TenantContext, events: list[Event], *, batch: bool = Fa
             url=url,
             body=body,
             headers={"Content-Type": CALLBACK_CONTENT_TYPE, SIGNATURE_HEADER: signature(secret, body)},
-            event=f"payment-invoice.{event.status}",
+            event=f"{event.kind}.{event.status}",
             retry_delays=retry_delays(context),
             # (doc) docs/providers/payelata.md#callbacks: anything but HTTP 200 is a failed delivery
             success_codes=(200,),

@@ -19,6 +19,9 @@ MSG_TOKEN_CUSTOMER = "Token does not belong to the customer."
 MSG_TOKEN_UNKNOWN = "Token not found."
 MSG_CARD_NUMBER = "Invalid card number."
 MSG_NOT_PAYABLE = "Payment invoice can not be processed in its current status."
+MSG_NOT_REFUNDABLE = "Payment invoice can not be refunded in its current status."
+MSG_REFUND_EXCEEDS = "Refund amount exceeds the available amount ({left} {currency})."
+MSG_NOT_PROCESSABLE = "Payout invoice can not be processed in its current status."
 TITLES = {
     400: "Bad Request",
     401: "Unauthorized",
@@ -165,4 +168,6 @@ CATALOGUE = {
     "server_error": ServerError,
     "token_not_owned": lambda: Invalid("token", MSG_TOKEN_CUSTOMER),
     "invoice_not_payable": lambda: PayelataError(MSG_NOT_PAYABLE, pointer="/data"),
+    "invoice_not_refundable": lambda: PayelataError(MSG_NOT_REFUNDABLE, pointer="/data"),
+    "refund_exceeds": lambda: Invalid("amount", MSG_REFUND_EXCEEDS.format(left=0, currency="USD")),
 }

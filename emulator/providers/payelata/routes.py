@@ -1,4 +1,5 @@
-"""Payelata views (docs/providers/payelata.md): private API invoices, the card gate, hosted and 3-DS pages."""
+"""Payelata views (docs/providers/payelata.md): private API payment invoices, refunds and payout invoices, the card
+gate, the hosted, 3-DS and status pages."""
 
 from __future__ import annotations
 
@@ -7,13 +8,12 @@ from typing import Any
 
 from flask import Blueprint
 
-from emulator.core import tokens
 from emulator.core.clock import to_datetime
 from emulator.core.codecs import FormCodec
 from emulator.core.errors import Reply
 from emulator.core.provider import Call, operation
 from emulator.core.tenants import Tenant
-from emulator.providers.payelata import errors, model, pages
+from emulator.providers.payelata import errors, model, pages, signing
 from emulator.providers.payelata.callbacks import send_events
 
 bp = Blueprint("payelata", __name__)
@@ -21,6 +21,8 @@ bp = Blueprint("payelata", __name__)
 NAME = "payelata"
 INVOICES = "/payment-invoices"
 API_INVOICES = "/api/payment-invoices"  # (doc) `links.self`; (inferred) docs/providers/payelata.md#auth serve both
+PAYOUTS = "/payout-invoices"  # (doc) docs/providers/payelata.md#payouts
+API_PAYOUTS = "/api/payout-invoices"  # (doc) the payout's `links.self`
 SALE_PATH = "/payment/sale"
 HPP_PATH = "/hpp/"
 ACS_PATH = "/acs/"
@@ -58,8 +60,8 @@ def authenticate_bearer(call: Call) -> Tenant:
         raise errors.BearerRejected()
     token = header[7:].strip()
     try:
-        claims = tokens.claims(token)
-    except tokens.TokenError as exc:
+        claims = signing.token_claims(token)
+    except signing.CardGateTokenError as exc:
         raise errors.BearerRejected() from exc
     tenant = call.runtime.tenants[NAME].get(str(claims.get("account")))
     if tenant is None:
@@ -101,6 +103,8 @@ def create_payment_invoice(call: Call) -> Reply:
         # (doc) docs/providers/payelata.md#payment-invoices: one documented example puts callback_url beside
         # `attributes`, not in it
         callback_url=attributes.get("callback_url") or data.get("callback_url"),
+        jwt_algorithm=str(call.option("card_gate_jwt_alg")),
+        attempts_limit=int(call.option("attempts_limit")),
     )
     call.claim(invoice.session_id)  # the hosted pages find the account by the session id alone
     _emit(call)
@@ -116,6 +120,85 @@ def get_payment_invoice(call: Call) -> Reply:
     invoice = call.state.get(call.path_args["invoice_id"], call.now)
     _emit(call)
     return Reply(200, invoice.to_wire())
+
+
+@bp.route(INVOICES + "/<invoice_id>/refund", methods=["POST"], provide_automatic_options=False)
+@bp.route(API_INVOICES + "/<invoice_id>/refund", methods=["POST"], provide_automatic_options=False)
+@operation("refund_payment_invoice")
+def refund_payment_invoice(call: Call) -> Reply:
+    """Refund all or part of a paid invoice (doc) docs/providers/payelata.md#refunds; the answer is the invoice
+    (200) or, with `refund_response: refund`, the new model's refund resource (201)."""
+    call.state.sweep(call.now, call.fake)
+    invoice = call.state.get(call.path_args["invoice_id"], call.now)
+    data = call.body["data"]
+    attributes = data["attributes"]
+    # (doc) the white-label's body names the invoice as `data.id`, the new model's as `attributes.invoiceId`
+    if data.get("id") not in (None, invoice.id):
+        raise errors.PayelataError(errors.MSG_INVALID, pointer="/data/id")
+    if attributes.get("invoiceId") not in (None, invoice.id):
+        raise errors.Invalid("invoiceId", errors.MSG_INVALID)
+    refund = call.state.refund(
+        invoice, attributes, now=call.now, fake=call.fake, delay=float(call.option("refund_delay"))
+    )
+    _emit(call)
+    if str(call.option("refund_response")) == "refund":
+        return Reply(201, refund.to_wire())
+    return Reply(200, invoice.to_wire())
+
+
+@bp.route("/refunds/<refund_id>", methods=["GET"], provide_automatic_options=False)
+@bp.route("/api/refunds/<refund_id>", methods=["GET"], provide_automatic_options=False)
+@operation("get_refund")
+def get_refund(call: Call) -> Reply:
+    """One refund (doc: the refund resource's `links.self`, `/refunds/ref_…`) docs/providers/payelata.md#refunds."""
+    call.state.sweep(call.now, call.fake)
+    refund = call.state.get_refund(call.path_args["refund_id"])
+    _emit(call)
+    return Reply(200, refund.to_wire())
+
+
+@bp.route(PAYOUTS, methods=["POST"], provide_automatic_options=False)
+@bp.route(API_PAYOUTS, methods=["POST"], provide_automatic_options=False)
+@operation("create_payout_invoice")
+def create_payout_invoice(call: Call) -> Reply:
+    """Create a payout invoice to a card or a token (doc) docs/providers/payelata.md#payouts; 201."""
+    call.state.sweep(call.now, call.fake)
+    attributes = call.body["data"]["attributes"]
+    duplicate = str(call.option("duplicate_reference"))
+    payout = call.state.create_payout(
+        attributes,
+        now=call.now,
+        fake=call.fake,
+        live=call.auth["live"],
+        ttl=float(call.option("invoice_ttl")),
+        duplicate_status=None if duplicate == "allow" else int(duplicate),
+        callback_url=attributes.get("callback_url"),
+    )
+    _emit(call)
+    return Reply(201, payout.to_wire())
+
+
+@bp.route(PAYOUTS + "/<payout_id>", methods=["GET"], provide_automatic_options=False)
+@bp.route(API_PAYOUTS + "/<payout_id>", methods=["GET"], provide_automatic_options=False)
+@operation("get_payout_invoice")
+def get_payout_invoice(call: Call) -> Reply:
+    """Read one payout invoice (doc: its `links.self`) docs/providers/payelata.md#payouts."""
+    call.state.sweep(call.now, call.fake)
+    payout = call.state.get_payout(call.path_args["payout_id"])
+    _emit(call)
+    return Reply(200, payout.to_wire())
+
+
+@bp.route(PAYOUTS + "/<payout_id>/process", methods=["POST"], provide_automatic_options=False)
+@bp.route(API_PAYOUTS + "/<payout_id>/process", methods=["POST"], provide_automatic_options=False)
+@operation("process_payout_invoice")
+def process_payout_invoice(call: Call) -> Reply:
+    """Confirm a payout created without `auto_process` (doc: 201) docs/providers/payelata.md#payouts."""
+    call.state.sweep(call.now, call.fake)
+    payout = call.state.get_payout(call.path_args["payout_id"])
+    call.state.process_payout(payout, now=call.now)
+    _emit(call)
+    return Reply(201, payout.to_wire())
 
 
 # -- card gate -----------------------------------------------------------------------------------
@@ -143,6 +226,7 @@ def _run_sale(call: Call, invoice: model.Invoice, card_fields: dict[str, Any] | 
             fake=call.fake,
             year_month=(moment.year, moment.month),
             settle_delay=float(call.option("settle_delay")),
+            attempts_limit=int(call.option("attempts_limit")),
         )
     finally:
         _emit(call)
@@ -168,6 +252,7 @@ def sale_wire(call: Call, invoice: model.Invoice) -> dict[str, Any]:
     payment_status = {
         model.PROCESSED: "processed",
         model.PROCESS_FAILED: "process_failed",
+        model.PROCESS_ERROR: "process_failed",  # the attempt failed; the invoice waits for the next one
     }.get(invoice.status, "authorize_required" if invoice.awaiting_3ds else "process_pending")
     attributes: dict[str, Any] = {
         "amount": invoice.amount,
@@ -176,7 +261,8 @@ def sale_wire(call: Call, invoice: model.Invoice) -> dict[str, Any]:
         "service": invoice.service,
         "options": {},
         "customer": {"reference_id": invoice.customer["reference_id"]} if invoice.customer else {},
-        "repeatable": True,
+        # (inferred) another attempt is possible: not final, and no attempt under way
+        "repeatable": invoice.status in model.PAYABLE and not invoice.sale_started,
         "flow": "charge",
         "status": invoice.status,
         "resolution": invoice.resolution,
@@ -211,7 +297,7 @@ def hosted_payment_page(call: Call) -> Reply:
     invoice = call.state.by_session(call.path_args["session_id"], call.now)
     _emit(call)
     if invoice.status not in model.PAYABLE or invoice.sale_started:
-        return pages.result_page(invoice)
+        return _result(call, invoice)
     return pages.card_form(invoice, action=call.external_url(HPP_PATH + invoice.session_id))
 
 
@@ -222,17 +308,19 @@ def submit_hosted_payment_page(call: Call) -> Reply:
     call.state.sweep(call.now, call.fake)
     invoice = call.state.by_session(call.path_args["session_id"], call.now)
     fields = {k: call.body.get(k) for k in ("card_number", "card_holder", "exp_month", "exp_year", "cvv")}
+    action = call.external_url(HPP_PATH + invoice.session_id)
     try:
         _run_sale(call, invoice, fields)
     except errors.PayelataError as error:
         if invoice.status not in model.PAYABLE or invoice.sale_started:
-            return pages.result_page(invoice)
-        action = call.external_url(HPP_PATH + invoice.session_id)
+            return _result(call, invoice)
         return pages.card_form(invoice, action=action, error=error.message)
     if invoice.awaiting_3ds is not None:
         payload = auth_payload(call, invoice)
         return pages.auto_post(payload["action"], payload["params"])
-    return pages.result_page(invoice)
+    if invoice.status == model.PROCESS_ERROR:
+        return pages.card_form(invoice, action=action)  # (doc) the payer retries without leaving the page
+    return _result(call, invoice)
 
 
 @bp.route(ACS_PATH + "<session_id>", methods=["GET", "POST"], provide_automatic_options=False)
@@ -242,7 +330,7 @@ def acs_page(call: Call) -> Reply:
     call.state.sweep(call.now, call.fake)
     invoice = call.state.by_session(call.path_args["session_id"], call.now)
     if invoice.awaiting_3ds is None:
-        return pages.result_page(invoice)
+        return _result(call, invoice)
     term_url = call.body.get("TermUrl") or call.external_url(f"{COMPLETE_AUTH_PATH}?pid={invoice.session_id}")
     return pages.acs_challenge(invoice, term_url=term_url, md=call.body.get("MD") or invoice.session_id)
 
@@ -255,10 +343,22 @@ def complete_auth(call: Call) -> Reply:
     session = call.query.get("pid") or call.body.get("MD")
     invoice = call.state.by_session(session, call.now)
     if invoice.awaiting_3ds is None:
-        return pages.result_page(invoice)
+        return _result(call, invoice)
     call.state.complete_3ds(invoice, call.body.get("PaRes") == "AUTHENTICATED", now=call.now, fake=call.fake)
     _emit(call)
-    return pages.result_page(invoice)
+    if invoice.status == model.PROCESS_ERROR:  # a failed attempt with retries left: back to the card form
+        return pages.card_form(invoice, action=call.external_url(HPP_PATH + invoice.session_id))
+    return _result(call, invoice)
+
+
+def _result(call: Call, invoice: model.Invoice) -> Reply:
+    """The status page, with the account's return-URL settings (docs/providers/payelata.md#return-urls)."""
+    return pages.result_page(
+        invoice,
+        with_context=call.flag("return_url_context"),
+        redirect_delay=int(call.option("status_page_redirect_delay")),
+        bypass=call.flag("bypass_status_page"),
+    )
 
 
 def _emit(call: Call) -> None:

@@ -7,10 +7,11 @@ import hashlib
 import json
 from pathlib import Path
 
+from emulator.core.clock import monotonic
 from emulator.core.contracts import Violation
 from emulator.core.errors import Reply
 from emulator.core.provider import Auth, Call, Provider
-from emulator.providers.zai import callbacks, errors
+from emulator.providers.zai import callbacks, errors, routes, routes_webhooks  # noqa: F401 (registers its routes)
 from emulator.providers.zai.model import ZaiState
 from emulator.providers.zai.routes import authenticate_bearer, bp
 from emulator.providers.zai.wire import CORE_CODEC
@@ -22,9 +23,9 @@ OPTIONS = {
     "unknown_user_style": "recorded",  # recorded: 401 {"code":405,...} (code, recorded) | not_found: 404 (inferred)
     # docs/providers/zai.md#q2: created_at/expires_at on token_auth. (code, recorded) absent; the gem docs expect them.
     "token_auth_timestamps": False,
-    # docs/providers/zai.md#token-auth-lifecycle: token-auth expiry (1 h) and single use, enforced when a token is
-    # redeemed. (inferred) off.
-    "strict_token_auths": False,
+    # docs/providers/zai.md#token-auth-lifecycle: a token auth expires after 1 h on the virtual clock and makes one
+    # account (code: gem docs "typically 1 hour", "should be used once"); false: reusable, never expires.
+    "strict_token_auths": True,
     # docs/providers/zai.md#q3: token_type case. lower: accept any case, echo lower-case (inferred, the recorded echo
     # was lower-case) | as_sent: echo the caller's spelling | strict: refuse anything but bank/card.
     "token_type_case": "lower",
@@ -38,6 +39,10 @@ OPTIONS = {
     # Send a signed `users` webhook after a user is created, once the tenant registered a secret and
     # has a callback_url. (inferred) stands in for a `users` webhook subscription.
     "user_webhooks": True,
+    # Webhook retries (docs/providers/zai.md#webhook-deliveries): seconds between attempts ("1,5,30"; None: Zai's
+    # backoff) and a factor on them (0.001 makes a day of retries pass in a test).
+    "callback_retry_delays": None,
+    "callback_retry_scale": 1.0,
 }
 
 # (code, recorded) docs/providers/zai.md#token-auths: the Rails stack's headers on every core response.
@@ -70,6 +75,9 @@ def response_headers(call: Call, reply: Reply) -> dict[str, str]:
     headers = {"X-Request-Id": call.fake.uuid4()}
     if call.operation == "create_token":
         return headers
+    started = getattr(call, "zai_started", None)
+    # (code, recorded) every recorded core response carries the Rails X-Runtime, seconds with six decimals
+    headers["X-Runtime"] = f"{(monotonic() - started) if started is not None else 0.0:.6f}"
     headers.update(CORS_HEADERS)
     if 200 <= reply.status < 300 and reply.body is not None and reply.raw is None:
         payload = json.dumps(reply.body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
@@ -83,6 +91,13 @@ def response_headers(call: Call, reply: Reply) -> dict[str, str]:
 AUTH = {  # (doc) docs/providers/zai.md#access-tokens
     "bearer": Auth(
         {"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "access_token of /tokens"}
+    ),
+    "bearer_or_token": Auth(
+        {"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "access_token of /tokens"},
+        credentials="or, from the browser (PromisePay.js, hosted fields), no Authorization and a token auth as "
+        "card_token / bank_token in the body (inferred) docs/providers/zai.md#token-auth-lifecycle",
+        operations=("create_card_account", "create_bank_account"),
+        optional=True,
     ),
     "client": Auth(
         {"type": "http", "scheme": "basic", "description": "(inferred) client_id:client_secret, as Cognito takes it"},
@@ -103,7 +118,18 @@ PROVIDER = Provider(
     not_found=lambda path: errors.RouteNotFound(),
     method_not_allowed=lambda method: errors.MethodNotAllowed(),
     internal_error=errors.server_error,
-    paths=("/tokens", "/users", "/token_auths", "/webhooks"),
+    paths=(
+        "/tokens",
+        "/users",
+        "/token_auths",
+        "/webhooks",
+        "/card_accounts",
+        "/bank_accounts",
+        "/wallet_accounts",
+        "/items",
+        "/transactions",
+        "/tools",
+    ),
     folder=Path(__file__).parent,
     unavailable=errors.Unavailable,
     codec=CORE_CODEC,
@@ -117,6 +143,11 @@ PROVIDER = Provider(
         "au-0000.api.assemblypay.com",
     ),
     response_headers=response_headers,
-    actions={"send_webhook": callbacks.send_now},
+    actions={
+        "send_webhook": callbacks.send_now,
+        "three_d_secure": routes.admin_three_d_secure,
+        "clear_direct_debit": routes.admin_clear_direct_debit,
+        "deposit": routes.admin_deposit,
+    },
     auth=AUTH,
 )

@@ -32,6 +32,26 @@ MSG_NOT_IN_LIST = "is not included in the list"
 MSG_TOO_SHORT_SECRET = "is too short (minimum is 32 characters)"
 MSG_NOT_ASCII = "must contain only ASCII characters"
 MSG_NOT_FOUND = "not found"
+MSG_TAKEN = "has already been taken"  # (inferred) Rails' uniqueness message: a second user with the same email
+MSG_NO_ACCOUNT = "no account found"  # (code, recorded) users_card_account_empty.yml, users_bank_account_empty.yml
+MSG_DUPLICATE_ITEM = "item with this id already exists"  # (code, recorded) items_created_error.yml
+MSG_MIN_COST = "must be greater than or equal to 100"  # (code, recorded) items_updated_error.yml: amount 1
+MSG_CARD_NUMBER = "is not a valid credit card number"  # (inferred) ActiveMerchant's wording (brand names match)
+MSG_EXPIRED = "card has expired"  # (inferred)
+MSG_FULL_NAME = "must contain a space"  # (doc) card_account_requestBody: "User full name with at least a space"
+MSG_TOKEN_INVALID = "is invalid"  # (inferred) an unknown token auth, or one of another type or user
+MSG_TOKEN_EXPIRED = "has expired"  # (inferred) docs/providers/zai.md#token-auth-lifecycle: "typically 1 hour"
+MSG_TOKEN_USED = "has already been used"  # (inferred) docs/providers/zai.md#token-auth-lifecycle: "used once"
+MSG_NOT_ACTIVE = "is not active"  # (inferred) a redacted account
+MSG_NOT_CARD = "must be a card account"  # (inferred) authorize/make_payment_async take cards only
+MSG_NOT_BUYERS = "does not belong to the buyer"  # (inferred)
+MSG_DECLINED = "Payment failed: card declined"  # (inferred) no recorded decline
+MSG_NO_FUNDS_CARD = "Payment failed: insufficient funds"  # (inferred)
+MSG_THREE_DS = "Payment failed: 3D Secure authentication required, use make_payment_async"  # (inferred)
+MSG_WALLET_FUNDS = "insufficient funds in the wallet account"  # (inferred)
+MSG_SAME_PARTIES = "buyer and seller must be different users"  # (inferred)
+MSG_REDACTED = "Successfully redacted account."  # (code, recorded) card_accounts_deactivated.yml (bank: no ".")
+MSG_USER_UPDATED = "Successfully updated user."  # (code, recorded) users_disbursement_account.yml
 
 # (inferred) docs/providers/zai.md#errors: the assembly-payments client treats exactly this value as "do not refresh".
 TOKEN_NOT_AUTHORIZED = "is not authorized"
@@ -115,6 +135,25 @@ class RecordNotFound(ZaiError):
         super().__init__({"errors": {field: [MSG_NOT_FOUND]}})
 
 
+class WalletNotAuthorized(ZaiError):
+    """(code, recorded) wallet_accounts_unknown.yml: an unknown wallet account answers this 401, not `code` 405."""
+
+    status = 401
+
+    def __init__(self) -> None:
+        super().__init__({"errors": {"not_authorized": ["to access that record"]}})
+
+
+def invalid_transition(action: str, state: str) -> ValidationFailed:
+    """(inferred) an item action its state does not allow: 422 under `base`, like the recorded duplicate id."""
+    return ValidationFailed.one("base", f"cannot {action} an item that is {state}")
+
+
+def at_most(field: str, limit: int) -> ValidationFailed:
+    """(inferred) Rails' numericality wording, as the recorded `cost` minimum."""
+    return ValidationFailed.one(field, f"must be less than or equal to {limit}")
+
+
 class BearerRejected(ZaiError):
     """401 for a missing, malformed, foreign or expired access token (docs/providers/zai.md#errors, #q4; both styles
     inferred)."""
@@ -181,4 +220,8 @@ CATALOGUE = {
     "record_not_authorized": RecordNotAuthorized,
     "user_not_found": lambda: RecordNotFound("user_id"),
     "user_id_missing": lambda: ValidationFailed.one("user_id", MSG_REQUIRED),
+    "card_declined": lambda: ValidationFailed.one("base", MSG_DECLINED),
+    "insufficient_wallet_funds": lambda: ValidationFailed.one("base", MSG_WALLET_FUNDS),
+    "three_d_secure_required": lambda: ValidationFailed.one("base", MSG_THREE_DS),
+    "token_auth_expired": lambda: ValidationFailed.one("card_token", MSG_TOKEN_EXPIRED),
 }

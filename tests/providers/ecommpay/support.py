@@ -94,10 +94,87 @@ def assert_callback(runtime: Any, received: Received, event: str, secret: str = 
 
 
 def tokenize(client: Any, runtime: Any, receiver: CallbackReceiver, **kwargs: Any) -> str:
-    """Tokenize through HTTP and return the token from the callback."""
+    """Tokenize through HTTP and return the token from this request's callback (found by its request id:
+    deliveries run in parallel, so the newest arrival may be another request's)."""
     before = len(receiver.received)
     response = client.post(TOKENIZE, json=signed(tokenize_body(**kwargs)))
     assert response.status_code == 200, response.json
     runtime.callbacks.wait_idle()
-    arrived = receiver.wait_for(before + 1)
-    return arrived[-1].json()["token"]
+    for arrived in receiver.wait_for(before + 1):
+        body = arrived.json()
+        request = body.get("request") if isinstance(body, dict) else None
+        if isinstance(request, dict) and request.get("id") == response.json["request_id"]:
+            return body["token"]
+    raise AssertionError("no tokenize callback for " + response.json["request_id"])
+
+
+# -- payments (docs/providers/ecommpay.md#payments) ------------------------------------------------------------------
+
+SALE = "/v2/payment/card/sale"
+SALE_TOKEN = "/v2/payment/card/sale/token"
+AUTH = "/v2/payment/card/auth"
+AUTH_TOKEN = "/v2/payment/card/auth/token"
+PAYOUT_TOKEN = "/v2/payment/card/payout/token"
+CAPTURE = "/v2/payment/card/capture"
+CANCEL = "/v2/payment/card/cancel"
+REFUND = "/v2/payment/card/refund"
+THREE_DS_RESULT = "/v2/payment/card/3ds_result"
+STATUS = "/v2/payment/status"
+CVV = "123"
+THREE_DS_PAN = "4000000000000002"
+DECLINE_PAN = "4000000000009995"  # cards.yaml: decline-10105
+
+
+def signed_general(body: dict[str, Any], secret: str | None = None) -> dict[str, Any]:
+    """Sign a payment request (`general.signature`) with the client suite's own signer."""
+    body = copy.deepcopy(body)
+    secret = secret or SECRETS[body["general"]["project_id"]]
+    body["general"]["signature"] = signature_of(body, secret)
+    return body
+
+
+def general(payment_id: str, project_id: int = 11) -> dict[str, Any]:
+    return {"project_id": project_id, "payment_id": payment_id}
+
+
+def pay_body(
+    payment_id: str,
+    *,
+    token: str | None = None,
+    pan: str = PAN,
+    amount: int = 1000,
+    currency: str = "EUR",
+    customer: str = "1707",
+    project_id: int = 11,
+    return_url: str | None = None,
+) -> dict[str, Any]:
+    """A sale/auth/payout body: by token when `token` is given, else with card data."""
+    body: dict[str, Any] = {
+        "general": general(payment_id, project_id),
+        "customer": {"id": customer, "ip_address": "1.87.128.111"},
+        "payment": {"amount": amount, "currency": currency, "description": "order " + payment_id},
+    }
+    if token is not None:
+        body["token"] = token
+    else:
+        body["card"] = {"pan": pan, "year": 2030, "month": 5, "card_holder": "PAUL SMITH", "cvv": CVV}
+    if return_url:
+        body["acs_return_url"] = {"return_url": return_url}
+    return body
+
+
+def sdk_callback(received: Received, secret: str = SECRET_11) -> Any:
+    """Verify one received callback with Ecommpay's published Python SDK (`Gate.handle_callback`); its data."""
+    from payment_page_sdk.gate import Gate
+
+    return Gate(secret).handle_callback(received.body.decode())
+
+
+def assert_payment_callback(runtime: Any, received: Received, secret: str = SECRET_11) -> dict[str, Any]:
+    """A payment callback: its contract, the published SDK's signature check, no full PAN and no CVV."""
+    body = assert_callback(runtime, received, "payment", secret)
+    callback = sdk_callback(received, secret)
+    assert callback.get_payment_id() == body["payment"]["id"]
+    assert callback.get_payment_status() == body["payment"]["status"]
+    assert f'"{CVV}"' not in received.body.decode()
+    return body

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 from typing import Any
 
 import pytest
@@ -29,10 +30,17 @@ TENANT = Tenant("ecommpay", "11", {"id": "11", "project_id": 11, "secret": "secr
 # -- signature (docs/providers/ecommpay.md#signature) ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("order", signing.ORDERS)
-def test_sign_computed_vector(order: str) -> None:
-    assert signing.string_to_sign(VECTOR_BODY, order=order) == VECTOR_STRING
-    assert signing.sign(VECTOR_BODY, "secret", order=order) == VECTOR_SIGNATURE
+@pytest.mark.parametrize("variant", signing.VARIANTS)
+def test_sign_computed_vector(variant: str) -> None:
+    """Every published variant agrees on an ordinary body (no floats, nulls, `:` keys or long lists)."""
+    assert signing.string_to_sign(VECTOR_BODY, variant=variant) == VECTOR_STRING
+    assert signing.sign(VECTOR_BODY, "secret", variant=variant) == VECTOR_SIGNATURE
+
+
+def test_python_sdk_signs_the_computed_vector_alike() -> None:
+    from payment_page_sdk.signature_handler import SignatureHandler
+
+    assert SignatureHandler("secret").sign(copy.deepcopy(VECTOR_BODY)) == VECTOR_SIGNATURE
 
 
 def test_verify_computed_vector_with_signature_inside_customer() -> None:
@@ -81,21 +89,75 @@ def test_string_to_sign_flattening_rules() -> None:
     assert signing.string_to_sign(params) == "a:0;b:1;deep:list:0:k:1;deep:list:1:v;f:2;g:0.5;n:"
 
 
-def test_sort_orders_differ_only_on_numeric_widths_and_both_verify() -> None:
-    params = {"items": [str(i) for i in range(11)]}
-    natural = signing.string_to_sign(params, order=signing.NATURAL)
-    plain = signing.string_to_sign(params, order=signing.LEXICOGRAPHIC)
-    assert natural.split(";")[2] == "items:2:2" and plain.split(";")[2] == "items:10:10"
-    for order in signing.ORDERS:
-        assert signing.verify(params, signing.sign(params, "k", order=order), "k")
+@pytest.mark.parametrize(
+    ("value", "php"),
+    [
+        (2030.0, "2030"),
+        (0.1 + 0.2, "0.3"),
+        (100.25, "100.25"),
+        (-1.5, "-1.5"),
+        (1e14, "1.0E+14"),
+        (1e13, "10000000000000"),
+        (123456789012345.678, "1.2345678901235E+14"),
+        (0.0001, "0.0001"),
+        (0.00001, "1.0E-5"),
+        (1.5e-7, "1.5E-7"),
+        (-0.0, "-0"),
+        (2**64, "1.844674407371E+19"),
+    ],
+)
+def test_scalars_cast_as_php_does(value: Any, php: str) -> None:
+    """PHP's (string) of what json_decode gives: floats to 14 significant digits, big integers as floats."""
+    assert signing.string_to_sign({"v": value}) == f"v:{php}"
 
 
-def test_colon_in_key_escaped_by_php_variant_and_both_verify() -> None:
-    params = {"a:b": "1"}
-    assert signing.string_to_sign(params, order=signing.NATURAL) == "a::b:1"
-    assert signing.string_to_sign(params, order=signing.LEXICOGRAPHIC) == "a:b:1"
-    for order in signing.ORDERS:
-        assert signing.verify(params, signing.sign(params, "k", order=order), "k")
+@pytest.mark.parametrize(
+    ("value", "js"),
+    [(2030.0, "2030"), (0.1 + 0.2, "0.30000000000000004"), (1e21, "1e+21"), (1e-7, "1e-7"), (0.00001, "0.00001")],
+)
+def test_js_sdk_number_text(value: float, js: str) -> None:
+    assert signing.js_number(value) == js
+
+
+def test_natural_order_is_phps_strnatcmp() -> None:
+    keys = ["items:10", "items:2", "items:1", "a1", "a!", "a0", "a01", "ab", "a:b", "A"]
+    ordered = sorted(keys, key=functools.cmp_to_key(signing.strnatcmp))
+    assert ordered == ["A", "a!", "a0", "a01", "a1", "a:b", "ab", "items:1", "items:2", "items:10"]
+
+
+# Where the published SDKs compute another string than the Gate (docs/providers/ecommpay.md#signature-edge-cases)
+EDGE_CASES = {
+    "float": ({"amount": 2030.0}, {signing.PYTHON_SDK: "amount:2030.0", signing.PYTHON_PORT: "amount:2030.0"}),
+    "null": ({"note": None}, {signing.PYTHON_SDK: "note:None"}),
+    "colon key": ({"a:b": "1"}, {signing.PYTHON_SDK: "a:b:1", signing.PYTHON_PORT: "a:b:1", signing.JS_SDK: "a:b:1"}),
+    "ten list items": (
+        {"items": [str(i) for i in range(11)]},
+        {v: "items:10" for v in (signing.PYTHON_SDK, signing.PYTHON_PORT, signing.JS_SDK)},
+    ),
+    "per-level sort": ({"a": {"x": "1"}, "a-b": "2"}, {signing.JS_SDK: "a:x:1;a-b:2"}),
+}
+
+
+@pytest.mark.parametrize("case", EDGE_CASES, ids=str)
+def test_sdk_variants_differ_from_the_gate_and_only_lenient_accepts_them(case: str) -> None:
+    params, expected = EDGE_CASES[case]
+    gate = signing.string_to_sign(params)
+    for variant, starts in expected.items():
+        text = signing.string_to_sign(params, variant=variant)
+        assert text != gate and starts in text, (variant, text)
+        signature = signing.sign(params, "k", variant=variant)
+        assert not signing.verify(params, signature, "k")
+        assert signing.verify(params, signature, "k", lenient=True)
+    assert signing.verify(params, signing.sign(params, "k"), "k")
+
+
+def test_published_python_sdk_is_the_python_sdk_variant() -> None:
+    from payment_page_sdk.signature_handler import SignatureHandler
+
+    for params, _ in EDGE_CASES.values():
+        assert SignatureHandler("k").sign(copy.deepcopy(params)) == signing.sign(
+            params, "k", variant=signing.PYTHON_SDK
+        )
 
 
 # -- tokens (docs/providers/ecommpay.md#tokens) ------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 MERCHANT = "4007701"
@@ -75,3 +76,71 @@ def without_header(body: dict[str, Any]) -> dict[str, Any]:
     header = body.pop("header")
     assert set(header) == {"transactionStartDatetime", "transactionEndDatetime", "millis"}
     return body
+
+
+TOKENS = "/tokenization/external/api/v1/tokens"
+AUTHORIZE = "/authorization/api/Process/Authorize"
+CANCEL = "/cancel/api/Transaction/Cancel"
+REFUND = "/refund/v1/Transaction/Refund"
+ORDER_SEARCH = "/orderinfo/v1/Transaction/Search"
+APPROVED_VISA = "4970100000000055"  # (doc) the sandbox guide's approved cards
+DECLINED_51 = "4003331978380689"
+BUYER = "BUYER000001"
+
+
+def card_body(pan: str = APPROVED_VISA, buyer: str = BUYER, **changes: Any) -> dict[str, Any]:
+    """A tokenization request as merchant code sends it (docs/providers/izipay.md#tokenization)."""
+    body: dict[str, Any] = {
+        "merchantCode": MERCHANT,
+        "orderNumber": "ORDTK00001",
+        "datetimeTerminalTransaction": "2025-11-28 01:22:29.000",
+        "card": {"pan": pan, "expirationMonth": "12", "expirationYear": "2028", "cvc": "123", "alias": "mi visa"},
+        "cardHolder": {"firstName": "Juan", "lastName": "Wick"},
+        "buyer": {"merchantBuyerId": buyer, "firstName": "Juan", "lastName": "Wick", "email": "jwick@gmail.com"},
+        "billingAddress": {"street": "calle el demo", "city": "lima", "state": "lima", "country": "PE"},
+        "language": "ESP",
+        "clientIp": "192.168.1.1",
+    }
+    body.update(changes)
+    return body
+
+
+def authorize_body(
+    order_number: str = "ORD0000001",
+    *,
+    pan: str | None = APPROVED_VISA,
+    card_token: str = "",
+    amount: str = "15.00",
+    process_type: str = "autorize",
+    **changes: Any,
+) -> dict[str, Any]:
+    """A Process/Authorize request (the doc's example, with plain card data)."""
+    body: dict[str, Any] = {
+        "action": "pay_token" if card_token else "pay",
+        "merchantCode": MERCHANT,
+        "facilitatorCode": "6666041",
+        "language": "ESP",
+        "order": {
+            "orderNumber": order_number,
+            "currency": "PEN",
+            "amount": amount,
+            "installments": "00",
+            "deferred": "0",
+            "payMethod": "card",
+            "channel": "ecommerce",
+            "processType": process_type,
+            "datetimeTerminalTransaction": "2025-11-28 01:22:29.000",
+            "merchantBuyerId": BUYER,
+        },
+        "billing": {"firstName": "Juan", "lastName": "Wick quispe", "email": "jwick@gmail.com", "country": "PE"},
+        "antifraud": {"clientIp": "192.168.1.1", "deviceFingerPrintId": "b10522b9", "userScoring": "izipay_low"},
+    }
+    if card_token:
+        body["token"] = {"cardToken": card_token}
+    elif pan is not None:
+        body["card"] = {"brand": "VS", "pan": pan, "expirationMonth": "12", "expirationYear": "2028", "cvc": "123"}
+    body.update(changes)
+    return body
+
+
+ROOT_TENANTS = Path(__file__).resolve().parents[3] / "emulator" / "providers" / "izipay" / "tenants.yaml"

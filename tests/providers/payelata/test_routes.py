@@ -6,9 +6,11 @@ import json
 import threading
 from typing import Any
 
+import jwt as pyjwt
 import pytest
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
-from emulator.providers.payelata.signing import signature
+from emulator.providers.payelata.signing import DEFAULT_PRIVATE_KEY, signature
 from emulator.testing import CallbackReceiver
 from tests.conftest import retry_on_clock
 from tests.providers.payelata.conftest import make_app
@@ -40,9 +42,9 @@ from tests.providers.payelata.support import (
 INVOICE_KEYS = [
     "serial_number", "status", "resolution", "moderation_required", "amount", "payment_amount", "currency",
     "service_currency", "reference_id", "test_mode", "fee", "deposit", "processed", "processed_amount",
-    "refunded_amount", "processed_fee", "processed_deposit", "metadata", "flow_data", "flow", "payment_flow",
-    "created", "updated", "payload", "description", "descriptor", "callback_url", "return_url", "original_data",
-    "rrn", "approval_code",
+    "refunded_amount", "refunded_fee", "refunded", "processed_fee", "processed_deposit", "metadata", "flow_data",
+    "flow", "payment_flow", "created", "updated", "payload", "description", "descriptor", "callback_url",
+    "return_url", "return_urls", "original_data", "rrn", "approval_code",
 ]  # fmt: skip
 
 
@@ -59,9 +61,15 @@ def tokenized(client: Any, reference: str = "ORDER-T1", customer: str = "my_cust
         customer={"reference_id": customer, "name": "John Doe"},
         gateway_options={"cardgate": {"tokenize": True}},
     )
-    assert pay(client, invoice, card(SUCCESS_3DS, "12", "32", holder="asd asdas ")).status_code == 200
+    sale = pay(client, invoice, card(SUCCESS_3DS, "12", "32", holder="asd asdas "))
+    pass_3ds(client, sale.get_json()["data"]["attributes"]["auth_payload"])
     got = client.get(f"/payment-invoices/{invoice['id']}", headers=basic()).get_json()["data"]
     return got, got["attributes"]["payload"]["token"]
+
+
+def pass_3ds(client: Any, payload: dict[str, Any], answer: str = "AUTHENTICATED") -> Any:
+    """Play the cardholder at the emulator's ACS: answer at the payload's TermUrl."""
+    return client.post(payload["params"]["TermUrl"], data={"MD": payload["params"]["MD"], "PaRes": answer})
 
 
 # -- create_payment_invoice ----------------------------------------------------------------------
@@ -90,7 +98,10 @@ def test_create_payment_invoice_returns_the_documented_object(client: Any, runti
     assert flow["action"] == f"http://localhost/hpp/{flow['metadata']['sid']}"
     assert (flow["method"], flow["params"]) == ("GET", [])
     header = json.loads(__import__("base64").urlsafe_b64decode(flow["metadata"]["token"].split(".")[0] + "=="))
-    assert header == {"typ": "JWT", "alg": "HS512"}
+    assert header == {"typ": "JWT", "alg": "RS512"}  # (doc) the sample's header, key order included
+    public = load_pem_private_key(DEFAULT_PRIVATE_KEY.encode(), None).public_key()
+    claims = pyjwt.decode(flow["metadata"]["token"], public, algorithms=["RS512"], options={"verify_exp": False})
+    assert claims["sid"] == flow["metadata"]["sid"] and next(iter(claims)) == "sid" and list(claims)[-1] == "exp"
     assert data["relationships"] == {
         "payment-service": {"data": {"type": "payment-services", "id": "payment_card_usd_hpp"}},
         "payment-method": {"data": {"type": "payment-methods", "id": "payment_card"}},
@@ -353,9 +364,15 @@ def test_sale_with_a_success_card(client: Any) -> None:
     ],
 )
 def test_sale_with_a_failing_card(client: Any, pan: str, month: str, year: str, resolution: str) -> None:
+    """A decline below the attempts limit waits in process_error for a retry (docs/providers/payelata.md#retries);
+    the enrolled failing card passes 3-DS first."""
     invoice = create(client)
     attrs = pay(client, invoice, card(pan, month, year)).get_json()["data"]["attributes"]
-    assert (attrs["status"], attrs["resolution"]) == ("process_failed", resolution)
+    if pan == FAIL_3DS:
+        assert (attrs["status"], attrs["resolution"]) == ("process_pending", "auth_3ds_required")
+        assert pass_3ds(client, attrs["auth_payload"]).status_code == 200
+        attrs = client.get("/payment-invoices/" + invoice["id"], headers=basic()).get_json()["data"]["attributes"]
+    assert (attrs["status"], attrs["resolution"]) == ("process_error", resolution)
 
 
 def test_sale_pending_card_stays_pending(client: Any) -> None:
@@ -367,7 +384,7 @@ def test_sale_pending_card_stays_pending(client: Any) -> None:
 
 def test_sale_three_ds_through_the_acs_page(client: Any) -> None:
     invoice = create(client)
-    attrs = pay(client, invoice, card(SUCCESS_3DS, "07", "77")).get_json()["data"]["attributes"]
+    attrs = pay(client, invoice, card(SUCCESS_3DS, "12", "32")).get_json()["data"]["attributes"]
     assert (attrs["status"], attrs["resolution"]) == ("process_pending", "auth_3ds_required")
     assert attrs["active_payment"]["status"] == "authorize_required"
     payload = attrs["auth_payload"]
@@ -385,10 +402,22 @@ def test_sale_three_ds_through_the_acs_page(client: Any) -> None:
 
 
 def test_sale_three_ds_failed_on_a_failing_card(client: Any) -> None:
+    """(doc) 07/77 is no row of the failing cards' table: general_fatal_error, after the 3-DS challenge."""
     invoice = create(client)
     payload = pay(client, invoice, card(FAIL_3DS, "07", "77")).get_json()["data"]["attributes"]["auth_payload"]
-    done = client.post(payload["params"]["TermUrl"], data={"MD": payload["params"]["MD"], "PaRes": "AUTHENTICATED"})
-    assert b"general_fatal_error" in done.data
+    done = pass_3ds(client, payload)
+    assert done.status_code == 200 and b'id="error"' in done.data  # the card form again, for a retry
+    got = client.get("/payment-invoices/" + invoice["id"], headers=basic()).get_json()["data"]["attributes"]
+    assert (got["status"], got["resolution"]) == ("process_error", "general_fatal_error")
+
+
+def test_sale_pending_expiry_on_the_enrolled_card_stays_pending(client: Any) -> None:
+    invoice = create(client)
+    attrs = pay(client, invoice, card(SUCCESS_3DS, "07", "77")).get_json()["data"]["attributes"]
+    assert (attrs["status"], attrs["resolution"]) == ("process_pending", "auth_3ds_required")
+    assert "auth_payload" not in attrs
+    got = client.get("/payment-invoices/" + invoice["id"], headers=basic()).get_json()["data"]["attributes"]
+    assert (got["status"], got["resolution"]) == ("process_pending", "auth_3ds_required")
 
 
 @pytest.mark.parametrize(
@@ -500,7 +529,20 @@ def test_sale_bearer_of_another_account_cannot_reach_its_invoice(client: Any, ru
 # -- callbacks -----------------------------------------------------------------------------------
 
 
+def test_callbacks_batched_by_default(client: Any, runtime: Any, payemu_receiver: CallbackReceiver) -> None:
+    """(doc) callbacks.md "Batching": close changes of one object give one callback with the latest state."""
+    invoice = create(client, callback_url=payemu_receiver.url)
+    pay(client, invoice, card(SUCCESS))
+    assert runtime.callbacks.wait_idle(5)
+    assert statuses_seen(payemu_receiver) == [("processed", "ok")]
+    assert payemu_receiver.received[0].headers["X-Signature"] == signature(
+        SECRET_TEST, payemu_receiver.received[0].body
+    )
+    assert [d.event for d in runtime.callbacks.list(provider="payelata")] == ["payment-invoice.processed"]
+
+
 def test_callbacks_on_every_status_change_signed(client: Any, runtime: Any, payemu_receiver: CallbackReceiver) -> None:
+    runtime.tenants["payelata"].update(ACCOUNT, {"options": {"callback_batching": False}})
     invoice = create(client, callback_url=payemu_receiver.url)
     pay(client, invoice, card(SUCCESS))
     assert runtime.callbacks.wait_idle(5)
@@ -520,13 +562,14 @@ def test_callbacks_live_mode_uses_the_live_secret(client: Any, runtime: Any, pay
     invoice = create(client, headers=basic(key=LIVE_KEY), callback_url=payemu_receiver.url)
     pay(client, invoice, card(FAIL, "05", "29"))
     assert runtime.callbacks.wait_idle(5)
-    assert ("process_failed", "insufficient_funds") in statuses_seen(payemu_receiver)
+    assert ("process_error", "insufficient_funds") in statuses_seen(payemu_receiver)
     assert all(i.headers["X-Signature"] == signature(SECRET_LIVE, i.body) for i in payemu_receiver.received)
 
 
 def test_callbacks_carry_the_token_after_tokenization(
     client: Any, runtime: Any, payemu_receiver: CallbackReceiver
 ) -> None:
+    runtime.tenants["payelata"].update(ACCOUNT, {"options": {"callback_batching": False}})
     invoice = create(
         client,
         callback_url=payemu_receiver.url,
@@ -607,7 +650,7 @@ def test_hosted_payment_page_bad_card_rerenders_the_form(client: Any, runtime: A
 
 def test_hosted_payment_page_three_ds_redirect(client: Any) -> None:
     invoice = create(client)
-    page = client.post(invoice["attributes"]["flow_data"]["action"], data=card(SUCCESS_3DS, "07", "77"))
+    page = client.post(invoice["attributes"]["flow_data"]["action"], data=card(SUCCESS_3DS, "12", "32"))
     assert page.status_code == 200 and b'id="auth-form"' in page.data and b"/acs/" in page.data
 
 
@@ -678,3 +721,288 @@ def test_journal_and_outbox_never_hold_a_full_pan_or_cvv(
     for text in (journal, outbox):
         assert SUCCESS not in text and "cvv=987" not in text and '"cvv": "987"' not in text
     assert "cvv=***" in journal
+
+
+# -- retries (docs/providers/payelata.md#retries) --------------------------------------------------
+
+
+def test_declines_retry_on_the_hosted_page_until_final(client: Any, runtime: Any) -> None:
+    """Each decline shows the payment error on the card form again; the fifth is final process_failed."""
+    invoice = create(client)
+    action = invoice["attributes"]["flow_data"]["action"]
+    for attempt in range(1, 5):
+        page = client.post(action, data=card(FAIL, "03", "27"))
+        assert page.status_code == 200 and b'id="error">Invalid CVV code<' in page.data and b'id="pay"' in page.data
+        state = invoices(runtime)[invoice["id"]]
+        assert (state.status, state.resolution, state.attempts) == ("process_error", "invalid_cvv", attempt)
+    assert client.get(action).data.count(b'id="error"') == 1  # the form, with the last error, on reload too
+    final = client.post(action, data=card(FAIL, "03", "27"))
+    assert b'<h1 id="status">process_failed</h1>' in final.data
+    again = client.post(action, data=card(SUCCESS))
+    assert b'<h1 id="status">process_failed</h1>' in again.data  # no sixth attempt
+    got = client.get("/payment-invoices/" + invoice["id"], headers=basic()).get_json()["data"]["attributes"]
+    assert (got["status"], got["resolution"]) == ("process_failed", "invalid_cvv")
+
+
+def test_a_decline_then_a_good_card_on_the_card_gate(client: Any) -> None:
+    invoice = create(client)
+    first = pay(client, invoice, card(FAIL, "05", "29")).get_json()["data"]["attributes"]
+    assert (first["status"], first["active_payment"]["status"], first["repeatable"]) == (
+        "process_error",
+        "process_failed",
+        True,
+    )
+    second = pay(client, invoice, card(SUCCESS)).get_json()["data"]["attributes"]
+    assert (second["status"], second["repeatable"]) == ("processed", False)
+
+
+def test_attempts_limit_option_makes_the_first_decline_final(runtime: Any, client: Any) -> None:
+    runtime.tenants["payelata"].update(ACCOUNT, {"options": {"attempts_limit": 1}})
+    invoice = create(client)
+    attrs = pay(client, invoice, card(FAIL, "11", "47")).get_json()["data"]["attributes"]
+    assert (attrs["status"], attrs["resolution"]) == ("process_failed", "issuer_decline")
+
+
+def test_hosted_page_shows_the_test_cards_in_test_mode_only(client: Any) -> None:
+    test_page = client.get(create(client)["attributes"]["flow_data"]["action"]).data
+    assert b'id="test-cards"' in test_page and all(pan.encode() in test_page for pan in (SUCCESS, FAIL_3DS))
+    live = create(client, headers=basic(key=LIVE_KEY), reference_id="LIVE-1")
+    assert b'id="test-cards"' not in client.get(live["attributes"]["flow_data"]["action"]).data
+
+
+# -- return URLs and the status page (docs/providers/payelata.md#return-urls) -----------------------
+
+
+def test_status_page_redirects_to_the_return_url_with_the_context(client: Any) -> None:
+    invoice = create(
+        client,
+        return_url="https://shop.example/back?order=7",
+        return_urls={"success": "https://shop.example/ok", "fail": "https://shop.example/sorry"},
+    )
+    assert invoice["attributes"]["return_urls"] == {
+        "success": "https://shop.example/ok",
+        "pending": None,
+        "fail": "https://shop.example/sorry",
+    }
+    page = client.post(invoice["attributes"]["flow_data"]["action"], data=card(SUCCESS)).get_data(as_text=True)
+    expected = (
+        f"https://shop.example/ok?id={invoice['id']}&amp;serial_number={invoice['attributes']['serial_number']}"
+        "&amp;amount=100.00&amp;currency=USD&amp;reference_id=ORDER-1&amp;status=processed&amp;resolution=ok"
+    )
+    assert f'content="5;url={expected}"' in page and f'href="{expected}"' in page
+    pending = create(client, reference_id="O-P", return_url="https://shop.example/back?order=7")
+    page = client.post(pending["attributes"]["flow_data"]["action"], data=card(SUCCESS, "07", "77"))
+    assert "https://shop.example/back?order=7&amp;id=" in page.get_data(as_text=True)
+
+
+def test_status_page_without_context_or_bypassed(runtime: Any, client: Any) -> None:
+    runtime.tenants["payelata"].update(ACCOUNT, {"options": {"return_url_context": False, "bypass_status_page": True}})
+    invoice = create(client, return_url="https://shop.example/back")
+    done = client.post(invoice["attributes"]["flow_data"]["action"], data=card(SUCCESS))
+    assert done.status_code == 303 and done.headers["Location"] == "https://shop.example/back"
+    no_url = create(client, reference_id="O-N")
+    page = client.post(no_url["attributes"]["flow_data"]["action"], data=card(SUCCESS))
+    assert page.status_code == 200 and b'id="return"' not in page.data and b"http-equiv" not in page.data
+
+
+# -- refunds (docs/providers/payelata.md#refunds) --------------------------------------------------
+
+
+def refund_body(amount: Any = 10, reference: str = "REF-1", **data: Any) -> dict[str, Any]:
+    return {"data": {"type": "refund", **data, "attributes": {"amount": amount, "reference_id": reference}}}
+
+
+def paid(client: Any, **overrides: Any) -> dict[str, Any]:
+    invoice = create(client, **overrides)
+    assert pay(client, invoice, card(SUCCESS)).get_json()["data"]["attributes"]["status"] == "processed"
+    return invoice
+
+
+def test_refund_partial_then_full_over_http(client: Any, runtime: Any, payemu_receiver: CallbackReceiver) -> None:
+    invoice = paid(client, callback_url=payemu_receiver.url)
+    path = f"/payment-invoices/{invoice['id']}/refund"
+    first = client.post(path, json=refund_body(30, "R1", id=invoice["id"]), headers=basic())
+    assert first.status_code == 200 and first.content_type == "application/vnd.api+json"
+    attrs = first.get_json()["data"]["attributes"]
+    assert (attrs["status"], attrs["refunded_amount"], attrs["refunded_fee"]) == ("partially_refunded", 30, 0)
+    second = client.post("/api" + path, json=refund_body(70, "R2"), headers=basic()).get_json()["data"]["attributes"]
+    assert (second["status"], second["refunded_amount"], second["processed_amount"]) == ("refunded", 70 + 30, 100)
+    assert second["refunded"] == int(runtime.clock.now()) or second["refunded"] <= runtime.clock.now()
+    assert runtime.callbacks.wait_idle(5)
+    assert sorted(statuses_seen(payemu_receiver)) == [
+        ("partially_refunded", "ok"),
+        ("processed", "ok"),
+        ("refunded", "ok"),
+    ]
+    outbox = [d.event for d in runtime.callbacks.list(provider="payelata")]
+    assert "payment-invoice.refunded" in outbox and "payment-invoice.refunding" not in outbox  # batched
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "pointer"),
+    [
+        (refund_body(100.5), 422, "/data/attributes/amount"),
+        (refund_body(0), 422, "/data/attributes/amount"),
+        ({"data": {"type": "refund", "attributes": {"amount": 5}}}, 422, "/data/attributes/reference_id"),
+        (refund_body(5, id="cpi_AAAAAAAAAAAAAAAA"), 422, "/data/id"),
+        ({"data": {"type": "payment-invoices", "attributes": {"amount": 5, "reference_id": "R"}}}, 422, "/data/type"),
+    ],
+)
+def test_refund_bad_input_changes_nothing(client: Any, runtime: Any, body: dict, status: int, pointer: str) -> None:
+    invoice = paid(client)
+    response = client.post(f"/payment-invoices/{invoice['id']}/refund", json=body, headers=basic())
+    assert response.status_code == status
+    assert response.get_json()["errors"][0]["source"]["pointer"] == pointer
+    state = invoices(runtime)[invoice["id"]]
+    assert (state.status, state.refunded_amount, state.refunds) == ("processed", None, [])
+
+
+def test_refund_of_an_unpaid_invoice_a_second_full_refund_and_unknown_ids(client: Any, runtime: Any) -> None:
+    unpaid = create(client, reference_id="U1")
+    response = client.post(f"/payment-invoices/{unpaid['id']}/refund", json=refund_body(1), headers=basic())
+    assert response.status_code == 422 and response.get_json() == {
+        "errors": [
+            {
+                "status": "422",
+                "title": "Unprocessable Entity",
+                "detail": "Payment invoice can not be refunded in its current status.",
+                "source": {"pointer": "/data"},
+            }
+        ]
+    }
+    invoice = paid(client)
+    path = f"/payment-invoices/{invoice['id']}/refund"
+    assert client.post(path, json=refund_body(100, "R1"), headers=basic()).status_code == 200
+    again = client.post(path, json=refund_body(100, "R2"), headers=basic())
+    assert again.status_code == 422 and "can not be refunded" in again.get_json()["errors"][0]["detail"]
+    assert invoices(runtime)[invoice["id"]].refunded_amount == 100
+    missing = client.post("/payment-invoices/cpi_AAAAAAAAAAAAAAAA/refund", json=refund_body(), headers=basic())
+    assert missing.status_code == 404
+    other = client.post(path, json=refund_body(1, "R3"), headers=basic(OTHER_ACCOUNT, OTHER_KEY))
+    assert other.status_code == 404
+    assert client.post(path, json=refund_body(), headers=basic(key="wrong")).get_json() == UNAUTHORIZED
+
+
+def test_refund_response_option_answers_the_refund_resource(runtime: Any, client: Any) -> None:
+    runtime.tenants["payelata"].update(ACCOUNT, {"options": {"refund_response": "refund"}})
+    invoice = paid(client)
+    response = client.post(
+        f"/payment-invoices/{invoice['id']}/refund",
+        json={
+            "data": {"type": "refund", "attributes": {"invoiceId": invoice["id"], "amount": 10, "reference_id": "X"}}
+        },
+        headers=basic(),
+    )
+    assert response.status_code == 201
+    data = response.get_json()["data"]
+    assert data["type"] == "refunds" and data["id"].startswith("ref_")
+    assert data["attributes"] == {
+        "reference_id": "X",
+        "original_id": None,
+        "description": None,
+        "status": "processed",
+        "amount": 10,
+        "fee": 0,
+        "currency": "USD",
+        "created": data["attributes"]["created"],
+    }
+    assert data["links"] == {"self": f"/refunds/{data['id']}"}
+    assert client.get(data["links"]["self"], headers=basic()).get_json() == response.get_json()
+    assert client.get("/api" + data["links"]["self"], headers=basic()).status_code == 200
+    assert client.get(data["links"]["self"], headers=basic(OTHER_ACCOUNT, OTHER_KEY)).status_code == 404
+    assert client.get("/refunds/ref_AAAAAAAAAAAAAAAA", headers=basic()).status_code == 404
+
+
+def test_refund_delay_keeps_it_refunding_on_the_clock(runtime: Any, client: Any, payemu_admin: Any) -> None:
+    runtime.tenants["payelata"].update(ACCOUNT, {"options": {"refund_delay": 120}})
+    invoice = paid(client)
+    attrs = client.post(f"/payment-invoices/{invoice['id']}/refund", json=refund_body(100), headers=basic())
+    assert attrs.get_json()["data"]["attributes"]["status"] == "refunding"
+    runtime.clock.advance(121)
+    got = client.get("/payment-invoices/" + invoice["id"], headers=basic()).get_json()["data"]["attributes"]
+    assert (got["status"], got["refunded_amount"]) == ("refunded", 100)
+
+
+# -- payouts (docs/providers/payelata.md#payouts) --------------------------------------------------
+
+
+def payout_body(**attributes: Any) -> dict[str, Any]:
+    base = {"reference_id": "PO-1", "amount": 25, "currency": "USD", "service": "payment_card_usd"}
+    return {"data": {"type": "payout-invoice", "attributes": {**base, **attributes}}}
+
+
+def test_payout_to_a_card_with_auto_process(client: Any, runtime: Any, payemu_receiver: CallbackReceiver) -> None:
+    body = payout_body(
+        fields={"card_number": FAIL},
+        context={"card": {"exp_month": "05", "exp_year": "29"}},
+        options={"auto_process": True},
+        callback_url=payemu_receiver.url,
+    )
+    response = client.post("/payout-invoices", json=body, headers=basic())
+    assert response.status_code == 201
+    data = response.get_json()["data"]
+    assert data["type"] == "payout-invoices" and data["links"] == {"self": f"/api/payout-invoices/{data['id']}"}
+    attrs = data["attributes"]
+    assert (attrs["status"], attrs["resolution"], attrs["fields"]) == (
+        "process_failed",
+        "insufficient_funds",
+        {"card_number": "430291******0000"},
+    )
+    assert client.get("/api/payout-invoices/" + data["id"], headers=basic()).get_json() == response.get_json()
+    assert runtime.callbacks.wait_idle(5)
+    (only,) = payemu_receiver.received
+    assert json.loads(only.body)["data"]["attributes"]["status"] == "process_failed"
+    assert only.headers["X-Signature"] == signature(SECRET_TEST, only.body)
+    assert runtime.callbacks.list(provider="payelata")[0].event == "payout-invoice.process_failed"
+    assert FAIL not in json.dumps(runtime.store.peek("payelata", ACCOUNT).payouts[data["id"]].to_wire())
+
+
+def test_payout_process_and_its_errors(client: Any, runtime: Any) -> None:
+    created = client.post("/payout-invoices", json=payout_body(fields={"card_number": SUCCESS}), headers=basic())
+    payout = created.get_json()["data"]
+    assert payout["attributes"]["status"] == "created"
+    path = f"/payout-invoices/{payout['id']}/process"
+    done = client.post(path, headers=basic())
+    assert done.status_code == 201 and done.get_json()["data"]["attributes"]["status"] == "processed"
+    again = client.post(path, headers=basic())
+    assert again.status_code == 422 and "can not be processed" in again.get_json()["errors"][0]["detail"]
+    assert client.post("/payout-invoices/cpoi_AAAAAAAAAAAAAAAA/process", headers=basic()).status_code == 404
+    assert client.get(f"/payout-invoices/{payout['id']}", headers=basic(OTHER_ACCOUNT, OTHER_KEY)).status_code == 404
+    duplicate = client.post("/payout-invoices", json=payout_body(fields={"card_number": SUCCESS}), headers=basic())
+    assert duplicate.status_code == 422
+    assert duplicate.get_json()["errors"][0]["source"]["pointer"] == "/data/attributes/reference_id"
+    for attrs, pointer in (
+        ({"amount": -1, "fields": {"card_number": SUCCESS}}, "/data/attributes/amount"),
+        ({"fields": {"card_number": "4111111111111112"}}, "/data/attributes/fields/card_number"),
+        ({}, "/data/attributes/fields/card_number"),
+        ({"token": "nope"}, "/data/attributes/token"),
+    ):
+        response = client.post("/payout-invoices", json=payout_body(reference_id="PO-X", **attrs), headers=basic())
+        assert response.status_code == 422 and response.get_json()["errors"][0]["source"]["pointer"] == pointer
+    assert list(runtime.store.peek("payelata", ACCOUNT).payouts) == [payout["id"]]
+
+
+def test_payout_by_token(client: Any) -> None:
+    _, token = tokenized(client)
+    body = payout_body(token=token, customer={"reference_id": "my_customer_1"}, options={"auto_process": True})
+    attrs = client.post("/payout-invoices", json=body, headers=basic()).get_json()["data"]["attributes"]
+    assert (attrs["status"], attrs["processed_amount"], attrs["fields"]) == ("processed", 25, {})
+    foreign = payout_body(reference_id="PO-2", token=token, customer={"reference_id": "someone-else"})
+    assert client.post("/payout-invoices", json=foreign, headers=basic()).status_code == 422
+    theirs = client.post("/payout-invoices", json=payout_body(token=token), headers=basic(OTHER_ACCOUNT, OTHER_KEY))
+    assert theirs.status_code == 422
+
+
+@pytest.mark.parametrize("algorithm", ["HS256", "HS512"])
+def test_card_gate_token_algorithm_option(runtime: Any, client: Any, algorithm: str) -> None:
+    """(doc) a white-label's sample token is HS256 (docs/providers/payelata.md#card-gate-token)."""
+    runtime.tenants["payelata"].update(ACCOUNT, {"options": {"card_gate_jwt_alg": algorithm}})
+    invoice = create(client)
+    token = jwt_of(invoice)
+    assert pyjwt.get_unverified_header(token) == {"typ": "JWT", "alg": algorithm}
+    assert pay(client, invoice, card(SUCCESS)).get_json()["data"]["attributes"]["status"] == "processed"
+    claims = pyjwt.decode(token, options={"verify_signature": False})
+    forged = pyjwt.encode(claims, "a guessed key, long enough for HS512 " * 2, algorithm=algorithm)
+    other = create(client, reference_id="O-2")
+    assert client.post("/payment/sale", json=sale_body(card()), headers=bearer(forged)).status_code == 401
+    assert invoices(runtime)[other["id"]].status == "created"

@@ -9,6 +9,7 @@ from emulator.testing import CallbackReceiver
 from tests.conftest import retry_on_clock
 from tests.providers.payelata.support import (
     ACCOUNT,
+    FAIL,
     SECRET_TEST,
     SUCCESS,
     basic,
@@ -152,3 +153,35 @@ def test_get_payment_invoice_invoices_expire(client: Any, runtime: Any, payemu_r
     assert runtime.callbacks.wait_idle(5)
     assert statuses_seen(payemu_receiver) == [("expired", "ok")]
     assert pay(client, invoice, card(SUCCESS)).status_code == 422
+
+
+def test_no_payment_retry_makes_the_first_decline_final(client: Any) -> None:
+    invoice = create(client)
+    attrs = pay(client, invoice, card(FAIL, "05", "29"), **use("no-payment-retry")).get_json()["data"]["attributes"]
+    assert (attrs["status"], attrs["resolution"], attrs["repeatable"]) == (
+        "process_failed",
+        "insufficient_funds",
+        False,
+    )
+
+
+def test_refunds_pending_until_the_clock_passes(client: Any, runtime: Any) -> None:
+    invoice = create(client)
+    pay(client, invoice, card(SUCCESS))
+    body = {"data": {"type": "refund", "attributes": {"amount": 40, "reference_id": "R-1"}}}
+    path = f"/payment-invoices/{invoice['id']}/refund"
+    attrs = client.post(path, json=body, headers={**basic(), **use("refunds-pending")}).get_json()["data"]["attributes"]
+    assert (attrs["status"], attrs["refunded_amount"]) == ("refunding", None)
+    runtime.clock.advance(601)
+    got = client.get("/payment-invoices/" + invoice["id"], headers=basic()).get_json()["data"]["attributes"]
+    assert (got["status"], got["refunded_amount"]) == ("partially_refunded", 40)
+
+
+def test_payouts_declined_on_process(client: Any, runtime: Any) -> None:
+    attributes = {"reference_id": "PO-S", "amount": 5, "currency": "USD", "service": "payment_card_usd"}
+    body = {"data": {"type": "payout-invoice", "attributes": {**attributes, "fields": {"card_number": SUCCESS}}}}
+    payout = client.post("/payout-invoices", json=body, headers=basic()).get_json()["data"]
+    path = f"/payout-invoices/{payout['id']}/process"
+    attrs = client.post(path, headers={**basic(), **use("payouts-declined")}).get_json()["data"]["attributes"]
+    assert (attrs["status"], attrs["resolution"], attrs["processed"]) == ("process_failed", "declined", None)
+    assert runtime.store.peek("payelata", ACCOUNT).forced == []

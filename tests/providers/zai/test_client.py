@@ -185,7 +185,100 @@ def test_client_against_real_sandbox():
         auth_url=os.environ.get("PAYEMU_LIVE_ZAI_AUTH_URL", "https://au-0000.sandbox.auth.assemblypay.com"),
         timeout=30,
     )
-    user = zai.create_user(id=f"payemu-{uuid.uuid4()}", **BUYER)
+    run = uuid.uuid4().hex[:12]
+    user = zai.create_user(**{**BUYER, "id": f"payemu-{run}", "email": f"payemu-{run}@example.com"})
     token = zai.generate_token(user["id"], "card")
     assert token["user_id"] == user["id"] and len(token["token"]) == 32
     assert zai.get_user(user["id"])["id"] == user["id"]
+
+
+@pytest.mark.live
+@pytest.mark.skipif(not all(LIVE.values()), reason="set PAYEMU_LIVE_ZAI_CLIENT_ID, _CLIENT_SECRET and _SCOPE")
+def test_client_money_flow_against_real_sandbox():
+    zai = ZaiClient(
+        os.environ.get("PAYEMU_LIVE_ZAI_BASE_URL", "https://test.api.promisepay.com"),
+        LIVE["CLIENT_ID"] or "",
+        LIVE["CLIENT_SECRET"] or "",
+        LIVE["SCOPE"] or "",
+        auth_url=os.environ.get("PAYEMU_LIVE_ZAI_AUTH_URL", "https://au-0000.sandbox.auth.assemblypay.com"),
+        webhooks_url=os.environ.get("PAYEMU_LIVE_ZAI_WEBHOOKS_URL", "https://sandbox.au-0000.api.assemblypay.com"),
+        timeout=30,
+    )
+    _money_flow(zai, uuid.uuid4().hex[:12], webhook_url=None, browser=False)  # the documented server-side create
+
+
+# -- the money flow (docs/providers/zai.md#card-accounts … #webhook-subscriptions) ------------------------------
+
+CARD = {"full_name": "Bella Buyer", "number": "4111111111111111", "expiry_month": 12, "expiry_year": 2035, "cvv": "123"}
+
+
+def _money_flow(zai: ZaiClient, run: str, *, webhook_url: str | None, browser: bool = True) -> dict:
+    """buyer + seller -> token auth -> card account (browser side, or server side) -> item -> payment -> refund."""
+    buyer = zai.create_user(**{**BUYER, "id": f"buyer-{run}", "email": f"buyer-{run}@example.com"})
+    seller = zai.create_user(**{**SELLER, "id": f"seller-{run}", "email": f"seller-{run}@example.com"})
+    hook = zai.create_webhook(webhook_url, "items") if webhook_url else None
+    token = zai.generate_token(buyer["id"], "card")["token"]
+    if browser:
+        card = zai.create_card_account_with_token(token, **CARD)
+        with pytest.raises(ValidationError):
+            zai.create_card_account_with_token(token, **CARD)  # a token auth makes one account
+    else:
+        card = zai.create_card_account(buyer["id"], **CARD)
+    assert zai.get_card_account(card["id"])["card"]["number"] == "XXXX-XXXX-XXXX-1111"
+    item = zai.create_item(
+        id=f"item-{run}", name="Garden", amount=1000, payment_type=2, buyer_id=buyer["id"], seller_id=seller["id"]
+    )
+    assert item["state"] == "pending"
+    paid = zai.make_payment(item["id"], card["id"], ip_address="127.0.0.1", device_id="payemu-device")
+    assert paid["state"] in ("completed", "payment_deposited")
+    refunded = zai.refund(item["id"], refund_amount=1000, refund_message="test")
+    assert refunded["state"] in ("refunded", "refund_pending", "refund_flagged")
+    return {"buyer": buyer, "seller": seller, "card": card, "item": item, "hook": hook}
+
+
+def test_client_money_flow_against_payemu(payemu_server, payemu_receiver):
+    zai = _client(payemu_server)
+    zai.create_webhook_secret("w" * 32)
+    flow = _money_flow(zai, "1", webhook_url=payemu_receiver.url + "/zai")
+    assert zai.user_wallet_account(flow["seller"]["id"])["balance"] == 0  # paid 1000, refunded 1000
+    assert [t["type"] for t in zai.item_transactions(flow["item"]["id"])] == ["payment", "release", "refund", "refund"]
+    assert zai.item_status(flow["item"]["id"]) == {"id": "item-1", "status": 22600, "state": "refunded"}
+    received = payemu_receiver.wait_for(3)  # created, paid, refunded
+    states = [r.json()["items"]["state"] for r in received]
+    assert states == ["pending", "completed", "refunded"]
+    for got in received:
+        assert ZaiClient.verify_webhook(got.body, got.headers["webhooks-signature"], "w" * 32)
+    jobs = zai.list_webhook_jobs(flow["hook"]["id"], object_id="item-1")
+    assert len(jobs) == 3
+
+
+def test_client_card_and_bank_server_side_authorize_capture_void(payemu_server):
+    zai = _client(payemu_server)
+    zai.create_user(**{**BUYER, "id": "b1"})
+    zai.create_user(**{**SELLER, "id": "s1"})
+    card = zai.create_card_account("b1", **CARD)
+    bank = zai.create_bank_account(
+        "s1",
+        bank_name="Bank",
+        account_name="Sam",
+        routing_number="123123",
+        account_number="12341234",
+        account_type="checking",
+        holder_type="business",
+        country="AUS",
+    )
+    assert zai.get_bank_account(bank["id"], include_decrypted_fields=True)["bank"]["account_number"] == "12341234"
+    assert zai.set_disbursement_account("s1", bank["id"])["code"] == 801
+    zai.create_item(id="i1", name="n", amount=700, payment_type=2, buyer_id="b1", seller_id="s1")
+    assert zai.authorize_payment("i1", card["id"])["state"] == "payment_authorized"
+    assert zai.capture_payment("i1", amount=500)["state"] == "completed"
+    zai.create_item(id="i2", name="n", amount=700, payment_type=2, buyer_id="b1", seller_id="s1")
+    zai.authorize_payment("i2", card["id"])
+    assert zai.void_payment("i2")["state"] == "voided"
+    zai.create_item(id="i3", name="n", amount=700, payment_type=1, buyer_id="b1", seller_id="s1")
+    assert zai.cancel_item("i3")["state"] == "cancelled"
+    with pytest.raises(ValidationError) as caught:
+        zai.make_payment("i3", card["id"])
+    assert caught.value.errors == {"base": ["cannot make a payment on an item that is cancelled"]}
+    assert zai.delete_card_account(card["id"])["code"] == 808
+    assert zai.list_items()["meta"]["total"] == 3

@@ -35,7 +35,9 @@ def test_validate_user_recorded_order():
 
 def test_create_user_generated_and_own_ids(state):
     generated = state.create_user(BUYER, now=NOW, new_id="gen-1", address_id="addr")
-    own = state.create_user({**BUYER, "id": "mine"}, now=NOW + 1, new_id="gen-2", address_id="addr")
+    own = state.create_user(
+        {**BUYER, "id": "mine", "email": "own@example.com"}, now=NOW + 1, new_id="gen-2", address_id="addr"
+    )
     assert (generated.id, own.id) == ("gen-1", "mine")
     assert list(state.users) == ["gen-1", "mine"]
     assert generated.to_wire()["created_at"] == "2023-11-14T22:13:20.000Z"
@@ -92,33 +94,41 @@ def test_issue_token_auth_expires_after_an_hour(state):
     assert issued.to_wire(timestamps=True)["expires_at"] == "2023-11-14T23:13:20Z"
 
 
-def test_redeem_token_auth_lenient_by_default(state):
+def test_redeem_token_auth_lenient_when_not_strict(state):
     state.create_user({**BUYER, "id": "u1"}, now=NOW, new_id="-", address_id="a")
-    state.issue_token_auth("u1", "bank", token="b" * 32, now=NOW, unknown_user_style="recorded")
-    # (inferred) docs/providers/zai.md#token-auth-lifecycle: reuse and late use are accepted unless strict
-    for _ in range(2):
-        state.redeem_token_auth("b" * 32, "bank", now=NOW + 7200, strict=False)
-    with pytest.raises(errors.RecordNotAuthorized):
-        state.redeem_token_auth("b" * 32, "card", now=NOW, strict=False)  # bound to its type
+    issued = state.issue_token_auth("u1", "bank", token="b" * 32, now=NOW, unknown_user_style="recorded")
+    issued.uses = 1  # strict_token_auths false: reuse and late use are accepted
+    assert state.redeem_token_auth("b" * 32, "bank", now=NOW + 7200, strict=False, field="bank_token") is issued
+    with pytest.raises(errors.ValidationFailed) as caught:
+        state.redeem_token_auth("b" * 32, "card", now=NOW, strict=False, field="card_token")  # bound to its type
+    assert caught.value.body(NOW) == {"errors": {"card_token": ["is invalid"]}}
 
 
-def test_redeem_token_auth_strict_single_use_and_expiry(state):
+def _refused(state, token, *, now, **extra):
+    with pytest.raises(errors.ValidationFailed) as caught:
+        state.redeem_token_auth(token, "bank", now=now, strict=True, field="bank_token", **extra)
+    return caught.value.body(NOW)["errors"]["bank_token"]
+
+
+def test_redeem_token_auth_strict_single_use_expiry_and_user(state):
     state.create_user({**BUYER, "id": "u1"}, now=NOW, new_id="-", address_id="a")
-    state.issue_token_auth("u1", "bank", token="c" * 32, now=NOW, unknown_user_style="recorded")
+    used = state.issue_token_auth("u1", "bank", token="c" * 32, now=NOW, unknown_user_style="recorded")
     state.issue_token_auth("u1", "bank", token="d" * 32, now=NOW, unknown_user_style="recorded")
-    state.redeem_token_auth("c" * 32, "bank", now=NOW + 10, strict=True)
-    with pytest.raises(errors.RecordNotAuthorized):
-        state.redeem_token_auth("c" * 32, "bank", now=NOW + 20, strict=True)
-    with pytest.raises(errors.RecordNotAuthorized):
-        state.redeem_token_auth("d" * 32, "bank", now=NOW + 3600, strict=True)
+    state.redeem_token_auth("c" * 32, "bank", now=NOW + 10, strict=True, field="bank_token")
+    assert used.uses == 0  # redeeming checks; the view counts a use once the account exists
+    used.uses = 1
+    assert _refused(state, "c" * 32, now=NOW + 20) == ["has already been used"]
+    assert _refused(state, "d" * 32, now=NOW + 3600) == ["has expired"]
+    assert _refused(state, "d" * 32, now=NOW, claims_user="u2") == ["is invalid"]
+    assert _refused(state, "f" * 32, now=NOW) == ["is invalid"]
+    assert _refused(state, None, now=NOW) == ["required field missing"]
 
 
 def test_scenario_expire_token_auths(state):
     state.create_user({**BUYER, "id": "u1"}, now=NOW, new_id="-", address_id="a")
     state.issue_token_auth("u1", "bank", token="e" * 32, now=NOW, unknown_user_style="recorded")
     state.scenario_expire_token_auths(now=NOW + 5)
-    with pytest.raises(errors.RecordNotAuthorized):
-        state.redeem_token_auth("e" * 32, "bank", now=NOW + 5, strict=True)
+    assert _refused(state, "e" * 32, now=NOW + 5) == ["has expired"]
 
 
 @pytest.mark.parametrize(
@@ -141,7 +151,7 @@ def test_scenario_send_webhook_queues_until_drained(state):
     state.scenario_send_webhook(now=NOW, event="x", body={"users": {"id": "u1"}}, url="http://127.0.0.1:9/x")
     drained = state.drain_webhooks()
     assert [(p.event, p.body, p.url) for p in drained] == [
-        ("status_updated", {"event": "status_updated"}, None),
+        ("test", {"message": "Zai callback test"}, None),
         ("x", {"users": {"id": "u1"}}, "http://127.0.0.1:9/x"),
     ]
     assert state.drain_webhooks() == []

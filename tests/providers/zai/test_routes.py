@@ -382,7 +382,8 @@ def test_list_users_empty_users_key_option():
 def test_list_users_pagination_in_creation_order(client, token):
     ids = [f"user-{n}" for n in range(5)]
     for user_id in ids:
-        assert client.post("/users", json={**BUYER, "id": user_id}, headers=bearer(token)).status_code == 201
+        body = {**BUYER, "id": user_id, "email": f"{user_id}@example.com"}
+        assert client.post("/users", json=body, headers=bearer(token)).status_code == 201
     response = client.get("/users?limit=2&offset=1", headers=bearer(token))
     assert response.status_code == 200
     body = response.json
@@ -553,8 +554,9 @@ def test_create_user_sends_signed_webhook(client, runtime, payemu_receiver):
     runtime.tenants["zai"].update(A, {"callback_url": payemu_receiver.url + "/zai/webhooks"})
     token = token_for(client, A)
     assert client.post("/users", json={**BUYER, "id": "before-secret"}, headers=bearer(token)).status_code == 201
+    after = {**BUYER, "id": "after-secret", "email": "after@example.com"}
     assert client.post("/webhooks/secret_key", json={"secret_key": SECRET}, headers=bearer(token)).status_code == 201
-    assert client.post("/users", json={**BUYER, "id": "after-secret"}, headers=bearer(token)).status_code == 201
+    assert client.post("/users", json=after, headers=bearer(token)).status_code == 201
     assert runtime.callbacks.wait_idle(5)
     [got] = payemu_receiver.wait_for(1)
     assert len(payemu_receiver.received) == 1  # nothing is sent before a secret exists
@@ -606,8 +608,12 @@ def test_create_user_and_token_auth_concurrently_no_lost_or_duplicated_records(a
             barrier.wait(5)
             token = token_for(client, A)
             for i in range(per_thread):
-                user = client.post("/users", json={**BUYER, "id": f"t{n}-u{i}"}, headers=bearer(token))
-                anon = client.post("/users", json=BUYER, headers=bearer(token))
+                user = client.post(
+                    "/users",
+                    json={**BUYER, "id": f"t{n}-u{i}", "email": f"t{n}-u{i}@example.com"},
+                    headers=bearer(token),
+                )
+                anon = client.post("/users", json={**BUYER, "email": f"t{n}-a{i}@example.com"}, headers=bearer(token))
                 auth = client.post("/token_auths", json={"user_id": f"t{n}-u{i}"}, headers=bearer(token))
                 if (user.status_code, anon.status_code, auth.status_code) != (201, 201, 200):
                     failures.append(f"{user.status_code} {anon.status_code} {auth.status_code}")

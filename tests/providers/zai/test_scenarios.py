@@ -22,13 +22,18 @@ def _scenario(name: str) -> dict[str, str]:
 def test_all_zai_scenarios_load(runtime):
     names = {name for name in runtime.scenarios.names() if name.startswith("zai/")}
     assert names == {
+        "zai/card-declined",
         "zai/default",
+        "zai/insufficient-wallet-funds",
         "zai/rate-limited",
         "zai/server-error",
         "zai/signed-webhook",
         "zai/slow-token-auths",
+        "zai/three-ds-required",
+        "zai/token-auth-expired",
         "zai/token-expires-mid-flow",
         "zai/unknown-user-404",
+        "zai/webhook-endpoint-recovering",
     }
 
 
@@ -102,12 +107,12 @@ def test_signed_webhook_scenario_queues_signed_callback(tmp_path):
     token = token_for(client, A)
     headers = bearer(token, **_scenario("signed-webhook"))
     assert client.post("/users", json={**BUYER, "id": "u1"}, headers=headers).status_code == 201
-    sent = [d for d in runtime.callbacks.list(provider="zai") if d.event == "status_updated"]
+    sent = [d for d in runtime.callbacks.list(provider="zai") if d.event == "test"]
     assert len(sent) == 1
     delivery = sent[0]
-    assert (delivery.url, delivery.body) == ("http://127.0.0.1:9/hook", b'{"event":"status_updated"}')
-    # docs/providers/zai.md#webhooks, the computed vector, byte for byte
-    assert delivery.headers["Webhooks-signature"] == "t=1700000000,v=LYBSvXOvAnqidn9I5f0dgiskvEgHGJMa6QrB4TxtFL0"
+    assert (delivery.url, delivery.body) == ("http://127.0.0.1:9/hook", b'{"message":"Zai callback test"}')
+    # docs/providers/zai.md#webhooks, the computed vector of the test body, byte for byte
+    assert delivery.headers["Webhooks-signature"] == "t=1700000000,v=vu6FKopDDiYa3lAoy2Ssp51kzJMFl0cVJPhYimVyEfE"
     assert delivery.headers["Content-Type"] == "application/json"
     assert ZaiClient.verify_webhook(delivery.body, delivery.headers["Webhooks-signature"], SECRET, now=1_700_000_100)
     with pytest.raises(ValueError, match="does not match"):
@@ -138,6 +143,7 @@ def test_replay_files_exist():
     assert {p.stem for p in SCENARIOS.glob("zai/replay-*.yaml")} == {
         "replay-buyer-seller-card-and-bank-tokens",
         "replay-token-expires-client-refreshes",
+        "replay-card-item-payment-webhook-refund",
     }
 
 
@@ -153,8 +159,68 @@ def test_admin_action_sends_a_signed_webhook_now(client, runtime, payemu_receive
     response = client.post(f"/__admin/actions/zai/{tenant.id}/send_webhook", json={"event": "status_updated"})
     assert response.status_code == 200 and response.get_json()["result"] == {"sent": True}
     [got] = payemu_receiver.wait_for(1)
-    assert got.path == "/zai" and got.body == b'{"event":"status_updated"}'
+    assert got.path == "/zai" and got.body == b'{"message":"Zai callback test"}'
     header = got.headers["Webhooks-signature"]
     timestamp = int(header.split(",")[0][2:])
     assert header == callbacks.signature_header("s" * 40, timestamp, got.body)
     assert client.post(f"/__admin/actions/zai/{tenant.id}/nope").status_code == 404
+
+
+# -- the money-flow scenarios (docs/providers/zai.md#scenarios) --------------------------------------------------
+
+CARD = {"full_name": "John Doe", "number": "4111111111111111", "expiry_month": 12, "expiry_year": 2030, "cvv": "123"}
+
+
+def _paid_flow(client, token):
+    """A buyer with a card, a seller and a pending Express item; return the card account id."""
+    for user in ({**BUYER, "id": "b1"}, {**BUYER, "id": "s1", "email": "s1@example.com"}):
+        assert client.post("/users", json=user, headers=bearer(token)).status_code == 201
+    card = client.post("/card_accounts", json={**CARD, "user_id": "b1"}, headers=bearer(token)).json
+    item = {"id": "i1", "name": "n", "amount": 500, "payment_type": 2, "buyer_id": "b1", "seller_id": "s1"}
+    assert client.post("/items", json=item, headers=bearer(token)).status_code == 201
+    return card["card_accounts"]["id"]
+
+
+@pytest.mark.parametrize(
+    ("scenario", "message"),
+    [
+        ("card-declined", "Payment failed: card declined"),
+        ("three-ds-required", "Payment failed: 3D Secure authentication required, use make_payment_async"),
+        ("insufficient-wallet-funds", "insufficient funds in the wallet account"),
+    ],
+)
+def test_payment_scenarios_refuse_and_change_nothing(client, runtime, token, scenario, message):
+    card = _paid_flow(client, token)
+    headers = bearer(token, **_scenario(scenario))
+    refused = client.patch("/items/i1/make_payment", json={"account_id": card}, headers=headers)
+    assert (refused.status_code, refused.json) == (422, {"errors": {"base": [message]}})
+    assert state_of(runtime).items["i1"].state == "pending" and state_of(runtime).transactions == {}
+    paid = client.patch("/items/i1/make_payment", json={"account_id": card}, headers=bearer(token))
+    assert paid.json["items"]["state"] == "completed"  # without the scenario the same call succeeds
+
+
+def test_token_auth_expired_scenario(client, runtime, token):
+    assert client.post("/users", json={**BUYER, "id": "b1"}, headers=bearer(token)).status_code == 201
+    issued = client.post("/token_auths", json={"user_id": "b1", "token_type": "card"}, headers=bearer(token)).json
+    body = {**CARD, "card_token": issued["token_auth"]["token"]}
+    refused = client.post("/card_accounts", json=body, headers=_scenario("token-auth-expired"))
+    assert (refused.status_code, refused.json) == (422, {"errors": {"card_token": ["has expired"]}})
+    assert state_of(runtime).card_accounts == {}
+
+
+def test_webhook_endpoint_recovering_scenario_retries_on_the_virtual_clock(client, runtime, token, payemu_receiver):
+    headers = bearer(token, **_scenario("webhook-endpoint-recovering"))
+    hook = {"url": payemu_receiver.url + "/hook", "object_type": "users"}
+    hook_id = client.post("/webhooks", json=hook, headers=headers).json["webhooks"]["id"]
+    payemu_receiver.statuses.extend([503, 503])
+    assert client.post("/users", json={**BUYER, "id": "b1"}, headers=headers).status_code == 201
+    for seen, wait in ((1, 5), (2, 10)):  # the scenario's 5 s, then 10 s
+        payemu_receiver.wait_for(seen)
+        assert runtime.callbacks.wait_settled(5)
+        runtime.clock.advance(wait)
+    payemu_receiver.wait_for(3)
+    assert runtime.callbacks.wait_settled(5)
+    [job] = client.get(f"/webhooks/{hook_id}/jobs", headers=headers).json["jobs"]
+    assert (job["status"], job["object_id"]) == ("success", "b1")
+    [delivery] = runtime.callbacks.list(provider="zai")
+    assert [a.status for a in delivery.attempts] == [503, 503, 200]
