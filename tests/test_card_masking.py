@@ -261,3 +261,50 @@ def test_ecommpay_card_payments_keep_no_card_number_or_cvv(caplog):
         assert not _leaks(text), text
         assert three_ds not in text and f'"cvv": "{CVV}"' not in text and f'"cvv":"{CVV}"' not in text
     assert any("411111******1111" in text for text in texts)
+
+
+@pytest.mark.parametrize(
+    "pan", ["4011111111111112", "5486732058864471", "4111111111100072"], ids=["ok", "3ds", "declined"]
+)
+def test_payture_card_commands_keep_only_masked_numbers(pan):
+    """Payture's merchant-side Add, FreePay Pay and the hosted Pay page's saved card (issue 16): journal, state
+    dump, notifications and pages carry the masked number only, never the PAN or the CVV."""
+    from emulator.core.serialize import dump_state
+
+    app = create_app(callbacks=False)
+    runtime = app.extensions["payemu"]
+    runtime.tenants["payture"].update("DemoMerchant", {"notification_url": "http://127.0.0.1:9/n"})
+    client = app.test_client()
+    card = f"CardNumber={pan};EMonth=12;EYear=30;CardHolder=IVAN IVANOV;SecureCode={CVV};"
+    user = "VWUserLgn=mask@example.ru;VWUserPsw=pw;"
+    bodies = [client.post("/vwapi/Register", data={"VWID": "DemoMerchantAdd", "DATA": user}).get_data(as_text=True)]
+    bodies.append(
+        client.post("/vwapi/Add", data={"VWID": "DemoMerchantAdd", "DATA": user + card}).get_data(as_text=True)
+    )
+    free_pay = f"{user}CardId=FreePay;OrderId=m1;Amount=100;{card}"
+    bodies.append(client.post("/vwapi/Pay", data={"VWID": "DemoMerchantPay", "DATA": free_pay}).get_data(as_text=True))
+    init = f"{user}SessionType=Pay;OrderId=m2;Amount=100;"
+    session = re.search(
+        r'SessionId="([^"]+)"',
+        client.post("/vwapi/Init", data={"VWID": "DemoMerchantPay", "DATA": init}).get_data(as_text=True),
+    )
+    form = {
+        "SessionId": session.group(1),
+        "CardNumber": pan,
+        "EMonth": "12",
+        "EYear": "30",
+        "CardHolder": "IVAN IVANOV",
+    }
+    bodies.append(
+        client.post("/vwapi/Pay/Submit", data={**form, "SecureCode": CVV, "SaveCard": "on"}).get_data(as_text=True)
+    )
+    texts = bodies + [json.dumps(e.to_json(), ensure_ascii=False) for e in runtime.journal.query(provider="payture")]
+    texts += [d.body.decode() for d in runtime.callbacks.list(provider="payture")]
+    state = runtime.store.peek("payture", "DemoMerchant")
+    texts.append(json.dumps(dump_state(state), ensure_ascii=False, default=str))
+    three_ds = pan == "5486732058864471"  # every step waits for the ACS: its pages, no notification
+    assert three_ds or runtime.callbacks.list(provider="payture"), "no notification: the case exercises nothing"
+    assert not three_ds or "548673xxxxxx4471" in bodies[-1]
+    for text in texts:
+        assert pan not in _decoded(text), text[:300]
+        assert not re.search(rf"(?i)(?:securecode|cvv)[^0-9]{{0,10}}{CVV}", _decoded(text)), text[:300]

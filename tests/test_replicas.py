@@ -23,7 +23,7 @@ ZAI = {
     "scope": "im-au-04/cdbf9590-1db6-0139-ac4d-0a58a9feac03",
 }
 SINGLE_USE_MERCHANT, SINGLE_USE_KEY = "4000011", "StrictSingleUse4000011publicKey"
-CARD = {"CardNumber": "4111111111111111", "EMonth": "12", "EYear": "30", "CardHolder": "IVAN I", "SecureCode": "123"}
+CARD = {"CardNumber": "4011111111111112", "EMonth": "12", "EYear": "30", "CardHolder": "IVAN I", "SecureCode": "123"}
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +70,7 @@ def test_a_card_saved_through_a_is_listed_by_b(ab: tuple[str, str]) -> None:
     saved = requests.post(a + "/vwapi/Add/Submit", data={"SessionId": init["SessionId"], **CARD}, timeout=10)
     assert 'data-success="True"' in saved.text  # the page on A finds B's session
     listing = on_b.get_list("ivan@example.ru", "secret1")
-    assert listing.success and [item["CardName"] for item in listing.items] == ["411111xxxxxx1111"]
+    assert listing.success and [item["CardName"] for item in listing.items] == ["401111xxxxxx1112"]
 
 
 def test_a_single_use_token_redeemed_on_both_at_once_succeeds_exactly_once(ab: tuple[str, str]) -> None:

@@ -148,8 +148,13 @@ class PaytureClient:
         amount: int | None = None,
         url: str | None = None,
         ip: str | None = "127.0.0.1",
+        language: str | None = None,
+        template_tag: str | None = None,
+        card_id: str | None = None,
         **extra: Any,
     ) -> PaytureResponse:
+        """Open a hosted-page session; `language` RU | EN and `template_tag` pick the page, `card_id` the saved
+        card the Pay page offers first."""
         data = {
             "SessionType": session_type,
             "VWUserLgn": login,
@@ -158,9 +163,29 @@ class PaytureClient:
             "Amount": amount,
             "Url": url,
             "IP": ip,
+            "Language": language,
+            "TemplateTag": template_tag,
+            "CardId": card_id,
             **extra,
         }
         return self.command("Init", data)
+
+    def add(self, login: str, password: str, card: dict[str, str]) -> PaytureResponse:
+        """The merchant-side Add (PCI merchants): the card in DATA; `Success="3DS"` asks for AddSubmit3DS."""
+        return self.command("Add", {"VWUserLgn": login, "VWUserPsw": password, **card})
+
+    def add_submit_3ds(self, md: str, pa_res: str) -> PaytureResponse:
+        """As both official SDKs send the 3-DS answers: top-level MD and PaRes, no VWID."""
+        return self._bare("AddSubmit3DS", MD=md, PaRes=pa_res)
+
+    def activate(self, login: str, password: str, card_id: str, amount: int) -> PaytureResponse:
+        """(doc) the amount held on the card when it was added."""
+        data = {"VWUserLgn": login, "VWUserPsw": password, "CardId": card_id, "Amount": amount}
+        return self.command("Activate", data)
+
+    def send_code(self, login: str, password: str, card_id: str, order_id: str | None = None) -> PaytureResponse:
+        data = {"VWUserLgn": login, "VWUserPsw": password, "CardId": card_id, "OrderId": order_id}
+        return self.command("SendCode", data)
 
     def get_list(self, login: str, password: str) -> PaytureResponse:
         return self.command("GetList", {"VWUserLgn": login, "VWUserPsw": password})
@@ -182,8 +207,10 @@ class PaytureClient:
         session_type: str = "Pay",
         ip: str = "127.0.0.1",
         card: dict[str, str] | None = None,
+        confirm_code: str | None = None,
     ) -> PaytureResponse:
-        """Pay with a saved card, or with `card_id="FreePay"` and `card` (CardNumber, EMonth, EYear, CardHolder)."""
+        """Pay with a saved card (recurring: no CVV needed), or with `card_id="FreePay"` and `card`
+        (CardNumber, EMonth, EYear, CardHolder, SecureCode)."""
         data: dict[str, Any] = {
             "VWUserLgn": login,
             "VWUserPsw": password,
@@ -193,24 +220,36 @@ class PaytureClient:
             "Amount": amount,
             "IP": ip,
             "SessionType": session_type,
+            "ConfirmCode": confirm_code,
             **(card or {}),
         }
         return self.command("Pay", data)
 
     def pay_submit_3ds(self, md: str, pa_res: str) -> PaytureResponse:
-        return self.command("PaySubmit3DS", {"MD": md, "PaRes": pa_res})
+        """As the docs and both official SDKs send it: top-level MD and PaRes, no VWID."""
+        return self._bare("PaySubmit3DS", MD=md, PaRes=pa_res)
+
+    def _bare(self, name: str, **params: str) -> PaytureResponse:
+        """A command whose parameters carry no VWID (the 3-D Secure answers)."""
+        url = f"{self.base_url}/vwapi/{name}"
+        if self.transport == "get_query":
+            response = self.http.get(url, params=params, timeout=self.timeout)
+        else:
+            response = self.http.post(url, data=params, timeout=self.timeout)
+        return parse_xml(response.text, response.status_code)
 
     def pay_status(self, order_id: str) -> PaytureResponse:
         return self.command("PayStatus", {"OrderId": order_id})
 
-    def charge(self, order_id: str, amount: int) -> PaytureResponse:
-        """Recorded: top-level OrderId, Amount and Password (no DATA)."""
+    def charge(self, order_id: str, amount: int | None = None) -> PaytureResponse:
+        """Recorded: top-level OrderId, Amount and Password (no DATA); without `amount` the whole hold (doc)."""
         return self.command("Charge", OrderId=order_id, Amount=amount, Password=self.merchant_password)
 
-    def unblock(self, order_id: str, amount: int) -> PaytureResponse:
-        return self.command("Unblock", OrderId=order_id, Amount=amount, Password=self.merchant_password)
+    def unblock(self, order_id: str) -> PaytureResponse:
+        """(doc) VWID, Password, OrderId: the whole hold is released."""
+        return self.command("Unblock", OrderId=order_id, Password=self.merchant_password)
 
-    def refund(self, order_id: str, amount: int) -> PaytureResponse:
+    def refund(self, order_id: str, amount: int | None = None) -> PaytureResponse:
         return self.command("Refund", {"Password": self.merchant_password, "OrderId": order_id, "Amount": amount})
 
 
@@ -234,9 +273,10 @@ class BehindPaytureClient:
 
     def _post(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
         headers = {"Accept": "application/json"}
-        if self.access_token:
+        if self.access_token:  # as the published behind-API client: the token in the body and in both headers
             body = {"access_token": self.access_token, **body}
             headers["AccessToken"] = self.access_token
+            headers["Authorization"] = f"Bearer {self.access_token}"
         response = self.http.post(
             f"{self.base_url}{self.PREFIX}/{method}", json=body, headers=headers, timeout=self.timeout
         )

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from emulator.core.contracts import Violation
 from emulator.core.provider import Auth, Call, Provider
-from emulator.providers.payture import errors, routes_behind  # routes_behind: registers the V21 routes
+from emulator.providers.payture import errors, routes_behind, wire  # routes_behind: registers the V21 routes
 from emulator.providers.payture.model import PaytureState
 from emulator.providers.payture.routes import bp
 from emulator.providers.payture.wire import PaytureCodec
@@ -32,6 +32,16 @@ OPTIONS = {
     "wrapper_return_url": "http://localhost:3000/payment/callback?orderid={orderid}&result={success}",
     # ^ (code: wrapper README test config callbackUrl; it reads `result` and `orderid`)
     "wrapper_bool_style": "lower",  # (code: wrapper README) "false" | passthrough (docs/providers/payture.md#q2)
+    # (recorded) docs/providers/payture.md#init: a failed Init has no SessionId; true restores SessionId=""
+    "failed_init_session_id": False,
+    # (doc) docs/providers/payture.md#notifications: sent once by default; support can set retries ("60,300")
+    "callback_retry_delays": None,
+    # (doc) docs/providers/payture.md#test-cards: a time-out card's operation takes 40 s (of the virtual clock)
+    "timeout_seconds": 40,
+    # (doc) docs/providers/payture.md#activate: none (cards active at once, the sandbox default) | hold
+    "activation": "none",
+    # (inferred) docs/providers/payture.md#hosted-pages: the page language when Init names none (RU | EN)
+    "default_language": "RU",
 }
 
 WRAPPER_OPERATIONS = frozenset({"v21_init", "v21_init_unauthorised", "v21_finalise"})
@@ -40,17 +50,23 @@ WRAPPER_OPERATIONS = frozenset({"v21_init", "v21_init_unauthorised", "v21_finali
 def contract_error(call: Call, violations: list[Violation]) -> errors.ProviderError:
     """(inferred) docs/providers/payture.md#errcodes: a missing or malformed parameter is WRONG_PARAMS, in the command's
     root element."""
-    if call.operation in WRAPPER_OPERATIONS:
-        first = violations[0]
+    first = violations[0]
+    if call.operation in WRAPPER_OPERATIONS or wire.serving_wrapper():
         where = f"{first.location}.{first.field}" if first.field else first.location
+        if first.keyword in ("decode", "size") or not call.operation:
+            # (inferred) an unreadable body under /api/: the wrapper's JSON shape, HTTP 400
+            return errors.WrapperError(errors.WrapperError.BAD_JSON, detail=f"{where}: {first.message}", status=400)
         message = routes_behind.MSG_NO_LIST if call.operation == "v21_finalise" else errors.WrapperError.FAILED
         return errors.WrapperError(message, detail=f"{where}: {first.message}")
-    return errors.PaytureError("WRONG_PARAMS")
+    error = errors.PaytureError("WRONG_PARAMS")
+    error.init_session_id = call.operation == "init" and call.flag("failed_init_session_id")
+    return error
 
 
 HOSTED_OPERATIONS = ("add", "submit_card", "acs")
-TERMINAL_OPERATIONS = ("register", "check", "update", "delete", "init", "get_list", "remove", "pay")
-TERMINAL_OPERATIONS += ("pay_submit_3ds", "pay_status", "charge", "unblock", "refund")
+TERMINAL_OPERATIONS = ("register", "check", "update", "delete", "init", "get_list", "remove", "pay", "add")
+TERMINAL_OPERATIONS += ("pay_status", "charge", "unblock", "refund", "activate", "send_code")
+THREE_DS_OPERATIONS = ("pay_submit_3ds", "add_submit_3ds")
 # (doc) docs/providers/payture.md#transport: no auth header; the terminal is a parameter, passwords travel
 # in DATA or beside it
 AUTH = {
@@ -63,6 +79,10 @@ AUTH = {
     "session": Auth(
         credentials="SessionId of an Init session, as a query or form field (the hosted pages)",
         operations=(*HOSTED_OPERATIONS, "pay"),
+    ),
+    "three_ds": Auth(
+        credentials='MD (the ThreeDSKey of a Success="3DS" reply) names the merchant; VWID may come too',
+        operations=THREE_DS_OPERATIONS,
     ),
     "wrapper_bearer": Auth(
         {"type": "http", "scheme": "bearer", "description": "a behind-API access token"},
@@ -87,7 +107,7 @@ PROVIDER = Provider(
     not_found=lambda path: errors.NotFound(path),
     method_not_allowed=lambda method: errors.MethodNotAllowed(method),
     internal_error=lambda: errors.PaytureError("INTERNAL_ERROR", status=500),  # (inferred) no 5xx is recorded
-    paths=("/vwapi/",),
+    paths=("/vwapi/", "/api/payments/"),  # /api/payments/: the wrapper's errors answer in its JSON shape
     folder=Path(__file__).parent,
     codec=PaytureCodec(),
     options=OPTIONS,

@@ -20,6 +20,10 @@ DOTNET_EPOCH_TICKS = 621355968000000000  # .NET ticks at 1970-01-01T00:00:00Z
 ADD_SUCCESS, ADD_FAIL = "CustomerAddSuccess", "CustomerAddFail"
 PAY_SUCCESS, PAY_FAIL = "CustomerPaySuccess", "CustomerPayFail"
 REFUND_SUCCESS, REFUND_FAIL = "CustomerRefundSuccess", "CustomerRefundFail"
+SEND_CODE = "CustomerSendCode"
+# (doc) docs/providers/payture.md#notifications: "By default, the request is sent once"; Payture support can set
+# retries, here the callback_retry_delays option.
+SENT_ONCE: tuple[float, ...] = ()
 
 
 def transaction_date(now: float, *, us_style: bool = False) -> str:
@@ -68,6 +72,47 @@ def customer_add(
             "MerchantContract": _contract(ctx),
         }
         _send(ctx, ADD_FAIL, fields)
+
+
+def customer_add_merchant(
+    ctx: TenantContext, customer: Customer | None, login: str, card: Card | None, err_code: str = ""
+) -> None:
+    """CustomerAddSuccess / CustomerAddFail after a merchant-side Add (no session: no SessionId field)."""
+    now = ctx.now
+    fields: dict[str, Any] = {"VWUserLgn": login, "PhoneNumber": customer.phone if customer else ""}
+    if card is not None:
+        fields |= {
+            "CardNumber": card.card_name,
+            "TransactionDate": transaction_date(now),
+            "CardName": card.card_name,
+            "CardHolder": card.holder,
+            "CardId": card.card_id,
+            "DateTime": dotnet_ticks(now),
+            "Success": "True",
+            "Notification": ADD_SUCCESS,
+            "MerchantContract": _contract(ctx),
+        }
+        _send(ctx, ADD_SUCCESS, fields)
+        return
+    fields |= {"TransactionDate": transaction_date(now), "Success": "False", "ErrCode": err_code}
+    fields |= {"Notification": ADD_FAIL, "MerchantContract": _contract(ctx)}
+    _send(ctx, ADD_FAIL, fields)
+
+
+def customer_send_code(ctx: TenantContext, customer: Customer, card: Card, order_id: str, code: str) -> None:
+    """(code: Necronru CustomerSendCode) the confirmation code SendCode asked for; (inferred) its fields."""
+    fields = {
+        "Notification": SEND_CODE,
+        "VWUserLgn": customer.login,
+        "PhoneNumber": customer.phone,
+        "CardId": card.card_id,
+        "CardName": card.card_name,
+        "OrderId": order_id,
+        "ConfirmCode": code,
+        "TransactionDate": transaction_date(ctx.now),
+        "MerchantContract": _contract(ctx),
+    }
+    _send(ctx, SEND_CODE, fields)
 
 
 def customer_pay(ctx: TenantContext, order: Order, *, card_name: str = "", ip: str = "", err_code: str = "") -> None:
@@ -121,4 +166,5 @@ def _send(ctx: TenantContext, event: str, fields: dict[str, Any]) -> None:
         body=urlencode(fields).encode("utf-8"),
         headers={"Content-Type": FORM_CONTENT_TYPE},
         event=event,
+        retry_delays=SENT_ONCE,
     )

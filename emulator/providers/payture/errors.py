@@ -75,13 +75,15 @@ ERR_CODES: tuple[str, ...] = (
 
 # Commands whose error names the customer (inferred, docs/providers/payture.md#check-update-delete, #getlist: the
 # success bodies carry VWUserLgn).
-CUSTOMER_COMMANDS = frozenset({"Register", "Check", "Update", "Delete", "GetList", "Remove", "Activate"})
+CUSTOMER_COMMANDS = frozenset(
+    {"Register", "Check", "Update", "Delete", "GetList", "Remove", "Activate", "SendCode", "Add", "AddSubmit3DS"}
+)
 # Commands whose error names the order (code, recorded, docs/providers/payture.md#order-level-commands: `<Charge
 # Success="False" OrderId=… ErrCode=…/>`).
-ORDER_COMMANDS = frozenset({"Charge", "Unblock", "PaySubmit3DS"})
+ORDER_COMMANDS = frozenset({"Charge", "Unblock"})
 
 
-def error_attrs(command: str, params: dict[str, Any], code: str) -> dict[str, str]:
+def error_attrs(command: str, params: dict[str, Any], code: str, *, init_session_id: bool = False) -> dict[str, str]:
     """The attributes of a failed command, in recorded order where a recording exists."""
     data = params.get("DATA") if isinstance(params.get("DATA"), dict) else {}
 
@@ -89,9 +91,10 @@ def error_attrs(command: str, params: dict[str, Any], code: str) -> dict[str, st
         return str(params.get(key) or data.get(key) or "")
 
     if command == "Init":
-        # (code, recorded) `<Init Success="False" ErrCode="DUPLICATE_ORDER_ID" />`; the issue asks for a
-        # SessionId attribute too, since some clients read it unconditionally: an empty one.
-        return {"Success": "False", "ErrCode": code, "SessionId": ""}
+        # (code, recorded) `<Init Success="False" ErrCode="DUPLICATE_ORDER_ID" />`: no SessionId, though the official
+        # SDKs read it unconditionally; option failed_init_session_id adds an empty one.
+        attrs = {"Success": "False", "ErrCode": code}
+        return {**attrs, "SessionId": ""} if init_session_id else attrs
     if command == "PayStatus":
         # (code, recorded) `<PayStatus Success="False" VWUserLgn="" OrderId="…" Forwarded="False" ErrCode="…" />`
         return {"Success": "False", "VWUserLgn": "", "OrderId": get("OrderId"), "Forwarded": "False", "ErrCode": code}
@@ -100,8 +103,9 @@ def error_attrs(command: str, params: dict[str, Any], code: str) -> dict[str, st
     if command == "Refund":
         # (inferred) the recorded success order: VWUserLgn, OrderId, Success, NewAmount.
         return {"VWUserLgn": "", "OrderId": get("OrderId"), "Success": "False", "ErrCode": code}
-    if command == "Pay":
-        # (inferred) docs/providers/payture.md#pay: the success body lists OrderId and Amount before Success.
+    if command in ("Pay", "PaySubmit3DS"):
+        # (inferred) docs/providers/payture.md#pay: the success body lists OrderId and Amount before Success;
+        # (doc) PaySubmit3DS answers as Pay does.
         return {"OrderId": get("OrderId"), "Amount": get("Amount"), "Success": "False", "ErrCode": code}
     if command in CUSTOMER_COMMANDS:
         return {"Success": "False", "VWUserLgn": get("VWUserLgn"), "ErrCode": code}
@@ -118,6 +122,7 @@ class PaytureError(ProviderError):
         self.code = code
         self.command: str | None = None  # set when known; else read from the request being served
         self.params: dict[str, Any] | None = None
+        self.init_session_id = False  # option failed_init_session_id, set where the call is known
 
     def body(self, now: float) -> Any:
         if self.command is None and wire.serving_wrapper():
@@ -126,24 +131,36 @@ class PaytureError(ProviderError):
         command, params = wire.current_call()
         command = self.command or command
         params = self.params if self.params is not None else params
-        return wire.element(command, error_attrs(command, params, self.code))
+        return wire.element(command, error_attrs(command, params, self.code, init_session_id=self.init_session_id))
 
 
 class NotFound(PaytureError):
-    """(inferred) An unknown `/vwapi/` command: no recording; Payture's own vocabulary, HTTP 404."""
+    """(inferred) An unknown `/vwapi/` command: no recording; Payture's own vocabulary, HTTP 404. Under the
+    wrapper's `/api/payments/` the wrapper's JSON shape."""
 
     def __init__(self, path: str = "") -> None:
         super().__init__("API_NOT_ALLOWED", status=404)
         self.command = wire.command_from_path(path) if path else None
         self.params = {}
 
+    def body(self, now: float) -> Any:
+        if wire.serving_wrapper():
+            return WrapperError(WrapperError.NOT_FOUND).body(now)
+        return super().body(now)
+
 
 class MethodNotAllowed(PaytureError):
-    """(inferred) Only GET and POST exist on `/vwapi/` (docs/providers/payture.md#transport)."""
+    """(inferred) Only GET and POST exist on `/vwapi/` (docs/providers/payture.md#transport); the wrapper's
+    routes take POST only."""
 
     def __init__(self, method: str = "") -> None:
         super().__init__("WRONG_PARAMS", status=405)
         self.params = {}
+
+    def body(self, now: float) -> Any:
+        if wire.serving_wrapper():
+            return WrapperError(WrapperError.METHOD_NOT_ALLOWED).body(now)
+        return super().body(now)
 
 
 class WrapperError(ProviderError):
@@ -152,9 +169,12 @@ class WrapperError(ProviderError):
 
     status = 200
     FAILED = "Can't finish request"
+    NOT_FOUND = "Not found"  # (inferred) the wrapper's JSON for an unknown /api/ route, HTTP 404
+    METHOD_NOT_ALLOWED = "Method not allowed"  # (inferred) HTTP 405
+    BAD_JSON = "Bad request"  # (inferred) an unreadable JSON body, HTTP 400
 
-    def __init__(self, message: str = FAILED, err_code: str = "", detail: str = "") -> None:
-        super().__init__(message)
+    def __init__(self, message: str = FAILED, err_code: str = "", detail: str = "", *, status: int | None = None):
+        super().__init__(message, status=status)
         self.err_code = err_code
         self.detail = detail
 

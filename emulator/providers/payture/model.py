@@ -7,6 +7,10 @@ terminals of one Payture merchant contract do. Methods take `now` (virtual Unix 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import re
+import secrets
 from calendar import monthrange
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -27,9 +31,9 @@ MASK_FILL = "x"  # (doc)(code) docs/providers/payture.md#getlist: `411111xxxxxx1
 # (code)(doc) docs/providers/payture.md#pay: CardId=FreePay pays with card data instead of a saved card
 FREE_PAY = "FreePay"
 
-# Order statuses as PayStatus reports them: (code, recorded) "Authorized"; the others (inferred) from
-# Payture's documented transaction states.
-NEW, PRE_3DS, AUTHORIZED, CHARGED, VOIDED, REFUNDED, REJECTED = (
+# Order statuses as PayStatus reports them (doc) docs/providers/payture.md#order-statuses: (code, recorded)
+# "Authorized"; the rest from Payture's status table.
+NEW, PRE_3DS, AUTHORIZED, CHARGED, VOIDED, REFUNDED, REJECTED, ERROR, OBSOLETE = (
     "New",
     "PreAuthorized3DS",
     "Authorized",
@@ -37,19 +41,43 @@ NEW, PRE_3DS, AUTHORIZED, CHARGED, VOIDED, REFUNDED, REJECTED = (
     "Voided",
     "Refunded",
     "Rejected",
+    "Error",
+    "Obsolete",
 )
+# (inferred) docs/providers/payture.md#order-statuses: the Pending group, named as the recorded GetState
+# `PendingRefund` and the Engine*Pending notifications name their operations.
+PENDING = {"block": "PendingBlock", "charge": "PendingCharge", "unblock": "PendingUnblock", "refund": "PendingRefund"}
+CARD_NOT_ACTIVE = "NotActive"  # (inferred) docs/providers/payture.md#q4: a card waiting for Activate
 
 TEST_CARDS = TestCards.load(Path(__file__).with_name("cards.yaml"))
 # (inferred) docs/providers/payture.md#add-page: what a test card's outcome (cards.yaml) becomes in Payture's
 # vocabulary.
 OUTCOME_ERRCODES = {
     "decline": "ISSUER_FAIL",
-    "insufficient_funds": "AMOUNT_EXCEED",
+    "amount_exceed": "AMOUNT_EXCEED",
+    "issuer_blocked_card": "ISSUER_BLOCKED_CARD",
+    "issuer_card_fail": "ISSUER_CARD_FAIL",
+    "fraud": "FRAUD_ERROR_CRITICAL_CARD",
     "expired": "WRONG_CARD_INFO",
-    "invalid_cvv": "WRONG_CARD_INFO",
     "invalid_number": "WRONG_PAN",
     "3ds_fail": "THREE_DS_FAIL",
 }
+# A card's outcome that acts later, on an order it paid: the operation that times out or fails.
+OPS = ("block", "charge", "unblock", "refund")
+TIMEOUT_OPS = {f"timeout_{op}": op for op in OPS}
+PROCESSING_ERROR_OPS = {f"processing_error_{op}": op for op in OPS}
+
+
+def fingerprint(secret: str, pan: str) -> str:
+    """Recognise a card again without keeping its number: keyed, since a plain hash of a PAN is reversible."""
+    return hmac.new(secret.encode("ascii"), pan.encode(), hashlib.sha256).hexdigest()
+
+
+def cvv_optional(pan: str) -> bool:
+    """(doc) docs/providers/payture.md#test-cards: the documented cards without 3-D Secure take no CVV, except the
+    one marked "CVV required"; every other card needs one (inferred)."""
+    card = TEST_CARDS.find(pan)
+    return card is not None and card.outcome == "success" and not card.three_ds
 
 
 def card_expiry(month: int, year: int) -> float:
@@ -67,10 +95,13 @@ class Card:
     exp_year: int
     added_at: float
     no_cvv: bool = False
-    three_ds: bool = False  # a 3-DS test card: saved-card payments answer Success="3DS"
+    three_ds: bool = False  # enrolled in 3-D Secure; (doc) a saved-card payment takes none
     status: str = CARD_ACTIVE
     last_used_at: float | None = None
     removed: bool = False
+    fingerprint: str = ""  # keyed (PaytureState.fingerprint_secret): DUPLICATE_CARD without keeping the PAN
+    outcome: str = "success"  # the test card's outcome (cards.yaml): its time-outs and errors act on later orders
+    activation_amount: int = 0  # kopecks held when the card was added, for Activate (option activation=hold)
 
     def expired(self, now: float) -> bool:
         return now > card_expiry(self.exp_month, self.exp_year)
@@ -84,6 +115,9 @@ class Customer:
     email: str = ""
     registered_at: float = 0.0
     cards: dict[str, Card] = field(default_factory=dict)
+
+    def live_cards(self) -> list[Card]:
+        return [c for c in self.cards.values() if not c.removed]
 
 
 @dataclass
@@ -102,6 +136,9 @@ class Session:
     status: str = "New"  # New | Done | Failed
     pending_3ds: dict[str, Any] | None = None  # masked card awaiting the emulated ACS answer
     card_id: str = ""
+    language: str = ""  # (doc) Init `Language`: RU | EN, the hosted page's language
+    template_tag: str = ""  # (doc) Init `TemplateTag`: the merchant's page template
+    offered_card_id: str = ""  # (doc) Init `CardId`: the saved card the Pay page offers first
 
     def expired(self, now: float) -> bool:
         return now >= self.expires_at
@@ -122,6 +159,18 @@ class Order:
     unblocked: int = 0
     three_ds_key: str = ""
     pending_status: str = ""  # the status a 3-DS order reaches once PaySubmit3DS confirms it
+    card_outcome: str = "success"  # the paying card's test outcome: a time-out or error on a later operation
+    card_name: str = ""  # masked
+    busy_status: str = ""  # a Pending* status shown until busy_until (a time-out card's operation)
+    busy_until: float = 0.0
+    last_error: str = ""  # the ErrCode of the last operation on the order, "" when it succeeded
+    # (doc) docs/providers/payture.md#order-statuses: earlier payment attempts on the hosted page; one left in
+    # 3-D Secure when a new card is tried becomes Obsolete
+    attempts: list[str] = field(default_factory=list)
+
+    def status_at(self, now: float) -> str:
+        """PayStatus's Status: a time-out card's operation stays Pending for its documented seconds."""
+        return self.busy_status if self.busy_status and now < self.busy_until else self.status
 
     @property
     def current_amount(self) -> int:
@@ -136,7 +185,7 @@ class Order:
 
 @dataclass
 class CardInput:
-    """Card data typed on the hosted page or sent with FreePay; only used to decide, never stored."""
+    """Card data typed on the hosted page or sent with FreePay / Add; only used to decide, never stored."""
 
     pan: str
     month: str
@@ -156,6 +205,16 @@ class HostedResult:
 
 
 @dataclass
+class AddResult:
+    """The merchant-side Add (or AddSubmit3DS): the saved card, a 3-DS step, or an ErrCode."""
+
+    login: str
+    card: Card | None = None
+    err_code: str = ""
+    three_ds_key: str = ""
+
+
+@dataclass
 class PaytureState:
     """One merchant (both terminals): customers by login, sessions by id, orders by OrderId."""
 
@@ -163,7 +222,11 @@ class PaytureState:
     customers: dict[str, Customer] = field(default_factory=dict)
     sessions: dict[str, Session] = field(default_factory=dict)
     orders: dict[str, Order] = field(default_factory=dict)
+    pending_adds: dict[str, dict[str, Any]] = field(default_factory=dict)  # ThreeDSKey -> {login, card}
+    confirm_codes: dict[str, str] = field(default_factory=dict)  # "<login>|<CardId>|<OrderId>" -> SendCode's code
     get_list_failure: str = ""  # ErrCode the next GetList answers with (scenario action), "" when healthy
+    # The merchant's fingerprint key, kept with its state so a card is recognised across restarts and replicas.
+    fingerprint_secret: str = field(default_factory=lambda: secrets.token_hex(32))
 
     # -- merchant-level checks -----------------------------------------------------------------
 
@@ -265,6 +328,9 @@ class PaytureState:
             attempts_left=attempts,
             terminal=terminal,
             ip=data.get("IP", ""),
+            language=data.get("Language", ""),
+            template_tag=data.get("TemplateTag", ""),
+            offered_card_id=data.get("CardId", ""),
         )
         self.sessions[session_id] = session
         if order_id:
@@ -284,6 +350,57 @@ class PaytureState:
             raise PaytureError("LIMIT_EXCHAUST")
         return session
 
+    def saved_cards(self, session: Session, now: float) -> list[Card]:
+        """The cards a hosted Pay page offers (docs/providers/payture.md#hosted-pages): the customer's active ones, the
+        card Init named first."""
+        customer = self.customers.get(session.login)
+        if customer is None or session.session_type == "Add":
+            return []
+        cards = [c for c in customer.live_cards() if c.status == CARD_ACTIVE and not c.expired(now)]
+        cards.sort(key=lambda c: (c.card_id != session.offered_card_id, -(c.last_used_at or c.added_at)))
+        return cards[:MAX_LIST]
+
+    # -- test cards (docs/providers/payture.md#test-cards) -------------------------------------------------------------
+
+    def judge(self, card: CardInput, now: float, forced: str | None = None) -> tuple[str | None, str, bool]:
+        """(ErrCode or None, the card's outcome, whether it goes through 3-D Secure)."""
+        problem = validate_card(card, now)
+        test = TEST_CARDS.find(card.pan)
+        if forced == "3ds":
+            decided, three_ds = "success", True
+        else:
+            decided = forced or TEST_CARDS.outcome(card.pan)
+            three_ds = forced is None and test is not None and test.three_ds
+        if problem is None and decided in OUTCOME_ERRCODES:
+            problem = OUTCOME_ERRCODES[decided]
+        if problem is None and not card.cvv and not cvv_optional(card.pan):
+            problem = "WRONG_CARD_INFO"  # (doc) the "CVV required" card, and (inferred) any card not documented
+        return problem, decided, three_ds
+
+    def new_card(
+        self, card: CardInput, *, now: float, new_id: IdFactory, no_cvv: bool, three_ds: bool, outcome: str
+    ) -> Card:
+        saved = masked_card(card, now=now, new_id=new_id, no_cvv=no_cvv, three_ds=three_ds)
+        saved.fingerprint = fingerprint(self.fingerprint_secret, card.pan.replace(" ", ""))
+        saved.outcome = outcome
+        return saved
+
+    @staticmethod
+    def duplicate(customer: Customer | None, card: Card) -> Card | None:
+        """The customer's live card with the same fingerprint (docs/providers/payture.md#add: DUPLICATE_CARD)."""
+        if customer is None:
+            return None
+        return next((c for c in customer.live_cards() if c.fingerprint and c.fingerprint == card.fingerprint), None)
+
+    def _store_card(self, customer: Customer, card: Card, activation: str) -> None:
+        if activation == "hold":
+            # (doc) docs/providers/payture.md#activate: a small amount is held; Activate must name it.
+            card.status = CARD_NOT_ACTIVE
+            card.activation_amount = 100 + int(card.fingerprint[:4] or "0", 16) % 100
+        customer.cards[card.card_id] = card
+
+    # -- the hosted pages (docs/providers/payture.md#add-page, #pay) ---------------------------------------------------
+
     def submit_card(
         self,
         session_id: str,
@@ -293,24 +410,42 @@ class PaytureState:
         new_id: IdFactory,
         outcome: str | None = None,
         no_cvv: bool = False,
+        save: bool = False,
+        activation: str = "none",
+        timeout_seconds: float = 0,
     ) -> HostedResult:
         """Apply a card typed on the hosted page: validate it, then let the test card decide
         (docs/providers/payture.md#add-page)."""
         session = self.open_session(session_id, now=now)
-        problem = validate_card(card, now)
-        decided = outcome or TEST_CARDS.outcome(card.pan)
-        if problem is None and decided in OUTCOME_ERRCODES:
-            problem = OUTCOME_ERRCODES[decided]
+        order = self.orders.get(session.order_id)
+        if session.pending_3ds is not None and order is not None and order.status == PRE_3DS:
+            order.attempts.append(OBSOLETE)  # the customer left the ACS page and tried again
+            order.status, session.pending_3ds = NEW, None
+        problem, decided, three_ds = self.judge(card, now, outcome)
         if problem is not None:
             return self._attempt_failed(session, problem, now)
-        masked = masked_card(card, now=now, new_id=new_id, no_cvv=no_cvv, three_ds=decided == "3ds")
-        if decided == "3ds":
+        masked = self.new_card(card, now=now, new_id=new_id, no_cvv=no_cvv, three_ds=three_ds, outcome=decided)
+        if session.session_type == "Add" and self.duplicate(self.customers.get(session.login), masked):
+            return self._attempt_failed(session, "DUPLICATE_CARD", now)
+        if three_ds:
             key = new_id()
-            session.pending_3ds = {"key": key, "card": asdict(masked)}
+            session.pending_3ds = {"key": key, "card": asdict(masked), "save": save}
+            order = self.orders.get(session.order_id)
+            if order is not None:
+                order.status = PRE_3DS  # (doc) docs/providers/payture.md#order-statuses
             return HostedResult(False, needs_3ds=True, three_ds_key=key)
-        return self._attempt_succeeded(session, masked, now)
+        return self._attempt_succeeded(session, masked, now, save, activation, timeout_seconds)
 
-    def confirm_3ds(self, session_id: str, key: str, passed: bool, *, now: float) -> HostedResult:
+    def confirm_3ds(
+        self,
+        session_id: str,
+        key: str,
+        passed: bool,
+        *,
+        now: float,
+        activation: str = "none",
+        timeout_seconds: float = 0,
+    ) -> HostedResult:
         """The emulated ACS answered for the card waiting on this session."""
         session = self.open_session(session_id, now=now)
         pending = session.pending_3ds
@@ -319,33 +454,74 @@ class PaytureState:
         session.pending_3ds = None
         if not passed:
             return self._attempt_failed(session, OUTCOME_ERRCODES["3ds_fail"], now)
-        return self._attempt_succeeded(session, Card(**pending["card"]), now)
+        card = Card(**pending["card"])
+        return self._attempt_succeeded(session, card, now, bool(pending.get("save")), activation, timeout_seconds)
+
+    def pay_saved_on_page(
+        self, session_id: str, card_id: str, *, now: float, timeout_seconds: float = 0
+    ) -> HostedResult:
+        """The hosted Pay page's saved card: one click, no CVV, no 3-D Secure (docs/providers/payture.md#pay)."""
+        session = self.open_session(session_id, now=now)
+        card = next((c for c in self.saved_cards(session, now) if c.card_id == card_id), None)
+        if card is None:
+            return self._attempt_failed(session, "WRONG_CARD", now)
+        card.last_used_at = now
+        return self._pay_order(session, card, now, timeout_seconds)
 
     def _attempt_failed(self, session: Session, code: str, now: float) -> HostedResult:
         session.attempts_left -= 1
+        order = self.orders.get(session.order_id)
+        if order is not None:
+            order.last_error = code
+            if order.status == PRE_3DS:
+                order.status = NEW
         if session.attempts_left <= 0:
             session.status = "Failed"
-            order = self.orders.get(session.order_id)
             if order is not None:
                 order.status = REJECTED
-        return HostedResult(False, err_code=code)
+        return HostedResult(False, err_code=code, order=order)
 
-    def _attempt_succeeded(self, session: Session, card: Card, now: float) -> HostedResult:
-        session.status = "Done"
+    def _attempt_succeeded(
+        self, session: Session, card: Card, now: float, save: bool, activation: str, timeout_seconds: float
+    ) -> HostedResult:
+        customer = self.customers.get(session.login)
         if session.session_type == "Add":
-            customer = self.customers.get(session.login)
             if customer is None:  # deleted while the page was open
                 return self._attempt_failed(session, "USER_NOT_FOUND", now)
-            customer.cards[card.card_id] = card
+            if self.duplicate(customer, card):
+                return self._attempt_failed(session, "DUPLICATE_CARD", now)
+            session.status = "Done"
+            self._store_card(customer, card, activation)
             session.card_id = card.card_id
             return HostedResult(True, card=card)
-        # (inferred) docs/providers/payture.md#pay: a card typed on the Pay page pays the order and is not saved.
+        if save and customer is not None:
+            # (doc) docs/providers/payture.md#add: "a card can be added ... while making a payment"; the same
+            # card twice is kept once (inferred).
+            existing = self.duplicate(customer, card)
+            if existing is None:
+                self._store_card(customer, card, "none")
+            else:
+                card = existing
+            card.last_used_at = now
+            session.card_id = card.card_id
+        return self._pay_order(session, card, now, timeout_seconds, saved=save)
+
+    def _pay_order(
+        self, session: Session, card: Card, now: float, timeout_seconds: float, *, saved: bool = True
+    ) -> HostedResult:
         order = self.orders[session.order_id]
-        order.status = CHARGED if session.session_type == "Pay" else AUTHORIZED
-        order.charged = order.amount if order.status == CHARGED else 0
+        order.card_outcome, order.card_name = card.outcome, card.card_name
+        order.card_id = card.card_id if saved else ""
+        final = CHARGED if session.session_type == "Pay" else AUTHORIZED
+        code = self._complete(order, "block" if final == AUTHORIZED else "pay", final, now, timeout_seconds)
+        if code:
+            session.attempts_left -= 1
+            session.status = "Failed"
+            return HostedResult(False, err_code=code, card=card, order=order)
+        session.status = "Done"
         return HostedResult(True, card=card, order=order)
 
-    # -- cards (docs/providers/payture.md#getlist, #remove) ------------------------------------------------------------
+    # -- cards (docs/providers/payture.md#getlist, #remove, #add, #activate) -------------------------------------------
 
     def get_list(self, login: str, password: str, *, now: float) -> list[Card]:
         """Active, unremoved, unexpired cards, at most 20, last used (or added) first
@@ -354,7 +530,7 @@ class PaytureState:
             code, self.get_list_failure = self.get_list_failure, ""  # one call fails per scenario action
             raise PaytureError(code)
         customer = self.customer(login, password)
-        cards = [c for c in customer.cards.values() if not c.removed and not c.expired(now)]
+        cards = [c for c in customer.live_cards() if not c.expired(now)]
         cards.sort(key=lambda c: c.last_used_at or c.added_at, reverse=True)  # (inferred) most recent first
         return cards[:MAX_LIST]
 
@@ -366,10 +542,83 @@ class PaytureState:
         card.removed = True
         return card
 
+    def add_card(
+        self,
+        data: dict[str, str],
+        card: CardInput,
+        *,
+        now: float,
+        new_id: IdFactory,
+        no_cvv: bool = False,
+        activation: str = "none",
+    ) -> AddResult:
+        """The merchant-side Add (docs/providers/payture.md#add): card data in DATA, 3-D Secure for enrolled cards."""
+        customer = self.customer(data["VWUserLgn"], data["VWUserPsw"])
+        problem, decided, three_ds = self.judge(card, now)
+        if problem is not None:
+            return AddResult(customer.login, err_code=problem)
+        saved = self.new_card(card, now=now, new_id=new_id, no_cvv=no_cvv, three_ds=three_ds, outcome=decided)
+        if self.duplicate(customer, saved):
+            return AddResult(customer.login, err_code="DUPLICATE_CARD")
+        if three_ds:
+            key = new_id()
+            self.pending_adds[key] = {"login": customer.login, "card": asdict(saved)}
+            return AddResult(customer.login, three_ds_key=key)
+        self._store_card(customer, saved, activation)
+        return AddResult(customer.login, card=saved)
+
+    def add_submit_3ds(self, key: str, pa_res: str, *, now: float, activation: str = "none") -> AddResult:
+        """(doc) docs/providers/payture.md#add: AddSubmit3DS finishes a 3-D Secure Add; PaRes "fail" fails it."""
+        pending = self.pending_adds.pop(key, None)
+        if pending is None:
+            raise PaytureError("ORDER_NOT_FOUND")  # (inferred) an unknown or used MD
+        customer = self.customers.get(pending["login"])
+        if customer is None:
+            return AddResult(pending["login"], err_code="USER_NOT_FOUND")
+        if pa_res.strip().lower() == "fail":
+            return AddResult(customer.login, err_code="THREE_DS_FAIL")
+        card = Card(**pending["card"])
+        if self.duplicate(customer, card):
+            return AddResult(customer.login, err_code="DUPLICATE_CARD")
+        self._store_card(customer, card, activation)
+        return AddResult(customer.login, card=card)
+
+    def activate(self, login: str, password: str, card_id: str, amount: int, *, now: float) -> Card:
+        """(doc) docs/providers/payture.md#activate: name the amount held when the card was added."""
+        card = self._live_card(login, password, card_id)
+        if card.status == CARD_ACTIVE:
+            raise PaytureError("WRONG_CARD")  # (inferred) nothing to activate
+        if amount != card.activation_amount:
+            raise PaytureError("WRONG_AUTH_CODE")  # (code: enum) "bad activation code"
+        card.status = CARD_ACTIVE
+        return card
+
+    def send_code(self, login: str, password: str, card_id: str, order_id: str, *, code: str) -> Card:
+        """(code: C# SDK, Necronru CustomerSendCode) docs/providers/payture.md#sendcode: a confirmation code for a
+        payment with this card; Pay then needs it as ConfirmCode."""
+        card = self._live_card(login, password, card_id)
+        self.confirm_codes[f"{login}|{card_id}|{order_id}"] = code
+        return card
+
+    def _live_card(self, login: str, password: str, card_id: str) -> Card:
+        card = self.customer(login, password).cards.get(card_id)
+        if card is None or card.removed:
+            raise PaytureError("WRONG_CARD")
+        return card
+
     # -- merchant-side payments (docs/providers/payture.md#pay, #order-level-commands) ---------------------------------
 
-    def pay(self, data: dict[str, str], *, now: float, new_id: IdFactory, card: CardInput | None = None) -> Order:
-        """Pay or block with a saved card (CVV unless NoCVV) or with FreePay card data."""
+    def pay(
+        self,
+        data: dict[str, str],
+        *,
+        now: float,
+        new_id: IdFactory,
+        card: CardInput | None = None,
+        timeout_seconds: float = 0,
+    ) -> Order:
+        """Pay or block with a saved card (recurring: no CVV, no 3-D Secure) or with FreePay card data. A decline
+        is kept on the order (Rejected, `last_error`); bad parameters raise and change nothing."""
         customer = self.customer(data["VWUserLgn"], data["VWUserPsw"])
         order_id, amount = data["OrderId"], int(data["Amount"])
         if amount <= 0:
@@ -377,51 +626,70 @@ class PaytureState:
         if self.order_id_taken(order_id):
             raise PaytureError("DUPLICATE_ORDER_ID")
         session_type = data.get("SessionType") or "Pay"
-        three_ds = False
-        card_id = data["CardId"]
-        if card_id == FREE_PAY:
+        if session_type not in ("Pay", "Block"):
+            raise PaytureError("WRONG_PARAMS")
+        order = Order(order_id, customer.login, amount, session_type, now)
+        final = CHARGED if session_type == "Pay" else AUTHORIZED
+        if data["CardId"] == FREE_PAY:
             if card is None:
                 raise PaytureError("WRONG_PARAMS")
-            problem = validate_card(card, now)
-            decided = TEST_CARDS.outcome(card.pan)
-            if problem is None and decided in OUTCOME_ERRCODES:
-                problem = OUTCOME_ERRCODES[decided]
+            problem, decided, three_ds = self.judge(card, now)
+            if problem in ("WRONG_PAN", "WRONG_CARD_INFO", "WRONG_CARDHOLDER_NAME"):
+                raise PaytureError(problem)  # card data Payture refuses before asking the issuer
+            order.card_outcome, order.card_name = decided, mask_pan(card.pan, fill=MASK_FILL)
+            self.orders[order_id] = order
             if problem:
-                raise PaytureError(problem)
-            three_ds, card_id = decided == "3ds", ""
+                order.status, order.last_error = REJECTED, problem
+                return order
+            if three_ds:
+                order.status, order.pending_status, order.three_ds_key = PRE_3DS, final, new_id()
+                return order
         else:
-            saved = customer.cards.get(card_id)
-            if saved is None or saved.removed:
+            saved = customer.cards.get(data["CardId"])
+            if saved is None or saved.removed or saved.status != CARD_ACTIVE:
+                # (doc) docs/providers/payture.md#pay: the card must be IsActive
                 raise PaytureError("WRONG_CARD")
             if saved.expired(now):
                 raise PaytureError("WRONG_CARD_INFO")
-            if not saved.no_cvv and not data.get("SecureCode"):
-                # (inferred) docs/providers/payture.md#pay: CVV may be omitted only when NoCVV
-                raise PaytureError("WRONG_CARD_INFO")
-            three_ds = saved.three_ds
+            code_key = f"{customer.login}|{saved.card_id}|{order_id}"
+            expected = self.confirm_codes.get(code_key)
+            if expected is not None and data.get("ConfirmCode") != expected:
+                raise PaytureError("WRONG_CONFIRM_CODE")  # (code: enum) docs/providers/payture.md#sendcode
+            self.confirm_codes.pop(code_key, None)
             saved.last_used_at = now
-        order = Order(order_id, customer.login, amount, session_type, now, card_id=card_id)
-        final = CHARGED if session_type == "Pay" else AUTHORIZED
-        if three_ds:
-            order.status, order.pending_status, order.three_ds_key = PRE_3DS, final, new_id()
-        else:
-            order.status = final
-            order.charged = amount if final == CHARGED else 0
-        self.orders[order_id] = order
+            order.card_id, order.card_outcome, order.card_name = saved.card_id, saved.outcome, saved.card_name
+            self.orders[order_id] = order
+        self._complete(order, "block" if final == AUTHORIZED else "pay", final, now, timeout_seconds)
         return order
 
-    def submit_3ds(self, key: str, pa_res: str, *, now: float) -> Order:
-        """(inferred) PaySubmit3DS: `MD` is the ThreeDSKey, any PaRes but "fail" passes the emulated ACS."""
+    def _complete(self, order: Order, op: str, final: str, now: float, timeout_seconds: float) -> str:
+        """Finish `op` on the order as its card's test outcome says: a PROCESSING_ERROR card fails it (status Error),
+        a time-out card leaves it Pending for `timeout_seconds` of virtual time (docs/providers/payture.md#test-cards).
+        Returns the ErrCode, "" on success."""
+        order.last_error = ""
+        if PROCESSING_ERROR_OPS.get(order.card_outcome) == op:
+            order.status = ERROR if op != "block" else REJECTED
+            order.last_error = "PROCESSING_ERROR"
+            return order.last_error
+        order.status = final
+        if op == "pay":
+            order.charged = order.amount
+        if TIMEOUT_OPS.get(order.card_outcome) == op and timeout_seconds > 0:
+            order.busy_status, order.busy_until = PENDING[op], now + timeout_seconds
+        return ""
+
+    def submit_3ds(self, key: str, pa_res: str, *, now: float, timeout_seconds: float = 0) -> Order:
+        """(doc) PaySubmit3DS: `MD` is the ThreeDSKey; any PaRes but "fail" passes the emulated ACS."""
         order = next((o for o in self.orders.values() if o.three_ds_key and o.three_ds_key == key), None)
         if order is None:
             raise PaytureError("ORDER_NOT_FOUND")
         if order.status != PRE_3DS:
             raise PaytureError("ILLEGAL_ORDER_STATE")
         if pa_res.strip().lower() == "fail":
-            order.status = REJECTED
-            raise PaytureError("THREE_DS_FAIL")
-        order.status = order.pending_status
-        order.charged = order.amount if order.status == CHARGED else 0
+            order.status, order.last_error = REJECTED, "THREE_DS_FAIL"
+            return order
+        final = order.pending_status
+        self._complete(order, "block" if final == AUTHORIZED else "pay", final, now, timeout_seconds)
         return order
 
     def order(self, order_id: str, *, now: float) -> Order:
@@ -434,44 +702,47 @@ class PaytureState:
                 raise PaytureError("ORDER_TIME_OUT")  # (code, recorded) docs/providers/payture.md#order-level-commands
         return order
 
-    def charge(self, order_id: str, amount: int, password: str | None, *, now: float) -> Order:
-        """Complete a two-step payment for at most the authorised amount
-        (docs/providers/payture.md#order-level-commands)."""
+    def _ready(self, order_id: str, password: str | None, status: str, now: float) -> Order:
         self.check_merchant_password(password)
         order = self.order(order_id, now=now)
-        if order.status != AUTHORIZED:
-            raise PaytureError("ILLEGAL_ORDER_STATE")
+        if order.status_at(now) != status:
+            raise PaytureError("ILLEGAL_ORDER_STATE")  # (doc) the order must be `status` (Pending ones are busy)
+        return order
+
+    def charge(
+        self, order_id: str, amount: int | None, password: str | None, *, now: float, timeout_seconds: float = 0
+    ) -> Order:
+        """Capture a Block: the whole hold without `Amount` (doc), else at most the held amount
+        (docs/providers/payture.md#order-level-commands)."""
+        order = self._ready(order_id, password, AUTHORIZED, now)
+        amount = order.current_amount if amount is None else amount
         if amount <= 0 or amount > order.current_amount:
             raise PaytureError("AMOUNT_ERROR")  # (code, recorded) docs/providers/payture.md#order-level-commands
-        order.status, order.charged = CHARGED, amount
+        if self._complete(order, "charge", CHARGED, now, timeout_seconds) == "":
+            order.charged = amount
         return order
 
-    def unblock(self, order_id: str, amount: int, password: str | None, *, now: float) -> Order:
-        """Release all or part of a hold; the order is voided when nothing stays held
-        (docs/providers/payture.md#order-level-commands)."""
-        self.check_merchant_password(password)
-        order = self.order(order_id, now=now)
-        if order.status != AUTHORIZED:
-            raise PaytureError("ILLEGAL_ORDER_STATE")
-        if amount <= 0 or amount > order.current_amount:
-            raise PaytureError("AMOUNT_ERROR")
-        order.unblocked += amount
-        if order.current_amount == 0:
-            order.status = VOIDED
+    def unblock(self, order_id: str, password: str | None, *, now: float, timeout_seconds: float = 0) -> Order:
+        """(doc) docs/providers/payture.md#order-level-commands: Unblock releases the whole hold; NewAmount is 0."""
+        order = self._ready(order_id, password, AUTHORIZED, now)
+        held = order.current_amount
+        if self._complete(order, "unblock", VOIDED, now, timeout_seconds) == "":
+            order.unblocked += held
         return order
 
-    def refund(self, order_id: str, amount: int, password: str | None, *, now: float) -> Order:
-        """Refund all or part of a charged order; `NewAmount` is what stays charged
-        (docs/providers/payture.md#order-level-commands)."""
-        self.check_merchant_password(password)
-        order = self.order(order_id, now=now)
-        if order.status != CHARGED:
-            raise PaytureError("ILLEGAL_ORDER_STATE")
+    def refund(
+        self, order_id: str, amount: int | None, password: str | None, *, now: float, timeout_seconds: float = 0
+    ) -> Order:
+        """Refund all (no `Amount`, inferred as for Charge) or part of a charged order; `NewAmount` is what stays
+        charged, and a partial refund keeps the order Charged (doc) (docs/providers/payture.md#order-level-commands)."""
+        order = self._ready(order_id, password, CHARGED, now)
+        amount = order.current_amount if amount is None else amount
         if amount <= 0 or amount > order.current_amount:
             raise PaytureError("AMOUNT_ERROR")
-        order.refunded += amount
-        if order.current_amount == 0:
-            order.status = REFUNDED
+        refunded = order.refunded + amount
+        final = REFUNDED if refunded == order.charged else CHARGED
+        if self._complete(order, "refund", final, now, timeout_seconds) == "":
+            order.refunded = refunded
         return order
 
     def find_session(self, session_id: str) -> Session | None:
@@ -489,19 +760,23 @@ class PaytureState:
         self.get_list_failure = err_code
 
 
+HOLDER = re.compile(r"[A-Za-z][A-Za-z .'-]{2,}")  # (doc) docs/providers/payture.md#test-cards: Latin, 3+ characters
+
+
 def validate_card(card: CardInput, now: float) -> str | None:
     """The ErrCode for card data Payture would refuse before asking the issuer, or None (inferred)."""
     pan = card.pan.replace(" ", "")
-    if not (13 <= len(pan) <= 19) or not luhn_valid(pan):
+    documented = TEST_CARDS.find(pan) is not None  # two documented cards fail the Luhn check
+    if not pan.isdigit() or not (13 <= len(pan) <= 19) or not (documented or luhn_valid(pan)):
         return "WRONG_PAN"
     month, year = _expiry(card)
     if month is None or year is None:
         return "WRONG_CARD_INFO"
     if now > card_expiry(month, year):
         return "WRONG_CARD_INFO"
-    if not card.holder.strip():
+    if not HOLDER.fullmatch(card.holder.strip()):
         return "WRONG_CARDHOLDER_NAME"
-    if not card.cvv.isdigit() or len(card.cvv) not in (3, 4):
+    if card.cvv and (not card.cvv.isdigit() or len(card.cvv) not in (3, 4)):
         return "WRONG_CARD_INFO"
     return None
 

@@ -51,12 +51,13 @@ def authenticate_wrapper(call: Call) -> Tenant | None:
 
 
 def user_of_token(call: Call) -> str:
-    """(inferred) The emulator has no user database: `behind_tokens` maps tokens to user ids, any
-    other non-empty token is the user id itself."""
+    """(inferred) The emulator has no user database: the tenant's `behind_tokens` maps the session tokens it knows
+    to user ids; any other token names no user (a published client sends its own token on every call)."""
     token = call.auth["token"]
     if not token or call.tenant is None:
         return ""
-    return str((call.tenant.get("behind_tokens") or {}).get(token, token))
+    known = (call.tenant.get("behind_tokens") or {}).get(token)
+    return str(known) if known is not None else ""
 
 
 def customer_credentials(tenant: Tenant, user_id: str) -> tuple[str, str]:
@@ -142,7 +143,9 @@ def v21_init_unauthorised(call: Call) -> Reply:
 def v21_finalise(call: Call) -> Reply:
     """`payments.payture.finalise()`: GetList, then the first usable card without its CardId."""
     body = call.body if isinstance(call.body, dict) else {}
-    user_id = user_of_token(call) or str(body.get("user_id") or "")  # (inferred) unauthorised flows send user_id
+    # The body's user_id first (the unauthorised flow: a published client always sends its own access token too,
+    # which names no wrapper session), then a known session token (docs/providers/payture.md#behind-api-wrapper).
+    user_id = str(body.get("user_id") or "") or user_of_token(call)
     if call.tenant is None or not user_id:
         return _failure(MSG_NO_LIST, detail="Unauthorized")
     login, password = customer_credentials(call.tenant, user_id)

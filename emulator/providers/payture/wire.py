@@ -8,6 +8,7 @@ bodies list `Success` first on most commands, last on `Pay`).
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 from urllib.parse import unquote, unquote_plus
@@ -18,6 +19,7 @@ from emulator.core.codecs import FormCodec
 from emulator.core.provider import current_request
 
 XML_CONTENT_TYPE = "text/xml; charset=utf-8"  # (code, recorded) docs/providers/payture.md#transport
+JSON_CONTENT_TYPE = "application/json"
 PATH_PREFIX = "/vwapi/"
 UNSET = "None"  # some clients (Python str(None)) send the literal for fields they did not set
 _ESCAPED = re.compile(r"%[0-9A-Fa-f]{2}")
@@ -118,6 +120,8 @@ class XmlEncoder:
     def encode(self, body: Any) -> tuple[bytes, str]:
         if body is None:
             return b"", self.content_type
+        if isinstance(body, dict) and "tag" not in body:  # the V21 wrapper's JSON (its 404/405/400 under /api/)
+            return json.dumps(body, separators=(",", ":")).encode("utf-8"), JSON_CONTENT_TYPE
         return render(body).encode("utf-8"), self.content_type
 
 

@@ -12,7 +12,7 @@ ADD, PAY = "DemoMerchantAdd", "DemoMerchantPay"
 LOGIN, PASSWORD = "ivan@example.ru", "secret1"
 MERCHANT_PASSWORD = "123"
 GOOD_CARD = {
-    "CardNumber": "4111111111111111",
+    "CardNumber": "4011111111111112",
     "EMonth": "12",
     "EYear": "30",
     "CardHolder": "IVAN IVANOV",
@@ -76,10 +76,11 @@ def add_card(client: Any, card: dict[str, str] | None = None, login: str = LOGIN
 def app(app: Any) -> Iterator[Any]:
     """The shared app (tests/conftest.py), its notifications kept in the outbox: none leaves the process
     unless a test turns delivery back on."""
-    callbacks = app.extensions["payemu"].callbacks
-    callbacks.enabled = False
+    runtime = app.extensions["payemu"]
+    runtime.callbacks.enabled = False
     yield app
-    callbacks.enabled = True
+    runtime.reset()  # drop what the test queued: the next test's reset would wait for it to settle
+    runtime.callbacks.enabled = True
 
 
 @pytest.fixture

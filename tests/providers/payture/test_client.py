@@ -13,7 +13,7 @@ import requests
 from emulator.clients.payture import ENCODINGS, TRANSPORTS, BehindPaytureClient, PaytureClient, encode_data, parse_xml
 
 CARD = {
-    "CardNumber": "4111111111111111",
+    "CardNumber": "4011111111111112",
     "EMonth": "12",
     "EYear": "30",
     "CardHolder": "IVAN IVANOV",
@@ -64,13 +64,14 @@ def test_payture_client_full_flow(payemu_server, encoding, transport):
     assert cards.success and len(cards.items) == 1
     item = cards.items[0]
     assert set(item) == {"CardName", "CardId", "CardHolder", "Status", "NoCVV", "Expired"}
-    assert item["CardName"] == "411111xxxxxx1111" and item["NoCVV"] == "False"
-    paid = pay.pay(login, password, item["CardId"], "order-1", 10000, secure_code="123", session_type="Block")
+    assert item["CardName"] == "401111xxxxxx1112" and item["NoCVV"] == "False"
+    paid = pay.pay(login, password, item["CardId"], "order-1", 10000, session_type="Block")  # recurring: no CVV
     assert paid.success and paid["Amount"] == "10000"
     assert pay.pay_status("order-1")["Status"] == "Authorized"
     assert pay.charge("order-1", 10000).attrs == {"Success": "True", "OrderId": "order-1", "Amount": "10000"}
     assert pay.refund("order-1", 4000)["NewAmount"] == "6000"
-    assert pay.unblock("order-1", 1).err_code == "ILLEGAL_ORDER_STATE"
+    assert pay.pay_status("order-1")["Status"] == "Charged"  # (doc) a partial refund stays Charged
+    assert pay.unblock("order-1").err_code == "ILLEGAL_ORDER_STATE"
     assert pay.remove(login, password, item["CardId"]).success
     assert pay.get_list(login, password).items == []
     assert add.delete(login).success
@@ -79,7 +80,7 @@ def test_payture_client_full_flow(payemu_server, encoding, transport):
 def test_payture_client_3ds_free_pay(payemu_server):
     client = PaytureClient(payemu_server.url, "DemoMerchantPay", "123")
     client.register("u3ds", "pw")
-    card = {**CARD, "CardNumber": "4000000000003220"}
+    card = {**CARD, "CardNumber": "5486732058864471"}
     answer = client.pay("u3ds", "pw", "FreePay", "o-3ds", 500, card=card)
     assert answer.needs_3ds and answer["ACSUrl"] == f"{payemu_server.url}/vwapi/ACS"
     assert client.pay_submit_3ds(answer["ThreeDSKey"], "pass").success
@@ -87,7 +88,7 @@ def test_payture_client_3ds_free_pay(payemu_server):
 
 
 def test_behind_client_flow(payemu_server):
-    behind = BehindPaytureClient(payemu_server.url, "client-user-7")
+    behind = BehindPaytureClient(payemu_server.url, "demo-access-token")
     assert behind.finalise()["message"] == "Can't get card list"
     started = behind.init()
     assert started["success"] and started["data"]["RedirectUrl"].startswith(f"{payemu_server.url}/vwapi/Add?SessionId=")
@@ -102,12 +103,51 @@ def test_behind_client_flow(payemu_server):
     assert result.headers["Location"] == f"http://localhost:3000/payment/callback?orderid={session_id}&result=True"
     card = behind.finalise()["data"]["card"]
     assert card == {
-        "CardName": "411111xxxxxx1111",
+        "CardName": "401111xxxxxx1112",
         "CardHolder": "IVAN IVANOV",
         "Status": "IsActive",
         "NoCVV": "false",
         "Expired": "false",
     }
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_payture_client_merchant_add_3ds_recurring_and_hold(payemu_server, transport):
+    """The client suite's card life cycle: Add (3-D Secure), AddSubmit3DS without VWID, a recurring Block without
+    CVV, Charge without Amount, a full Unblock, SendCode and ConfirmCode (docs/providers/payture.md#add, #pay)."""
+    add = PaytureClient(payemu_server.url, "DemoMerchantAdd", "123", transport=transport)
+    pay = PaytureClient(payemu_server.url, "DemoMerchantPay", "123", transport=transport)
+    login = f"cycle-{transport}@example.ru"
+    add.register(login, "pw")
+    started = add.add(login, "pw", {**CARD, "CardNumber": "2202208311110010"})
+    assert started.needs_3ds and started["VWUserLgn"] == login
+    saved = add.add_submit_3ds(started["ThreeDSKey"], "pass")
+    assert saved.command == "AddSubmit3DS" and saved.success and saved["CardName"] == "220220xxxxxx0010"
+    assert add.add(login, "pw", {**CARD, "CardNumber": "2202208311110010"}).err_code == "DUPLICATE_CARD"
+    card_id = saved["CardId"]
+    held = pay.pay(login, "pw", card_id, f"hold-{transport}", 3000, session_type="Block")
+    assert held.success and pay.charge(f"hold-{transport}")["Amount"] == "3000"
+    assert pay.refund(f"hold-{transport}")["NewAmount"] == "0"
+    assert pay.pay(login, "pw", card_id, f"void-{transport}", 700, session_type="Block").success
+    assert pay.unblock(f"void-{transport}").attrs == {
+        "Success": "True",
+        "OrderId": f"void-{transport}",
+        "NewAmount": "0",
+    }
+    assert pay.pay_status(f"void-{transport}")["Status"] == "Voided"
+    assert pay.send_code(login, "pw", card_id, f"code-{transport}").success
+    refused = pay.pay(login, "pw", card_id, f"code-{transport}", 100, confirm_code="bad")
+    assert refused.err_code == "WRONG_CONFIRM_CODE"
+
+
+def test_payture_client_init_language_and_failed_init(payemu_server):
+    client = PaytureClient(payemu_server.url, "DemoMerchantAdd", "123")
+    client.register("lang@example.ru", "pw")
+    init = client.init("Add", "lang@example.ru", "pw", language="EN", template_tag="Compact")
+    page = requests.get(client.page_url(init["SessionId"]), timeout=10).text
+    assert '<h1 id="title">Add a card</h1>' in page and 'data-template="Compact"' in page
+    failed = client.init("Add", "lang@example.ru", "wrong")
+    assert failed.err_code == "WRONG_USER_PARAMS" and "SessionId" not in failed.attrs  # (recorded)
 
 
 def test_behind_client_init_unauthorised(payemu_server):

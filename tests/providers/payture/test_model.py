@@ -8,6 +8,7 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 
+from emulator.core.cards import luhn_valid
 from emulator.core.serialize import to_data
 from emulator.core.tenants import Tenant
 from emulator.providers.payture import wire
@@ -16,7 +17,7 @@ from emulator.providers.payture.model import CardInput, PaytureState, card_expir
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC).timestamp()
 TENANT = Tenant("payture", "M", {"id": "M", "password": "pw"})
-CARD = CardInput("4111111111111111", "12", "30", "IVAN IVANOV", "123")
+CARD = CardInput("4011111111111112", "12", "30", "IVAN IVANOV", "123")
 
 
 def ids():
@@ -84,7 +85,8 @@ def test_render_escapes_and_children():
 
 
 def test_error_attrs_layouts():
-    assert error_attrs("Init", {}, "X") == {"Success": "False", "ErrCode": "X", "SessionId": ""}
+    assert error_attrs("Init", {}, "X") == {"Success": "False", "ErrCode": "X"}  # (recorded) no SessionId
+    assert error_attrs("Init", {}, "X", init_session_id=True) == {"Success": "False", "ErrCode": "X", "SessionId": ""}
     assert error_attrs("Charge", {"OrderId": "o"}, "X") == {"Success": "False", "OrderId": "o", "ErrCode": "X"}
     assert list(error_attrs("PayStatus", {"DATA": {"OrderId": "o"}}, "X")) == [
         "Success",
@@ -164,8 +166,11 @@ def test_submit_card_stores_only_masked_pan(state):
     new_id = ids()
     session = init(state, new_id)
     result = state.submit_card(session.session_id, CARD, now=NOW, new_id=new_id)
-    assert result.success and result.card.card_name == "411111xxxxxx1111"
-    assert "4111111111111111" not in repr(to_data(state)) and "123" not in repr(state.customers["u"].cards)
+    assert result.success and result.card.card_name == "401111xxxxxx1112"
+    assert "4011111111111112" not in repr(to_data(state))
+    assert all(
+        "123" not in (str(v), str(v)[-3:]) for c in state.customers["u"].cards.values() for v in vars(c).values()
+    )
 
 
 def test_submit_card_forced_outcome(state):
@@ -182,11 +187,14 @@ def test_card_expiry_end_of_month():
 @pytest.mark.parametrize(
     ("card", "code"),
     [
-        (CardInput("4111111111111111", "12", "25", "X", "123"), "WRONG_CARD_INFO"),  # December 2025 is over
-        (CardInput("4111111111111111", "2", "2026", "X", "123"), None),
-        (CardInput("411111111111", "2", "2026", "X", "123"), "WRONG_PAN"),
-        (CardInput("4111111111111111", "2", "26", "", "123"), "WRONG_CARDHOLDER_NAME"),
-        (CardInput("4111111111111111", "2", "26", "X", ""), "WRONG_CARD_INFO"),
+        (CardInput("4011111111111112", "12", "25", "Test", "123"), "WRONG_CARD_INFO"),  # December 2025 is over
+        (CardInput("4011111111111112", "2", "2026", "Test", "123"), None),
+        (CardInput("411111111111", "2", "2026", "Test", "123"), "WRONG_PAN"),
+        (CardInput("4011111111111112", "2", "26", "", "123"), "WRONG_CARDHOLDER_NAME"),
+        (CardInput("4011111111111112", "2", "26", "Xy", "123"), "WRONG_CARDHOLDER_NAME"),  # (doc) 3+ Latin letters
+        (CardInput("4011111111111112", "2", "26", "Иван", "123"), "WRONG_CARDHOLDER_NAME"),
+        (CardInput("4011111111111112", "2", "26", "Test", "12"), "WRONG_CARD_INFO"),
+        (CardInput("7600000000000006", "2", "26", "Test", "123"), None),  # documented, though not Luhn-valid
     ],
 )
 def test_validate_card(card, code):
@@ -197,7 +205,9 @@ def test_get_list_order_limit_and_expiry(state):
     new_id = ids()
     for index in range(22):
         session = init(state, new_id)
-        state.submit_card(session.session_id, CARD, now=NOW + index, new_id=new_id)
+        pan = f"40000000000{index:04d}"
+        pan += str(next(d for d in range(10) if luhn_valid(pan + str(d))))  # 22 different cards
+        state.submit_card(session.session_id, CardInput(pan, "12", "30", "IVAN", "123"), now=NOW + index, new_id=new_id)
     cards = state.get_list("u", "p", now=NOW + 100)
     assert len(cards) == 20 and cards[0].added_at == NOW + 21  # most recent first
     assert state.get_list("u", "p", now=card_expiry(12, 2030) + 1) == []
@@ -222,13 +232,82 @@ def test_charge_unblock_refund_amounts(state):
     order = paid(state)
     with pytest.raises(PaytureError, match="AMOUNT_ERROR"):
         state.charge("o", 1001, "pw", now=NOW)
-    assert state.unblock("o", 400, "pw", now=NOW).current_amount == 600
     assert state.charge("o", 600, "pw", now=NOW).status == "Charged"
     assert state.refund("o", 100, "pw", now=NOW).current_amount == 500
-    assert state.refund("o", 500, "pw", now=NOW).status == "Refunded"
+    assert state.refund("o", 100, "pw", now=NOW).status == "Charged"  # (doc) a partial refund stays Charged
+    assert state.refund("o", None, "pw", now=NOW).status == "Refunded"  # the rest
     with pytest.raises(PaytureError, match="ILLEGAL_ORDER_STATE"):
         state.refund("o", 1, "pw", now=NOW)
     assert order.refunded == 600
+
+
+def test_charge_without_amount_takes_the_hold_and_unblock_releases_all(state):
+    paid(state)
+    assert state.charge("o", None, "pw", now=NOW).charged == 1000
+    state.pay(
+        {
+            "VWUserLgn": "u",
+            "VWUserPsw": "p",
+            "CardId": "FreePay",
+            "OrderId": "o2",
+            "Amount": "700",
+            "SessionType": "Block",
+        },
+        now=NOW,
+        new_id=ids(),
+        card=CARD,
+    )
+    order = state.unblock("o2", "pw", now=NOW)
+    assert (order.status, order.current_amount, order.unblocked) == ("Voided", 0, 700)
+    with pytest.raises(PaytureError, match="ILLEGAL_ORDER_STATE"):
+        state.unblock("o2", "pw", now=NOW)
+
+
+@pytest.mark.parametrize(
+    ("pan", "op", "pending"),
+    [
+        ("4100401111100062", "block", "PendingBlock"),
+        ("4100401111100328", "charge", "PendingCharge"),
+        ("4100401111100724", "unblock", "PendingUnblock"),
+        ("4100401111103025", "refund", "PendingRefund"),
+    ],
+)
+def test_time_out_cards_stay_pending_on_the_virtual_clock(state, pan, op, pending):
+    card = CardInput(pan, "12", "30", "IVAN IVANOV", "123")
+    data = {"VWUserLgn": "u", "VWUserPsw": "p", "CardId": "FreePay", "OrderId": "o", "Amount": "1000"}
+    order = state.pay({**data, "SessionType": "Block"}, now=NOW, new_id=ids(), card=card, timeout_seconds=40)
+    if op in ("charge", "refund"):
+        state.charge("o", None, "pw", now=NOW, timeout_seconds=40)
+    if op == "unblock":
+        state.unblock("o", "pw", now=NOW, timeout_seconds=40)
+    if op == "refund":
+        state.refund("o", None, "pw", now=NOW, timeout_seconds=40)
+    final = {"block": "Authorized", "charge": "Charged", "unblock": "Voided", "refund": "Refunded"}[op]
+    assert (order.status_at(NOW + 39), order.status_at(NOW + 40)) == (pending, final)
+
+
+@pytest.mark.parametrize("pan", ["4111111111100221", "4111111111100627", "4111111111102029"])
+def test_processing_error_cards_fail_their_operation(state, pan):
+    card = CardInput(pan, "12", "30", "IVAN IVANOV", "123")
+    data = {"VWUserLgn": "u", "VWUserPsw": "p", "CardId": "FreePay", "OrderId": "o", "Amount": "1000"}
+    order = state.pay({**data, "SessionType": "Block"}, now=NOW, new_id=ids(), card=card)
+    if pan.endswith("0627"):
+        state.unblock("o", "pw", now=NOW)
+    else:
+        state.charge("o", None, "pw", now=NOW)
+        if pan.endswith("2029"):
+            state.refund("o", None, "pw", now=NOW)
+    assert (order.status, order.last_error) == ("Error", "PROCESSING_ERROR")
+
+
+def test_same_card_twice_is_a_duplicate_by_fingerprint(state):
+    new_id = ids()
+    first = state.add_card({"VWUserLgn": "u", "VWUserPsw": "p"}, CARD, now=NOW, new_id=new_id)
+    again = state.add_card({"VWUserLgn": "u", "VWUserPsw": "p"}, CARD, now=NOW, new_id=new_id)
+    assert first.card is not None and again.err_code == "DUPLICATE_CARD"
+    assert len(first.card.fingerprint) == 64 and CARD.pan not in repr(to_data(state))
+    state.remove("u", "p", first.card.card_id, now=NOW)  # a removed card may be added again
+    assert state.add_card({"VWUserLgn": "u", "VWUserPsw": "p"}, CARD, now=NOW, new_id=new_id).card is not None
 
 
 def test_one_step_pay_is_charged(state):

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, quote, quote_plus
 import pytest
 
 from emulator.app import create_app
+from emulator.core.cards import luhn_valid
 from emulator.core.serialize import to_data
 
 from .conftest import (
@@ -253,7 +254,7 @@ def test_init_duplicate_order_id(client, state_of):
         client, "Init", {"SessionType": "Block", **CUSTOMER, "OrderId": "order123", "Amount": "500"}, vwid=PAY
     )
     assert response.status_code == 200
-    assert text(response) == '<Init Success="False" ErrCode="DUPLICATE_ORDER_ID" SessionId="" />'
+    assert text(response) == '<Init Success="False" ErrCode="DUPLICATE_ORDER_ID" />'
     assert snapshot(state_of()) == before
 
 
@@ -261,21 +262,21 @@ def test_init_pay_without_order_id(client, state_of):
     register(client)
     before = snapshot(state_of())
     response = vw(client, "Init", {"SessionType": "Pay", **CUSTOMER, "Amount": "100"}, vwid=PAY)
-    assert text(response) == '<Init Success="False" ErrCode="WRONG_PARAMS" SessionId="" />'
+    assert text(response) == '<Init Success="False" ErrCode="WRONG_PARAMS" />'
     assert snapshot(state_of()) == before
 
 
 def test_init_bad_session_type(client):
     register(client)
     response = vw(client, "Init", {"SessionType": "Refund", **CUSTOMER})
-    assert text(response) == '<Init Success="False" ErrCode="WRONG_PARAMS" SessionId="" />'
+    assert text(response) == '<Init Success="False" ErrCode="WRONG_PARAMS" />'
 
 
 def test_init_zero_amount(client, state_of):
     register(client)
     before = snapshot(state_of())
     response = vw(client, "Init", {"SessionType": "Pay", **CUSTOMER, "OrderId": "o", "Amount": "0"}, vwid=PAY)
-    assert text(response) == '<Init Success="False" ErrCode="WRONG_AMOUNT" SessionId="" />'
+    assert text(response) == '<Init Success="False" ErrCode="WRONG_AMOUNT" />'
     assert snapshot(state_of()) == before
 
 
@@ -283,7 +284,7 @@ def test_init_wrong_user_params(client, state_of):
     register(client)
     before = snapshot(state_of())
     response = vw(client, "Init", {"SessionType": "Add", "VWUserLgn": LOGIN, "VWUserPsw": "wrong"})
-    assert text(response) == '<Init Success="False" ErrCode="WRONG_USER_PARAMS" SessionId="" />'
+    assert text(response) == '<Init Success="False" ErrCode="WRONG_USER_PARAMS" />'
     assert snapshot(state_of()) == before
 
 
@@ -313,7 +314,7 @@ def test_init_concurrent_no_duplicate_session_or_order(app):
     session_ids = [attr(b, "SessionId") for b in ok]
     assert len(set(session_ids)) == len(session_ids) == 13
     assert [attr(b, "OrderId") for b in ok].count("shared-order") == 1
-    assert failed == ['<Init Success="False" ErrCode="DUPLICATE_ORDER_ID" SessionId="" />'] * 11
+    assert failed == ['<Init Success="False" ErrCode="DUPLICATE_ORDER_ID" />'] * 11
 
 
 # -- the hosted Add page (docs/providers/payture.md#add-page) ----------------------------------------------------------
@@ -329,8 +330,8 @@ def test_add_page_form(client):
     for name in ("CardNumber", "EMonth", "EYear", "CardHolder", "SecureCode"):
         assert f'name="{name}"' in page
     assert f'value="{session_id}"' in page and 'action="/vwapi/Add/Submit"' in page
-    for pan in ("4111111111111111", "4000000000000002", "4000000000003220", "4000000000000069"):
-        assert pan in page  # the test cards are listed
+    for pan in ("4011111111111112", "4111111111100023", "5486732058864471", "4100401111100062", "4111111111100072"):
+        assert pan in page  # Payture's documented test cards are listed
 
 
 def test_add_page_post_opens_too(client):
@@ -358,17 +359,17 @@ def test_submit_card_success_registers_masked_card(client, runtime, state_of):
     session_id = init_add(client)
     response = client.post("/vwapi/Add/Submit", data={"SessionId": session_id, **GOOD_CARD})
     page = text(response)
-    assert 'data-success="True"' in page and "411111xxxxxx1111" in page
+    assert 'data-success="True"' in page and "401111xxxxxx1112" in page
     expected = f"https://shop.test/r?orderid={session_id}&amp;result=True"
     assert f'content="3;url={expected}"' in page
     listing = text(vw(client, "GetList", CUSTOMER))
     card_id = attr(listing, "CardId")
     assert listing == (
-        f'<GetList Success="True" VWUserLgn="{LOGIN}"><Item CardName="411111xxxxxx1111" CardId="{card_id}"'
+        f'<GetList Success="True" VWUserLgn="{LOGIN}"><Item CardName="401111xxxxxx1112" CardId="{card_id}"'
         ' CardHolder="IVAN IVANOV" Status="IsActive" NoCVV="False" Expired="False" /></GetList>'
     )
     dumped = json.dumps(to_data(state_of())) + json.dumps([e.to_json() for e in runtime.journal.query()])
-    assert "4111111111111111" not in dumped and '"123"' not in json.dumps(to_data(state_of()))
+    assert "4011111111111112" not in dumped and '"123"' not in json.dumps(to_data(state_of()))
 
 
 def test_submit_card_immediate_redirect(client):
@@ -388,10 +389,10 @@ def test_submit_card_declined(client, state_of):
     register(client)
     session_id = init_add(client)
     response = client.post(
-        "/vwapi/Add/Submit", data={"SessionId": session_id, **GOOD_CARD, "CardNumber": "4000000000000002"}
+        "/vwapi/Add/Submit", data={"SessionId": session_id, **GOOD_CARD, "CardNumber": "4111111111100072"}
     )
     page = text(response)
-    assert 'data-success="False"' in page and "ISSUER_FAIL" in page and "result=False" in page
+    assert 'data-success="False"' in page and "ISSUER_BLOCKED_CARD" in page and "result=False" in page
     assert state_of().sessions[session_id].attempts_left == 4
     assert text(vw(client, "GetList", CUSTOMER)) == f'<GetList Success="True" VWUserLgn="{LOGIN}" />'
 
@@ -400,7 +401,7 @@ def test_submit_card_declined(client, state_of):
     ("change", "code"),
     [
         ({"CardNumber": "4111111111111112"}, "WRONG_PAN"),
-        ({"CardNumber": "4000000000000069"}, "WRONG_CARD_INFO"),
+        ({"CardNumber": "4111111111100023", "SecureCode": ""}, "WRONG_CARD_INFO"),  # (doc) the CVV-required card
         ({"EYear": "20"}, "WRONG_CARD_INFO"),
         ({"EMonth": "13"}, "WRONG_CARD_INFO"),
         ({"CardHolder": " "}, "WRONG_CARDHOLDER_NAME"),
@@ -418,7 +419,7 @@ def test_submit_card_attempts_exhausted(client, state_of):
     register(client)
     session_id = init_add(client)
     for _ in range(5):
-        client.post("/vwapi/Add/Submit", data={"SessionId": session_id, **GOOD_CARD, "CardNumber": "4000000000000002"})
+        client.post("/vwapi/Add/Submit", data={"SessionId": session_id, **GOOD_CARD, "CardNumber": "4111111111100072"})
     page = text(client.post("/vwapi/Add/Submit", data={"SessionId": session_id, **GOOD_CARD}))
     assert 'id="error"' in page and "LIMIT_EXCHAUST" in page
 
@@ -436,14 +437,14 @@ def test_submit_card_3ds(client, answer, success):
     register(client)
     session_id = init_add(client)
     page = text(
-        client.post("/vwapi/Add/Submit", data={"SessionId": session_id, **GOOD_CARD, "CardNumber": "4000000000003220"})
+        client.post("/vwapi/Add/Submit", data={"SessionId": session_id, **GOOD_CARD, "CardNumber": "5486732058864471"})
     )
-    assert 'id="acs-form"' in page and "400000xxxxxx3220" in page
+    assert 'id="acs-form"' in page and "548673xxxxxx4471" in page
     key = re.search(r'name="ThreeDSKey" value="([^"]+)"', page).group(1)
     page = text(client.post("/vwapi/Add/Submit", data={"SessionId": session_id, "ThreeDSKey": key, "Answer": answer}))
     assert f'data-success="{success}"' in page
     listing = text(vw(client, "GetList", CUSTOMER))
-    assert ("400000xxxxxx3220" in listing) is success
+    assert ("548673xxxxxx4471" in listing) is success
     if not success:
         assert "THREE_DS_FAIL" in page
 
@@ -471,8 +472,10 @@ def test_get_list_hides_expired_and_removed_cards(client, runtime):
 
 def test_get_list_at_most_20(client, state_of):
     register(client)
-    for _ in range(22):
-        add_card(client)
+    for index in range(22):
+        pan = f"40000000000{index:04d}"
+        pan += str(next(d for d in range(10) if luhn_valid(pan + str(d))))  # the same card twice is a duplicate
+        add_card(client, {**GOOD_CARD, "CardNumber": pan})
     assert text(vw(client, "GetList", CUSTOMER)).count("<Item ") == 20
 
 
@@ -520,11 +523,21 @@ def test_pay_saved_card_with_cvv(client):
     )
 
 
-def test_pay_saved_card_without_cvv_refused(client, state_of):
+def test_recurring_pay_with_saved_card_needs_no_cvv(client):
+    """(doc) Pay — recurring payments: no CVV2/CVC2 and no 3-D Secure for a saved (IsActive) card."""
     register(client)
     card_id = add_card(client)
+    assert pay(client, card_id, SessionType="Block") == '<Pay OrderId="order123" Amount="10000" Success="True" />'
+    assert 'Status="Authorized"' in text(vw(client, "PayStatus", {"OrderId": "order123"}, vwid=PAY))
+
+
+def test_pay_with_removed_or_unknown_card_refused(client, state_of):
+    register(client)
+    card_id = add_card(client)
+    vw(client, "Remove", {**CUSTOMER, "CardId": card_id})
     before = snapshot(state_of())
-    assert pay(client, card_id) == '<Pay OrderId="order123" Amount="10000" Success="False" ErrCode="WRONG_CARD_INFO" />'
+    for card in (card_id, "no-such-card"):
+        assert pay(client, card) == '<Pay OrderId="order123" Amount="10000" Success="False" ErrCode="WRONG_CARD" />'
     assert snapshot(state_of()) == before
 
 
@@ -558,21 +571,22 @@ def test_pay_free_pay(client):
     register(client)
     card = {k: v for k, v in GOOD_CARD.items()}
     assert pay(client, "FreePay", **card) == '<Pay OrderId="order123" Amount="10000" Success="True" />'
-    declined = {**card, "CardNumber": "4000000000000002"}
+    declined = {**card, "CardNumber": "4111111111100072"}
     assert (
         pay(client, "FreePay", order="o2", **declined)
-        == '<Pay OrderId="o2" Amount="10000" Success="False" ErrCode="ISSUER_FAIL" />'
+        == '<Pay OrderId="o2" Amount="10000" Success="False" ErrCode="ISSUER_BLOCKED_CARD" />'
     )
 
 
-def test_pay_free_pay_insufficient_funds(client, state_of):
+def test_pay_free_pay_insufficient_funds(client):
     register(client)
-    before = snapshot(state_of())
-    card = {**GOOD_CARD, "CardNumber": "4000000000009995"}
+    card = {**GOOD_CARD, "CardNumber": "4111101000000046"}
     assert pay(client, "FreePay", **card) == (
         '<Pay OrderId="order123" Amount="10000" Success="False" ErrCode="AMOUNT_EXCEED" />'
     )
-    assert snapshot(state_of()) == before
+    # (doc) docs/providers/payture.md#order-statuses: a declined payment is kept, Rejected; its OrderId is used
+    assert 'Status="Rejected"' in text(vw(client, "PayStatus", {"OrderId": "order123"}, vwid=PAY))
+    assert attr(pay(client, "FreePay", **GOOD_CARD), "ErrCode") == "DUPLICATE_ORDER_ID"
 
 
 def test_pay_zero_amount(client):
@@ -584,14 +598,14 @@ def test_pay_zero_amount(client):
 
 def test_pay_free_pay_missing_card_data(client):
     register(client)
-    assert pay(client, "FreePay", CardNumber="4111111111111111") == (
+    assert pay(client, "FreePay", CardNumber="4011111111111112") == (
         '<Pay OrderId="order123" Amount="10000" Success="False" ErrCode="WRONG_PARAMS" />'
     )
 
 
 def test_pay_3ds_then_pay_submit_3ds(client):
     register(client)
-    three_ds_card = {**GOOD_CARD, "CardNumber": "4000000000003220"}
+    three_ds_card = {**GOOD_CARD, "CardNumber": "5486732058864471"}
     body = pay(client, "FreePay", order="o-3ds", SessionType="Block", **three_ds_card)
     key = attr(body, "ThreeDSKey")
     assert body == (
@@ -599,27 +613,42 @@ def test_pay_3ds_then_pay_submit_3ds(client):
         f' PaReq="{attr(body, "PaReq")}" ThreeDSKey="{key}" />'
     )
     assert 'Status="PreAuthorized3DS"' in text(vw(client, "PayStatus", {"OrderId": "o-3ds"}, vwid=PAY))
-    done = text(vw(client, "PaySubmit3DS", {"MD": key, "PaRes": "pass"}, vwid=PAY))
-    assert done == '<PaySubmit3DS Success="True" OrderId="o-3ds" Amount="10000" />'
+    # as the docs and both official SDKs send it: top-level MD and PaRes, no VWID
+    done = text(client.post("/vwapi/PaySubmit3DS", data={"MD": key, "PaRes": "pass"}))
+    assert done == '<PaySubmit3DS OrderId="o-3ds" Amount="10000" Success="True" />'
     assert 'Status="Authorized"' in text(vw(client, "PayStatus", {"OrderId": "o-3ds"}, vwid=PAY))
-    again = text(vw(client, "PaySubmit3DS", {"MD": key, "PaRes": "pass"}, vwid=PAY))
-    assert again == '<PaySubmit3DS Success="False" OrderId="" ErrCode="ILLEGAL_ORDER_STATE" />'
+    again = text(vw(client, "PaySubmit3DS", {"MD": key, "PaRes": "pass"}, vwid=PAY))  # the DATA form works too
+    assert again == '<PaySubmit3DS OrderId="" Amount="" Success="False" ErrCode="ILLEGAL_ORDER_STATE" />'
+
+
+def test_pay_submit_3ds_unknown_md(client):
+    assert text(client.post("/vwapi/PaySubmit3DS", data={"MD": "nope", "PaRes": "x"})) == (
+        '<PaySubmit3DS OrderId="" Amount="" Success="False" ErrCode="ORDER_NOT_FOUND" />'
+    )
+    assert text(client.post("/vwapi/PaySubmit3DS", data={"PaRes": "x"})) == (
+        '<PaySubmit3DS OrderId="" Amount="" Success="False" ErrCode="WRONG_PARAMS" />'
+    )
+
+
+def test_free_pay_3ds_fail_rejects(client):
+    register(client)
+    body = pay(client, "FreePay", **{**GOOD_CARD, "CardNumber": "2202208311110010"})
+    failed = text(client.post("/vwapi/PaySubmit3DS", data={"MD": attr(body, "ThreeDSKey"), "PaRes": "fail"}))
+    assert failed == '<PaySubmit3DS OrderId="order123" Amount="10000" Success="False" ErrCode="THREE_DS_FAIL" />'
+    assert 'Status="Rejected"' in text(vw(client, "PayStatus", {"OrderId": "order123"}, vwid=PAY))
 
 
 def test_pay_saved_3ds_card(client):
     register(client)
     session_id = init_add(client)
     page = text(
-        client.post("/vwapi/Add/Submit", data={"SessionId": session_id, **GOOD_CARD, "CardNumber": "4000000000003220"})
+        client.post("/vwapi/Add/Submit", data={"SessionId": session_id, **GOOD_CARD, "CardNumber": "5486732058864471"})
     )
     key = re.search(r'name="ThreeDSKey" value="([^"]+)"', page).group(1)
     client.post("/vwapi/Add/Submit", data={"SessionId": session_id, "ThreeDSKey": key, "Answer": "pass"})
     card_id = attr(text(vw(client, "GetList", CUSTOMER)), "CardId")
-    body = pay(client, card_id, SecureCode="123")
-    assert attr(body, "Success") == "3DS"
-    failed = text(vw(client, "PaySubmit3DS", {"MD": attr(body, "ThreeDSKey"), "PaRes": "fail"}, vwid=PAY))
-    assert failed == '<PaySubmit3DS Success="False" OrderId="" ErrCode="THREE_DS_FAIL" />'
-    assert 'Status="Rejected"' in text(vw(client, "PayStatus", {"OrderId": "order123"}, vwid=PAY))
+    # (doc) a card saved through 3-D Secure pays later without it
+    assert pay(client, card_id) == '<Pay OrderId="order123" Amount="10000" Success="True" />'
 
 
 def test_acs_page_posts_to_term_url(client):
@@ -697,26 +726,35 @@ def test_charge_unknown_order(client):
     assert text(response) == '<Charge Success="False" OrderId="nope" ErrCode="ORDER_NOT_FOUND" />'
 
 
-def test_charge_missing_amount(client):
+def test_charge_without_amount_captures_the_hold(client):
+    """(doc) Charge: without Amount the whole held amount is captured (the Python SDK's form)."""
     blocked_order(client)
     response = vw(client, "Charge", vwid=PAY, OrderId="order123", Password=MERCHANT_PASSWORD)
-    assert text(response) == '<Charge Success="False" OrderId="order123" ErrCode="WRONG_PARAMS" />'
+    assert text(response) == '<Charge Success="True" OrderId="order123" Amount="10000" />'
 
 
-def test_unblock_full_and_partial(client):
+def test_charge_missing_order_id(client, state_of):
     blocked_order(client)
-    response = vw(client, "Unblock", vwid=PAY, OrderId="order123", Amount="4000", Password=MERCHANT_PASSWORD)
-    assert text(response) == '<Unblock Success="True" OrderId="order123" NewAmount="6000" />'
-    response = vw(client, "Unblock", vwid=PAY, OrderId="order123", Amount="6000", Password=MERCHANT_PASSWORD)
+    before = snapshot(state_of())
+    response = vw(client, "Charge", vwid=PAY, Amount="100", Password=MERCHANT_PASSWORD)
+    assert text(response) == '<Charge Success="False" OrderId="" ErrCode="WRONG_PARAMS" />'
+    assert snapshot(state_of()) == before
+
+
+def test_unblock_releases_the_whole_hold(client):
+    """(doc) Unblock takes VWID, Password, OrderId and releases everything; NewAmount is always 0."""
+    blocked_order(client)
+    response = vw(client, "Unblock", vwid=PAY, OrderId="order123", Password=MERCHANT_PASSWORD)
     assert text(response) == '<Unblock Success="True" OrderId="order123" NewAmount="0" />'
     assert 'Status="Voided"' in text(vw(client, "PayStatus", {"OrderId": "order123"}, vwid=PAY))
 
 
-def test_unblock_amount_error(client, state_of):
+def test_unblock_twice_is_an_illegal_state(client, state_of):
     blocked_order(client)
+    vw(client, "Unblock", vwid=PAY, OrderId="order123", Password=MERCHANT_PASSWORD)
     before = snapshot(state_of())
-    response = vw(client, "Unblock", vwid=PAY, OrderId="order123", Amount="10001", Password=MERCHANT_PASSWORD)
-    assert text(response) == '<Unblock Success="False" OrderId="order123" ErrCode="AMOUNT_ERROR" />'
+    response = vw(client, "Unblock", vwid=PAY, OrderId="order123", Password=MERCHANT_PASSWORD)
+    assert text(response) == '<Unblock Success="False" OrderId="order123" ErrCode="ILLEGAL_ORDER_STATE" />'
     assert snapshot(state_of()) == before
 
 
@@ -797,22 +835,22 @@ def test_notifications_customer_add_success_and_fail(client, runtime):
     runtime.tenants["payture"].update("DemoMerchant", {"notification_url": "http://127.0.0.1:9/n"})  # outbox only
     register(client)
     session_id = init_add(client)
-    client.post("/vwapi/Add/Submit", data={"SessionId": session_id, **GOOD_CARD, "CardNumber": "4000000000000002"})
+    client.post("/vwapi/Add/Submit", data={"SessionId": session_id, **GOOD_CARD, "CardNumber": "4111111111100072"})
     client.post("/vwapi/Add/Submit", data={"SessionId": session_id, **GOOD_CARD})
     deliveries = runtime.callbacks.list(provider="payture")
     assert [d.event for d in deliveries] == ["CustomerAddFail", "CustomerAddSuccess"]
     fail = {k: v[0] for k, v in parse_qs(deliveries[0].body.decode()).items()}
-    assert fail["Success"] == "False" and fail["ErrCode"] == "ISSUER_FAIL" and fail["VWUserLgn"] == LOGIN
+    assert fail["Success"] == "False" and fail["ErrCode"] == "ISSUER_BLOCKED_CARD" and fail["VWUserLgn"] == LOGIN
     ok = {k: v[0] for k, v in parse_qs(deliveries[1].body.decode()).items()}
     assert (
         ok["Notification"] == "CustomerAddSuccess"
-        and ok["CardName"] == "411111xxxxxx1111"
+        and ok["CardName"] == "401111xxxxxx1112"
         and ok["SessionId"] == session_id
     )
     assert ok["MerchantContract"] == "DemoMerchant" and ok["PhoneNumber"] == "79265351604"
     assert re.fullmatch(r"\d{2}\.\d{2}\.\d{4} \d{2}:\d{2}:\d{2}", ok["TransactionDate"]) and ok["DateTime"].isdigit()
     assert deliveries[1].headers["Content-Type"] == "application/x-www-form-urlencoded"
-    assert "4111111111111111" not in deliveries[1].body.decode()
+    assert "4011111111111112" not in deliveries[1].body.decode()
 
 
 def test_notifications_delivered_to_tenant_url(client, runtime, payemu_receiver):
@@ -889,20 +927,30 @@ def test_v21_init_unauthorised_missing_user(client):
 
 def test_v21_init_unauthorised_bad_body(client):
     response = client.post(f"{V21}/initUnauthorised", data="not json", content_type="application/json")
-    assert response.status_code == 200
-    assert response.get_json()["success"] is False and response.get_json()["message"] == "Can't finish request"
+    assert response.status_code == 400
+    assert response.get_json()["success"] is False and response.get_json()["message"] == "Bad request"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "message"),
+    [("POST", f"{V21}/nope", 404, "Not found"), ("GET", f"{V21}/finalise", 405, "Method not allowed")],
+)
+def test_v21_unknown_route_and_method_answer_json(client, method, path, status, message):
+    response = client.open(path, method=method)
+    assert response.status_code == status and response.headers["Content-Type"] == "application/json"
+    assert response.get_json() == {"success": False, "message": message, "e": {}}
 
 
 def test_v21_finalise_no_card(client):
     client.post(f"{V21}/initUnauthorised", json={"user_id": "u1"})
-    assert client.post(f"{V21}/finalise", json={"access_token": "u1"}).get_json() == {
+    assert client.post(f"{V21}/finalise", json={"access_token": "client-own-token", "user_id": "u1"}).get_json() == {
         "success": False,
         "message": "No active card found",
     }
 
 
 def test_v21_finalise_unknown_customer(client):
-    body = client.post(f"{V21}/finalise", json={"access_token": "never-registered"}).get_json()
+    body = client.post(f"{V21}/finalise", json={"user_id": "never-registered"}).get_json()
     assert body == {
         "success": False,
         "message": "Can't get card list",
@@ -911,7 +959,7 @@ def test_v21_finalise_unknown_customer(client):
 
 
 def test_v21_finalise_returns_hosted_card(client):
-    data = client.post(f"{V21}/init", headers={"Authorization": "Bearer u2"}).get_json()["data"]
+    data = client.post(f"{V21}/init", headers={"Authorization": "Bearer demo-access-token"}).get_json()["data"]
     page = text(client.get(data["RedirectUrl"].replace("http://localhost", "")))
     assert 'id="card-form"' in page
     response = client.post(
@@ -921,12 +969,12 @@ def test_v21_finalise_returns_hosted_card(client):
         response.headers["Location"]
         == f"http://localhost:3000/payment/callback?orderid={data['SessionId']}&result=True"
     )
-    body = client.post(f"{V21}/finalise", headers={"Authorization": "Bearer u2"}).get_json()
+    body = client.post(f"{V21}/finalise", headers={"Authorization": "Bearer demo-access-token"}).get_json()
     assert body == {
         "success": True,
         "data": {
             "card": {
-                "CardName": "411111xxxxxx1111",
+                "CardName": "401111xxxxxx1112",
                 "CardHolder": "IVAN IVANOV",
                 "Status": "IsActive",
                 "NoCVV": "false",

@@ -61,7 +61,7 @@ def test_init_duplicate_order_scenario(client, state_of):
     register(client)
     data = f"SessionType=Block;VWUserLgn={LOGIN};VWUserPsw={PASSWORD};OrderId=fresh;Amount=100"
     response = client.post("/vwapi/Init", data={"VWID": PAY, "DATA": data}, headers=scenario("duplicate-order"))
-    assert text(response) == '<Init Success="False" ErrCode="DUPLICATE_ORDER_ID" SessionId="" />'
+    assert text(response) == '<Init Success="False" ErrCode="DUPLICATE_ORDER_ID" />'
     assert state_of().orders == {}
     add = f"SessionType=Add;VWUserLgn={LOGIN};VWUserPsw={PASSWORD}"
     ok = text(client.post("/vwapi/Init", data={"VWID": ADD, "DATA": add}, headers=scenario("duplicate-order")))
