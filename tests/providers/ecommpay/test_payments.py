@@ -389,6 +389,31 @@ def test_three_ds_card_auth_then_decline_after_authentication(
     assert (done["payment"]["status"], done["operation"]["code"]) == ("decline", "10105")
 
 
+@pytest.mark.parametrize(
+    ("pan", "three_ds", "status"),
+    [
+        ("4477000000000006", False, "success"),
+        ("5252000000000012", False, "decline"),
+        ("5413330000000035", True, "decline"),
+    ],
+)
+def test_the_gates_documented_test_cards(
+    client: Any, runtime: Any, receiver: CallbackReceiver, pan: str, three_ds: bool, status: str
+) -> None:
+    """docs/providers/ecommpay.md#test-cards: N3DS cards answer at once, a 3DS card after its challenge."""
+    payment_id = f"doc-{pan[-4:]}"
+    assert post(client, SALE, pay_body(payment_id, pan=pan)).status_code == 200
+    [first] = callbacks_after(runtime, receiver, 1)
+    if three_ds:
+        assert "acs" in first
+        pares, md = _acs_answer(client, first["acs"], authenticate=True)
+        answer = post(client, THREE_DS_RESULT, {"general": general(payment_id), "pares": pares, "md": md})
+        assert answer.status_code == 200
+        [first] = callbacks_after(runtime, receiver, 1)
+    assert first["payment"]["status"] == status
+    assert first["operation"]["code"] == ("0" if status == "success" else "10201")
+
+
 def test_acs_page_of_an_unknown_md_is_an_html_404(client: Any) -> None:
     page = client.get("/ecommpay-acs/nothing-here")
     assert page.status_code == 404 and page.content_type.startswith("text/html")
