@@ -27,8 +27,10 @@ def _run(path: Path, **config: Any) -> Any:
 
 
 @pytest.mark.parametrize("path", REPLAYS, ids=lambda p: f"{p.parent.name}/{p.stem}")
-def test_every_state_round_trips_after_the_flow(path: Path) -> None:
-    runtime = _run(path)
+def test_every_flow_passes_on_sqlite_and_every_state_round_trips(path: Path, tmp_path: Path) -> None:
+    """The flow on SQLite (each call's state written and read back through the store), then every state it
+    left decodes to its own class and encodes to the same data again."""
+    runtime = _run(path, store=f"sqlite:///{tmp_path / 'state.db'}")
     checked = 0
     for name, provider in runtime.providers.items():
         for tenant_id in runtime.store.tenants(name):
@@ -38,11 +40,6 @@ def test_every_state_round_trips_after_the_flow(path: Path) -> None:
             assert type(again) is provider.state_class
             checked += 1
     assert checked, "the flow left no state to check"
-
-
-@pytest.mark.parametrize("path", REPLAYS, ids=lambda p: f"{p.parent.name}/{p.stem}")
-def test_every_flow_passes_on_sqlite(path: Path, tmp_path: Path) -> None:
-    runtime = _run(path, store=f"sqlite:///{tmp_path / 'state.db'}")
     runtime.close()
 
 
