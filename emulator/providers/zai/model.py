@@ -875,22 +875,27 @@ class ZaiState:
         return account
 
     def card_account(self, account_id: str) -> CardAccount:
-        self._account_id(account_id)
-        account = self.card_accounts.get(account_id)
-        if account is None:
-            raise errors.RecordNotAuthorized()  # (code, recorded) card_accounts_unknown.yml
-        return account
+        """(code, recorded) card_accounts_unknown.yml: an unknown id is "not authorized"."""
+        return self._account_in(self.card_accounts, account_id)
 
     def redact_card_account(self, account_id: str, *, now: float) -> CardAccount:
         """(code, recorded) card_accounts_deactivated.yml: DELETE redacts; the account can no longer pay."""
-        account = self.card_account(account_id)
-        account.active, account.updated_at = False, now
-        return account
+        return _redacted(self.card_account(account_id), now)
 
     def user_card_account(self, user_id: str, *, unknown_user_style: str) -> CardAccount:
         """(code, recorded) users_card_account.yml: the user's (newest active) card account, as one object."""
+        return self._newest_active(self.card_accounts, user_id, unknown_user_style)
+
+    def _account_in(self, accounts: dict[str, Any], account_id: str) -> Any:
+        self._account_id(account_id)
+        account = accounts.get(account_id)
+        if account is None:
+            raise errors.RecordNotAuthorized()
+        return account
+
+    def _newest_active(self, accounts: dict[str, Any], user_id: str, unknown_user_style: str) -> Any:
         self.get_user(user_id, unknown_user_style=unknown_user_style)
-        found = [a for a in self.card_accounts.values() if a.user_id == user_id and a.active]
+        found = [a for a in accounts.values() if a.user_id == user_id and a.active]
         if not found:
             raise errors.ValidationFailed.one("account", errors.MSG_NO_ACCOUNT)  # (code, recorded)
         return found[-1]
@@ -943,23 +948,14 @@ class ZaiState:
         return account
 
     def bank_account(self, account_id: str) -> BankAccount:
-        self._account_id(account_id)
-        account = self.bank_accounts.get(account_id)
-        if account is None:
-            raise errors.RecordNotAuthorized()  # (code, recorded) bank_accounts_unknown.yml
-        return account
+        """(code, recorded) bank_accounts_unknown.yml: as for card accounts."""
+        return self._account_in(self.bank_accounts, account_id)
 
     def redact_bank_account(self, account_id: str, *, now: float) -> BankAccount:
-        account = self.bank_account(account_id)
-        account.active, account.updated_at = False, now
-        return account
+        return _redacted(self.bank_account(account_id), now)
 
     def user_bank_account(self, user_id: str, *, unknown_user_style: str) -> BankAccount:
-        self.get_user(user_id, unknown_user_style=unknown_user_style)
-        found = [a for a in self.bank_accounts.values() if a.user_id == user_id and a.active]
-        if not found:
-            raise errors.ValidationFailed.one("account", errors.MSG_NO_ACCOUNT)  # (code, recorded)
-        return found[-1]
+        return self._newest_active(self.bank_accounts, user_id, unknown_user_style)
 
     def set_disbursement_account(self, user_id: str, account_id: Any, *, unknown_user_style: str, now: float) -> User:
         """(code, recorded) users_disbursement_account.yml: the user's own active bank account receives payouts."""
@@ -1545,3 +1541,9 @@ class ZaiState:
         """Make every issued token auth expire now (matters in strict mode)."""
         for issued in self.token_auths.values():
             issued.expires_at = min(issued.expires_at, now)
+
+
+def _redacted(account: Any, now: float) -> Any:
+    """DELETE on an account redacts it: it stays readable and can no longer pay."""
+    account.active, account.updated_at = False, now
+    return account
