@@ -129,7 +129,7 @@ def search_installments(call: Call) -> Reply:
     token_id = accept_token(call)
     bin_number = call.body["bin"]
     info = call.state.installments(bin_number, model.BINS)
-    call.state.consume(token_id, single_use=call.flag("single_use_tokens"))
+    spend_token(call, token_id)
     language = call.body.get("language") or "ESP"
     message, friendly = SEARCH_MESSAGES[(call.option("environment"), language)]
     body = {
@@ -156,7 +156,7 @@ def deposit(call: Call) -> Reply:
     token_id = accept_token(call)
     order = call.body["order"]
     record = call.state.deposit(order, now=call.now)
-    call.state.consume(token_id, single_use=call.flag("single_use_tokens"))
+    spend_token(call, token_id)
     message = DEPOSIT_MESSAGES[call.body.get("language") or "ESP"]
     body = {
         "header": errors.header_block(call.now, call.now + 0.198, millis_as_string=True),
@@ -191,6 +191,11 @@ def accept_token(call: Call) -> str:
         dev = call.option("environment") == "dev"
         raise errors.MerchantMismatch(errors.MSG_MERCHANT_DEV if dev else errors.MSG_MERCHANT_SANDBOX)
     return token_id
+
+
+def spend_token(call: Call, token_id: str) -> None:
+    """The call succeeded: count its session token as used (single use where the options say so)."""
+    call.state.consume(token_id, single_use=call.flag("single_use_tokens"))
 
 
 # -- the browser proxy prefix (docs/providers/izipay.md#hosts) ---------------------------------------------------------

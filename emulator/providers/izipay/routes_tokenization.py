@@ -12,7 +12,7 @@ from typing import Any
 from emulator.core.errors import Reply
 from emulator.core.provider import Call, operation
 from emulator.providers.izipay import errors, model
-from emulator.providers.izipay.routes import accept_token, bp
+from emulator.providers.izipay.routes import accept_token, bp, spend_token
 
 TOKENS_PATH = "/tokenization/external/api/v1/tokens"
 TOKEN_PATH = TOKENS_PATH + "/token"
@@ -43,7 +43,7 @@ def _token_view(record: model.CardToken) -> dict[str, Any]:
 
 def _answer(call: Call, response: dict[str, Any], token_id: str) -> Reply:
     """Count the session token's use, then answer in the envelope of the other session-token calls."""
-    call.state.consume(token_id, single_use=call.flag("single_use_tokens"))
+    spend_token(call, token_id)
     body = {
         "code": "00",
         "message": MESSAGES[call.body.get("language") or "ESP"],

@@ -18,7 +18,7 @@ from emulator.core.cards import TestCards, mask_pan
 from emulator.core.errors import Reply
 from emulator.core.provider import Call, operation
 from emulator.providers.izipay import errors, model
-from emulator.providers.izipay.routes import DEPOSIT_MESSAGES, accept_token, bp
+from emulator.providers.izipay.routes import DEPOSIT_MESSAGES, accept_token, bp, spend_token
 
 AUTHORIZE_PATH = "/authorization/api/Process/Authorize"
 CANCEL_PATH = "/cancel/api/Transaction/Cancel"
@@ -129,7 +129,7 @@ def authorize(call: Call) -> Reply:
     record = call.state.authorize(
         order, code=code, masked=masked, brand=brand, card_token=card_token, billing=billing, now=call.now
     )
-    call.state.consume(token_id, single_use=call.flag("single_use_tokens"))
+    spend_token(call, token_id)
     approved = code == "00"
     if approved:
         message, message_user, message_eng = APPROVED_MESSAGES
@@ -205,7 +205,7 @@ def cancel(call: Call) -> Reply:
         authorization_code=order.get("authorizationCode"),
         amount=order.get("amount"),
     )
-    call.state.consume(token_id, single_use=call.flag("single_use_tokens"))
+    spend_token(call, token_id)
     message = DEPOSIT_MESSAGES[call.body.get("language") or "ESP"]
     body = {
         "header": errors.header_block(call.now, call.now + 0.187, millis_as_string=True),
@@ -245,7 +245,7 @@ def refund(call: Call) -> Reply:
     requested = order.get("refundAmount") or order.get("amount")
     amount = model.cents(str(requested)) if requested else record.captured - record.refunded
     refunded = call.state.refund(record, amount)
-    call.state.consume(token_id, single_use=call.flag("single_use_tokens"))
+    spend_token(call, token_id)
     message = DEPOSIT_MESSAGES[call.body.get("language") or "ESP"]
     body = {
         "header": errors.header_block(call.now, call.now + 0.231, millis_as_string=True),
@@ -280,7 +280,7 @@ def search_order(call: Call) -> Reply:
     body = call.body
     number = str(body.get("numberOrden") or body.get("numberOden") or body.get("orderNumber") or "")
     record = call.state.order(number)
-    call.state.consume(token_id, single_use=call.flag("single_use_tokens"))
+    spend_token(call, token_id)
     date, time_of_day = _when(record.authorized_at)
     message = DEPOSIT_MESSAGES[body.get("language") or "ESP"]
     entry = {

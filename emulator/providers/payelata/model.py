@@ -87,6 +87,12 @@ GENERAL_FAILURE = "general_fatal_error"
 _SERVICE_CCY = re.compile(r"^(?P<method>[a-z0-9_]+?)_(?P<ccy>[a-z]{3})(?:_hpp)?$")
 
 
+def service_method(service: str) -> str:
+    """The payment method a service name carries (`payment_card_usd_hpp` -> `payment_card`), else the name itself."""
+    match = _SERVICE_CCY.match(service)
+    return match.group("method") if match else service
+
+
 def random_id(fake: Any, length: int = 16) -> str:
     return "".join(fake.random_element(ALNUM) for _ in range(length))
 
@@ -286,8 +292,7 @@ class Invoice:
 
     @property
     def payment_method(self) -> str:
-        match = _SERVICE_CCY.match(self.service)
-        return match.group("method") if match else self.service
+        return service_method(self.service)
 
     def to_wire(self) -> dict[str, Any]:
         """The JSON:API invoice, keys in the documented order (doc) docs/providers/payelata.md#payment-invoices."""
@@ -391,8 +396,7 @@ class PayoutInvoice:
 
     @property
     def payout_method(self) -> str:
-        match = _SERVICE_CCY.match(self.service)
-        return match.group("method") if match else self.service
+        return service_method(self.service)
 
     def to_wire(self) -> dict[str, Any]:
         """(doc) docs/providers/payelata.md#payouts: the white-label's payout-invoice document, in its key order."""
