@@ -17,7 +17,7 @@ from emulator.config import Config
 from emulator.core.admin import admin
 from emulator.core.contracts import Violation
 from emulator.core.dashboard import dashboard
-from emulator.core.dispatch import DirectDispatch
+from emulator.core.dispatch import DirectDispatch, LazyBuilderRule
 from emulator.core.provider import Call, Provider, body_too_large
 from emulator.core.runtime import Runtime
 
@@ -32,6 +32,7 @@ def create_app(config: Config | None = None, providers: Sequence[Provider] | Non
 
         providers = PROVIDERS
     app = Flask("emulator")
+    app.url_rule_class = LazyBuilderRule
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
     for provider in providers:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 from pathlib import Path
@@ -42,6 +43,10 @@ def _config(args: argparse.Namespace) -> Config:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    # Start-up allocates ~30 000 objects that live as long as the server; collecting them as they come
+    # cost ~50 of ~560 ms to a built app (ten alternating runs). tune_gc() collects once, freezes them
+    # and turns the collector back on before the first request.
+    gc.disable()
     from emulator.serving import serve
 
     serve(_config(args))
@@ -55,6 +60,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     config = _config(args)
     app = create_app(config)
     runtime = app.extensions["payemu"]
+    runtime.contracts.compile_all()
     checked = len(runtime.contracts.documents)
     for provider, operations in sorted(runtime.operations.items()):
         for operation in sorted(operations):

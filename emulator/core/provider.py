@@ -38,6 +38,7 @@ from emulator.core.cards import mask_text
 from emulator.core.clock import monotonic, real_sleep
 from emulator.core.codecs import BODY_TOO_LARGE, JSON, Codec, DecodeError, request_bytes
 from emulator.core.contracts import Violation
+from emulator.core.deferred import DELAY_ENVIRON, FAULT_ENVIRON
 from emulator.core.errors import ContractMismatch, ProviderError, Reply
 from emulator.core.journal import Entry, masked_exchange
 from emulator.core.options import as_bool, as_delays
@@ -51,9 +52,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("payemu")
 
 SCENARIO_ENVIRON = "HTTP_" + SCENARIO_HEADER.upper().replace("-", "_")
-# Scenario latency and faults the serving adapter enacts (emulator/serving.py), left in the WSGI environ.
-DELAY_ENVIRON = "payemu.delay_ms"
-FAULT_ENVIRON = "payemu.fault"
 
 Authenticator = Callable[["Call"], Tenant | None]
 

@@ -78,10 +78,16 @@ def test_response_contract_per_status(tmp_path):
 )
 def test_bad_contract_file_fails_naming_file_and_problem(tmp_path, content, problem):
     with pytest.raises(ConfigError) as caught:
-        _contracts(tmp_path, {"op.request.json": content})
+        _contracts(tmp_path, {"op.request.json": content}).compile_all()  # what `payemu check` runs
     assert ("op.request.json" in str(caught.value) or "missing.json" in str(caught.value)) and problem in str(
         caught.value
     )
+
+
+def test_a_validator_is_compiled_on_its_first_use(tmp_path):
+    contracts = _contracts(tmp_path, {"op.request.json": {"$schema": DIALECT, "$ref": "#/$defs/missing"}})
+    with pytest.raises(ConfigError, match=r"op\.request\.json: cannot compile"):
+        contracts.check_request("demo", "op", {"body": {}})
 
 
 def test_response_contract_needs_status_keys(tmp_path):
