@@ -75,10 +75,10 @@ class _Compiled:
         return self._slow
 
 
-def _load_json(path: Path) -> dict[str, Any]:
+def _load_json(path: Path, raw: bytes) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
+        data = json.loads(raw)
+    except ValueError as exc:  # not JSON, or not UTF-8
         raise ConfigError(f"{path}: not valid JSON: {exc}") from exc
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: a contract must be a JSON object")
@@ -102,18 +102,22 @@ class Contracts:
     def __init__(self, root: Path, providers: list[str]) -> None:
         self.root = root
         self.documents: dict[str, dict[str, Any]] = {}  # "provider/file.json" -> schema
+        content = hashlib.sha256()  # of every file's name and bytes: the key of the compiled validators
         for provider in providers:
             folder = root / provider
             if not folder.is_dir():
                 raise ConfigError(f"{folder}: no contracts folder for provider {provider!r}")
             for path in sorted(folder.glob("*.json")):
-                schema = _load_json(path)
+                raw = path.read_bytes()
+                content.update(f"{provider}/{path.name}:{len(raw)}:".encode())
+                content.update(raw)
+                schema = _load_json(path, raw)
                 schema["$id"] = BASE_URI + f"{provider}/{path.name}"
                 self.documents[f"{provider}/{path.name}"] = schema
         resources = [(doc["$id"], doc) for doc in self.documents.values()]
         self._resources = resources
         self._slow_registry_cache: Any = None
-        digest = hashlib.sha256(json.dumps(self.documents, sort_keys=True).encode("utf-8")).hexdigest()
+        digest = content.hexdigest()
         if digest in _COMPILED:
             self._fast_registry, self._requests, self._responses = _COMPILED[digest]
             return
