@@ -11,13 +11,15 @@ Servers, all on loopback, all running for the whole run:
 Cases: Izipay Token/Generate, Installments Search with a fresh token per call and with one reused token,
 Zai POST /token_auths (OAuth bearer), Ecommpay tokenize (signed) and Payture Init (a new OrderId per call).
 Each row is `wrk -t2 -c16 -d10s` after a warm-up whose responses are all checked for the provider's
-success; WireMock's first row gets a longer warm-up for its JIT (--jvm-warmup). Server CPU is utime+stime
+success; before any row, WireMock first serves every case's request in turn for --jvm-warmup seconds in
+all, so that its JIT has compiled the whole serving path (a 10 s warm-up on the first row alone left it
+at half speed on that row: docs/serving.md#a-run). Server CPU is utime+stime
 of the server's process tree from /proc over the timed run; RSS is read after it. Cold start is the
 median time from launch to the first 200 of Token/Generate. Then a 50 ms scenario delay at 16
 connections against the ideal 16 / 0.05 s. `--scale` instead measures payemu with 10^5 Zai users and
 10^6 token auths in state (loaded through the API by wrk) against the empty state.
 
-Not collected by pytest. Usage: python tests/bench.py [--duration 10] [--warmup 3] [--jvm-warmup 10]
+Not collected by pytest. Usage: python tests/bench.py [--duration 10] [--warmup 3] [--jvm-warmup 40]
 [--json FILE] [--scale]; `--help` for the rest.
 """
 
@@ -105,7 +107,6 @@ class Server:
     url: str
     process: subprocess.Popen
     kind: str  # wiremock | bare | payemu
-    warmed: bool = False  # WireMock: its first, long JVM warm-up is done
 
 
 @dataclass
@@ -293,8 +294,6 @@ def measure(server: Server, case: Case, args: argparse.Namespace, workdir: Path,
     """Warm up (every response checked), then the timed run with CPU read around it and RSS after it."""
     tag = re.sub(r"\W+", "-", f"{case.name}-{server.name}").strip("-").lower()
     warmup = args.warmup
-    if server.kind == "wiremock" and not server.warmed:
-        warmup, server.warmed = max(args.jvm_warmup, args.warmup), True
     warm_tokens, timed_tokens = (tokens["warmup"], tokens["timed"]) if case.fresh_tokens else (None, None)
     check = wrk_script(workdir, case, f"{tag}-warmup", check=case.check, tokens=warm_tokens)
     warm = wrk(server.url, check, warmup, args.connections)
@@ -627,6 +626,7 @@ def compare(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         for server in servers + store_servers:
             wait_for_200(server.process, server.url + token_case.path, token_case.body, token_case.headers)
 
+        warm_jvm(servers[0], cases(credentials), args, workdir)
         rows: list[dict] = []
         tokens: dict[str, Path] = {}
         for case in all_cases:
@@ -642,6 +642,18 @@ def compare(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         for process in started:
             stop(process)
     return {"rows": with_ratios(rows), "cold_start": cold, "delay": delay, "payemu_journal_total": journal_total}
+
+
+def warm_jvm(wiremock: Server, every_case: list[Case], args: argparse.Namespace, workdir: Path) -> None:
+    """WireMock serves every case's request in turn, --jvm-warmup seconds in all (at least 2 s each), with
+    every response checked, before anything is timed: its JIT compiles the serving path of all of them."""
+    seconds = max(2, math.ceil(args.jvm_warmup / len(every_case)))
+    print(f"  warming WireMock's JIT: {seconds} s on each of {len(every_case)} cases ...", flush=True)
+    for case in every_case:
+        tag = re.sub(r"\W+", "-", f"jvm-{case.name}").strip("-").lower()
+        warm = wrk(wiremock.url, wrk_script(workdir, case, tag, check=case.check), seconds, args.connections)
+        if warm.failures:
+            raise SystemExit(f"bench: WireMock answered {case.name} wrongly while warming up: {warm.first_failure}")
 
 
 def scenario_delay(wiremock: Server, payemu: Server, case: Case, args: argparse.Namespace, workdir: Path) -> list:
@@ -782,7 +794,7 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> None:
     """Print everything measured, as tables."""
     print(
         f"\npayemu bench: wrk -t{THREADS} -c{args.connections} -d{args.duration}s after a {args.warmup} s warm-up "
-        f"(WireMock's first row: {max(args.jvm_warmup, args.warmup)} s); CPU = the server's process tree over "
+        f"(WireMock warmed on every case first: {args.jvm_warmup} s); CPU = the server's process tree over "
         f"the timed run; load average {results['settings']['load_average_1min']['start']:.1f} at the start, "
         f"{results['settings']['load_average_1min']['end']:.1f} at the end ({results['settings']['cpus']} cores)\n"
     )
@@ -830,7 +842,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds of each timed wrk run (10)")
     parser.add_argument("--warmup", type=int, default=3, help="seconds of checked warm-up before each (3)")
-    parser.add_argument("--jvm-warmup", type=int, default=10, help="WireMock's first warm-up, for its JIT (10)")
+    parser.add_argument(
+        "--jvm-warmup", type=int, default=40, help="seconds WireMock serves every case before any row, for its JIT (40)"
+    )
     parser.add_argument("--connections", type=int, default=16, help="wrk -c (16)")
     parser.add_argument("--cold-runs", type=int, default=5, help="cold starts per server; the median is shown (5)")
     parser.add_argument("--case", action="append", help="only the cases whose name contains this (repeatable)")
