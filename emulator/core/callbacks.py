@@ -122,6 +122,11 @@ def _queue_copy(doc: Any) -> dict[str, Any]:
     }
 
 
+def _claimable(queue: dict[str, Any], now: float, wall: float) -> bool:
+    """Whether a message is due, or a claim's lease has run out (its replica died mid-delivery)."""
+    return bool(queue["due"] and queue["due"][0][0] <= now) or any(end <= wall for end in queue["claims"].values())
+
+
 def _without(claims: dict[str, float], delivery_id: str) -> dict[str, float]:
     return {i: t for i, t in claims.items() if i != delivery_id}
 
@@ -432,6 +437,10 @@ class Callbacks:
         """Atomically take the first message that is due (or whose claim's lease ran out); return its id
         and, when nothing is due, when the next one will be."""
         now, wall = self._now(), wall_time()
+        if self._store.shared:  # most polls find nothing: look first, and take the write lock only to claim
+            queue = self._read()
+            if not _claimable(queue, now, wall):
+                return None, (queue["due"][0][0] if queue["due"] else None)
         claimed: list[str] = []
 
         def take(queue: dict[str, Any]) -> dict[str, Any]:
