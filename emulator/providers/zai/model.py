@@ -724,6 +724,9 @@ class ZaiState:
     transactions: dict[str, Transaction] = field(default_factory=dict)
     webhooks: dict[str, Webhook] = field(default_factory=dict)
     deposit_references: int = 0
+    # Every user's email, lower-cased: a create checks it in one lookup (a walk of every user cost ~10 ms
+    # a create with 10^5 users: `make bench ARGS=--scale`). Filled again for a state stored without it.
+    user_emails: set[str] = field(default_factory=set)
 
     # -- users (docs/providers/zai.md#users) ---------------------------------------------------------------------------
 
@@ -738,7 +741,9 @@ class ZaiState:
         if user_id in self.users:
             raise errors.ValidationFailed.one("base", errors.MSG_DUPLICATE_USER)
         email = str(body["email"])
-        if any(u.email.lower() == email.lower() for u in self.users.values()):
+        if len(self.user_emails) != len(self.users):  # a state stored before the index existed
+            self.user_emails = {u.email.lower() for u in self.users.values()}
+        if email.lower() in self.user_emails:
             raise errors.ValidationFailed.one("email", errors.MSG_TAKEN)  # (inferred) Rails' uniqueness message
         kept = {name: body[name] for name in USER_FIELDS if name in body}
         user = User(
@@ -757,6 +762,7 @@ class ZaiState:
         user.wallet_account_id = wallet.id
         self.wallet_accounts[wallet.id] = wallet
         self.users[user_id] = user
+        self.user_emails.add(email.lower())
         return user
 
     def get_user(self, user_id: str, *, unknown_user_style: str, field: str = "id") -> User:

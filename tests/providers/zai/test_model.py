@@ -33,6 +33,14 @@ def test_validate_user_recorded_order():
     assert list(validate_user({"email": "notAnEmail", "id": "a.b"})) == ["id", "address.country", "firstname", "email"]
 
 
+def test_a_taken_email_is_found_in_a_state_stored_before_the_email_index(state):
+    state.create_user(BUYER, now=NOW, new_id="gen-1", address_id="addr")
+    state.user_emails = set()  # as a state written before the field existed decodes
+    with pytest.raises(errors.ValidationFailed):
+        state.create_user({**BUYER, "email": "Buyer@Example.com"}, now=NOW, new_id="gen-2", address_id="addr")
+    assert list(state.users) == ["gen-1"] and state.user_emails == {"buyer@example.com"}
+
+
 def test_create_user_generated_and_own_ids(state):
     generated = state.create_user(BUYER, now=NOW, new_id="gen-1", address_id="addr")
     own = state.create_user(
