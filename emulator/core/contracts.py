@@ -7,7 +7,7 @@ under `$defs` ("200", "400", ...). Shared pieces (`defs.json`, `error.json`) are
 The hot path uses jsonschema-rs (sub-microsecond `is_valid`); only a failing instance is re-validated
 with `jsonschema` to list every violation with its path, which is what error envelopes need. Each
 validator is compiled on its first use: all 781 at start-up took ~0.1 s and ~24 MB that a server
-answering a few operations never needs (measured with `make bench`: cold start and RSS). `payemu check`
+answering a few operations never needs (measured in-process: create_app and its RSS). `payemu check`
 compiles them all, so a broken `$ref` still fails there, naming its file.
 """
 
