@@ -157,27 +157,30 @@ def deposit(call: Call) -> Reply:
     order = call.body["order"]
     record = call.state.deposit(order, now=call.now)
     spend_token(call, token_id)
+    view = {
+        "orderNumber": record.order_number,
+        "currency": record.currency,
+        "amount": record.amount,
+        "payMethod": order.get("payMethod", "card"),
+        "channel": order.get("channel", "ecommerce"),
+    }
+    result = {
+        "authorizationCode": record.authorization_code,
+        "uniqueId": record.unique_id,
+        "batchNumber": record.batch_number,
+    }
+    return order_reply(call, 0.198, call.body["merchantCode"], view, result)
+
+
+def order_reply(call: Call, seconds: float, merchant_code: str, order: dict[str, Any], result: dict[str, Any]) -> Reply:
+    """The answer of Deposit, Cancel and Refund: header block first with millis as a string (as recorded
+    for Deposit), the language's message, the order and the result (`seconds`: the header's duration)."""
     message = DEPOSIT_MESSAGES[call.body.get("language") or "ESP"]
     body = {
-        "header": errors.header_block(call.now, call.now + 0.198, millis_as_string=True),
+        "header": errors.header_block(call.now, call.now + seconds, millis_as_string=True),
         "code": "00",
         "message": message,
-        "response": {
-            "merchantCode": call.body["merchantCode"],
-            "order": {
-                "orderNumber": record.order_number,
-                "currency": record.currency,
-                "amount": record.amount,
-                "payMethod": order.get("payMethod", "card"),
-                "channel": order.get("channel", "ecommerce"),
-            },
-            "result": {
-                "messageFriendly": message,
-                "authorizationCode": record.authorization_code,
-                "uniqueId": record.unique_id,
-                "batchNumber": record.batch_number,
-            },
-        },
+        "response": {"merchantCode": merchant_code, "order": order, "result": {"messageFriendly": message, **result}},
     }
     return Reply(200, body)
 

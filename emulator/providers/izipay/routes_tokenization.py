@@ -58,11 +58,23 @@ def _buyer(call: Call) -> dict[str, Any]:
     return buyer if isinstance(buyer, dict) else {}
 
 
-def _named_token(call: Call) -> str:
-    """The card token a call names: `token.cardToken`, else `buyer.buyerToken` as some merchant code sends it."""
+def _named_token(call: Call) -> tuple[str, str | None]:
+    """The card token a call names (`token.cardToken`, else `buyer.buyerToken` as some merchant code sends
+    it) and the buyer it names, if any; a call naming no token gets the not-found error."""
     token = call.body.get("token")
-    value = token.get("cardToken") if isinstance(token, dict) else None
-    return str(value or _buyer(call).get("buyerToken") or "")
+    value = str((token.get("cardToken") if isinstance(token, dict) else None) or _buyer(call).get("buyerToken") or "")
+    if not value:
+        raise errors.CardTokenNotFound()
+    buyer_id = _buyer(call).get("merchantBuyerId")
+    return value, str(buyer_id) if buyer_id else None
+
+
+def _token_response(record: model.CardToken) -> dict[str, Any]:
+    """One token and its buyer, as a look-up and a delete answer them."""
+    return {
+        "buyer": {"merchantBuyerId": record.buyer_id, "buyerToken": record.buyer_token},
+        "token": _token_view(record),
+    }
 
 
 @bp.route(TOKENS_PATH, methods=["POST"], provide_automatic_options=False)
@@ -96,16 +108,8 @@ def tokenize_card(call: Call) -> Reply:
 def get_card_token(call: Call) -> Reply:
     """One active token of this merchant (of the named buyer, if any)."""
     token_id = accept_token(call)
-    buyer_id = _buyer(call).get("merchantBuyerId")
-    value = _named_token(call)
-    if not value:
-        raise errors.CardTokenNotFound()
-    record = call.state.card_token(value, str(buyer_id) if buyer_id else None)
-    response = {
-        "buyer": {"merchantBuyerId": record.buyer_id, "buyerToken": record.buyer_token},
-        "token": _token_view(record),
-    }
-    return _answer(call, response, token_id)
+    record = call.state.card_token(*_named_token(call))
+    return _answer(call, _token_response(record), token_id)
 
 
 @bp.route(BUYER_TOKENS_PATH, methods=["POST"], provide_automatic_options=False)
@@ -127,13 +131,5 @@ def list_buyer_tokens(call: Call) -> Reply:
 def delete_card_token(call: Call) -> Reply:
     """Delete an active token: later payments, look-ups and deletes with it are refused."""
     token_id = accept_token(call)
-    buyer_id = _buyer(call).get("merchantBuyerId")
-    value = _named_token(call)
-    if not value:
-        raise errors.CardTokenNotFound()
-    record = call.state.delete_token(value, str(buyer_id) if buyer_id else None, now=call.now)
-    response = {
-        "buyer": {"merchantBuyerId": record.buyer_id, "buyerToken": record.buyer_token},
-        "token": _token_view(record),
-    }
-    return _answer(call, response, token_id)
+    record = call.state.delete_token(*_named_token(call), now=call.now)
+    return _answer(call, _token_response(record), token_id)

@@ -18,7 +18,7 @@ from emulator.core.cards import TestCards, mask_pan
 from emulator.core.errors import Reply
 from emulator.core.provider import Call, operation
 from emulator.providers.izipay import errors, model
-from emulator.providers.izipay.routes import DEPOSIT_MESSAGES, accept_token, bp, spend_token
+from emulator.providers.izipay.routes import DEPOSIT_MESSAGES, accept_token, bp, order_reply, spend_token
 
 AUTHORIZE_PATH = "/authorization/api/Process/Authorize"
 CANCEL_PATH = "/cancel/api/Transaction/Cancel"
@@ -206,22 +206,8 @@ def cancel(call: Call) -> Reply:
         amount=order.get("amount"),
     )
     spend_token(call, token_id)
-    message = DEPOSIT_MESSAGES[call.body.get("language") or "ESP"]
-    body = {
-        "header": errors.header_block(call.now, call.now + 0.187, millis_as_string=True),
-        "code": "00",
-        "message": message,
-        "response": {
-            "merchantCode": call.tenant.id,
-            "order": _order_view(record, order),
-            "result": {
-                "messageFriendly": message,
-                "authorizationCode": record.authorization_code,
-                "uniqueId": record.unique_id,
-            },
-        },
-    }
-    return Reply(200, body)
+    result = {"authorizationCode": record.authorization_code, "uniqueId": record.unique_id}
+    return order_reply(call, 0.187, call.tenant.id, _order_view(record, order), result)
 
 
 def _order_view(record: model.Order, sent: dict[str, Any]) -> dict[str, str]:
@@ -246,27 +232,17 @@ def refund(call: Call) -> Reply:
     amount = model.cents(str(requested)) if requested else record.captured - record.refunded
     refunded = call.state.refund(record, amount)
     spend_token(call, token_id)
-    message = DEPOSIT_MESSAGES[call.body.get("language") or "ESP"]
-    body = {
-        "header": errors.header_block(call.now, call.now + 0.231, millis_as_string=True),
-        "code": "00",
-        "message": message,
-        "response": {
-            "merchantCode": call.tenant.id,
-            "order": {
-                **_order_view(record, order),
-                "refundAmount": model.decimal_text(amount),
-                "refundedAmount": model.decimal_text(refunded),
-            },
-            "result": {
-                "messageFriendly": message,
-                "authorizationCode": record.authorization_code,
-                "referenceNumber": record.reference_number,
-                "uniqueId": record.unique_id,
-            },
-        },
+    view = {
+        **_order_view(record, order),
+        "refundAmount": model.decimal_text(amount),
+        "refundedAmount": model.decimal_text(refunded),
     }
-    return Reply(200, body)
+    result = {
+        "authorizationCode": record.authorization_code,
+        "referenceNumber": record.reference_number,
+        "uniqueId": record.unique_id,
+    }
+    return order_reply(call, 0.231, call.tenant.id, view, result)
 
 
 # -- orderinfo Transaction/Search ----------------------------------------------------------------------

@@ -10,6 +10,7 @@ import pytest
 
 ADD, PAY = "DemoMerchantAdd", "DemoMerchantPay"
 LOGIN, PASSWORD = "ivan@example.ru", "secret1"
+CUSTOMER = {"VWUserLgn": LOGIN, "VWUserPsw": PASSWORD}  # the wallet customer most tests use
 MERCHANT_PASSWORD = "123"
 GOOD_CARD = {
     "CardNumber": "4011111111111112",

@@ -16,6 +16,7 @@ from emulator.core.serialize import to_data
 
 from .conftest import (
     ADD,
+    CUSTOMER,
     GOOD_CARD,
     LOGIN,
     MERCHANT_PASSWORD,
@@ -28,8 +29,6 @@ from .conftest import (
     text,
     vw,
 )
-
-CUSTOMER = {"VWUserLgn": LOGIN, "VWUserPsw": PASSWORD}
 
 
 def snapshot(state) -> dict:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .conftest import ADD, GOOD_CARD, LOGIN, PASSWORD, PAY, add_card, attr, init_add, register, text, vw
-
-CUSTOMER = {"VWUserLgn": LOGIN, "VWUserPsw": PASSWORD}
+from .conftest import ADD, CUSTOMER, GOOD_CARD, LOGIN, PASSWORD, PAY, add_card, attr, init_add, register, text, vw
 
 
 def scenario(name: str) -> dict[str, str]:

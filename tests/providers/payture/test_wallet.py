@@ -14,10 +14,10 @@ from emulator.core.serialize import to_data
 
 from .conftest import (
     ADD,
+    CUSTOMER,
     GOOD_CARD,
     LOGIN,
     MERCHANT_PASSWORD,
-    PASSWORD,
     PAY,
     add_card,
     attr,
@@ -27,7 +27,6 @@ from .conftest import (
     vw,
 )
 
-CUSTOMER = {"VWUserLgn": LOGIN, "VWUserPsw": PASSWORD}
 THREE_DS_CARD = {**GOOD_CARD, "CardNumber": "5486732058864471"}
 V21 = "/api/payments/21/payture"
 

@@ -174,17 +174,23 @@ def test_client_verify_webhook_spec_vector():
 LIVE = {name: os.environ.get(f"PAYEMU_LIVE_ZAI_{name}") for name in ("CLIENT_ID", "CLIENT_SECRET", "SCOPE")}
 
 
-@pytest.mark.live
-@pytest.mark.skipif(not all(LIVE.values()), reason="set PAYEMU_LIVE_ZAI_CLIENT_ID, _CLIENT_SECRET and _SCOPE")
-def test_client_against_real_sandbox():
-    zai = ZaiClient(
+def _live_client(**options: str) -> ZaiClient:
+    """A client of Zai's own sandbox, from the PAYEMU_LIVE_ZAI_* settings."""
+    return ZaiClient(
         os.environ.get("PAYEMU_LIVE_ZAI_BASE_URL", "https://test.api.promisepay.com"),
         LIVE["CLIENT_ID"] or "",
         LIVE["CLIENT_SECRET"] or "",
         LIVE["SCOPE"] or "",
         auth_url=os.environ.get("PAYEMU_LIVE_ZAI_AUTH_URL", "https://au-0000.sandbox.auth.assemblypay.com"),
         timeout=30,
+        **options,
     )
+
+
+@pytest.mark.live
+@pytest.mark.skipif(not all(LIVE.values()), reason="set PAYEMU_LIVE_ZAI_CLIENT_ID, _CLIENT_SECRET and _SCOPE")
+def test_client_against_real_sandbox():
+    zai = _live_client()
     run = uuid.uuid4().hex[:12]
     user = zai.create_user(**{**BUYER, "id": f"payemu-{run}", "email": f"payemu-{run}@example.com"})
     token = zai.generate_token(user["id"], "card")
@@ -195,14 +201,8 @@ def test_client_against_real_sandbox():
 @pytest.mark.live
 @pytest.mark.skipif(not all(LIVE.values()), reason="set PAYEMU_LIVE_ZAI_CLIENT_ID, _CLIENT_SECRET and _SCOPE")
 def test_client_money_flow_against_real_sandbox():
-    zai = ZaiClient(
-        os.environ.get("PAYEMU_LIVE_ZAI_BASE_URL", "https://test.api.promisepay.com"),
-        LIVE["CLIENT_ID"] or "",
-        LIVE["CLIENT_SECRET"] or "",
-        LIVE["SCOPE"] or "",
-        auth_url=os.environ.get("PAYEMU_LIVE_ZAI_AUTH_URL", "https://au-0000.sandbox.auth.assemblypay.com"),
-        webhooks_url=os.environ.get("PAYEMU_LIVE_ZAI_WEBHOOKS_URL", "https://sandbox.au-0000.api.assemblypay.com"),
-        timeout=30,
+    zai = _live_client(
+        webhooks_url=os.environ.get("PAYEMU_LIVE_ZAI_WEBHOOKS_URL", "https://sandbox.au-0000.api.assemblypay.com")
     )
     _money_flow(zai, uuid.uuid4().hex[:12], webhook_url=None, browser=False)  # the documented server-side create
 
