@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from emulator.core.serialize import decode_state, encode_state
-from emulator.core.store import Store, open_store
+from emulator.core.store import Store, StoreUnavailable, open_store
 from emulator.core.tenants import Tenant
 
 TENANTS = {("toy", t): Tenant("toy", t, {"secret": f"s-{t}"}) for t in ("a", "b", "c")}
@@ -178,6 +178,37 @@ def test_a_second_store_on_the_same_backend_sees_the_same_state(shared_store: St
         assert store.peek("toy", "a").cards["c1"].uses == 1
     finally:
         other.close()
+
+
+def test_redis_that_forgot_its_scripts_or_dropped_the_connection_still_serves(payemu_redis: str):
+    """A Redis restarted under a running payemu has no scripts and no connection: both come back."""
+    import redis
+
+    store = open_store(payemu_redis, {"toy": ToyState}, _tenant_of)
+    admin = redis.Redis.from_url(payemu_redis)
+    try:
+        store.reset()
+        with store.open("toy", "a") as state:
+            state.counter = 1
+        admin.script_flush()
+        with store.open("toy", "a") as state:
+            state.counter += 1
+        admin.client_kill_filter(_type="normal", skipme=True)  # every connection but this one
+        generation = store.generation()  # a request's first command: sent again on a new connection
+        with store.open("toy", "a") as state:
+            state.counter += 1
+        admin.client_kill_filter(_type="normal", skipme=True)
+        # lost in the middle of a request: answered as unavailable
+        with pytest.raises(StoreUnavailable), store.open("toy", "a") as state:
+            state.counter += 1
+        with store.open("toy", "a") as state:  # the next one connects again
+            state.counter += 1
+        assert store.peek("toy", "a").counter == 4
+        assert store.generation() == generation
+    finally:
+        store.reset()
+        store.close()
+        admin.close()
 
 
 def test_bad_store_urls_are_one_line_errors(tmp_path: Path):
