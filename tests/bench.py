@@ -599,18 +599,23 @@ def compare(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         bare_command = [PYTHON, str(BENCH_DIR / "bare_app.py"), str(bare_port), str(answers_file)]
 
         compile_bytecode()
-        print(f"cold starts ({args.cold_runs} of each) ...", flush=True)
-        cold = {}
-        for name, command_of in (
-            ("WireMock", lambda port: wiremock_command(port, root)),
-            ("bare", lambda port: [PYTHON, str(BENCH_DIR / "bare_app.py"), str(port), str(answers_file)]),
-            ("payemu", lambda port: payemu_command(port)),
-        ):
-            runs = []
-            for _ in range(args.cold_runs):
+        print(f"cold starts ({args.cold_runs} of each, in turn) ...", flush=True)
+        commands = {
+            "WireMock": lambda port: wiremock_command(port, root),
+            "bare": lambda port: [PYTHON, str(BENCH_DIR / "bare_app.py"), str(port), str(answers_file)],
+            "payemu": lambda port: payemu_command(port),
+        }
+        # Round by round, one launch of each server in turn: a load that drifts during the launches (the
+        # machine is shared) then weighs on every server alike, not on whichever ran its launches then.
+        starts: dict[str, list[float]] = {name: [] for name in commands}
+        for _ in range(args.cold_runs):
+            for name, command_of in commands.items():
                 port = free_port()
-                runs.append(cold_start(command_of(port), f"http://127.0.0.1:{port}", token_case))
-            cold[name] = {"median_s": round(statistics.median(runs), 3), "runs_s": [round(r, 3) for r in runs]}
+                starts[name].append(cold_start(command_of(port), f"http://127.0.0.1:{port}", token_case))
+        cold = {
+            name: {"median_s": round(statistics.median(runs), 3), "runs_s": [round(r, 3) for r in runs]}
+            for name, runs in starts.items()
+        }
         for name in cold:
             cold[name]["x_bare"] = round(cold[name]["median_s"] / cold["bare"]["median_s"], 2)
             cold[name]["x_wiremock"] = round(cold[name]["median_s"] / cold["WireMock"]["median_s"], 2)
@@ -858,7 +863,7 @@ def main() -> int:
         "--jvm-warmup", type=int, default=40, help="seconds WireMock serves every case before any row, for its JIT (40)"
     )
     parser.add_argument("--connections", type=int, default=16, help="wrk -c (16)")
-    parser.add_argument("--cold-runs", type=int, default=5, help="cold starts per server; the median is shown (5)")
+    parser.add_argument("--cold-runs", type=int, default=7, help="cold starts per server; the median is shown (7)")
     parser.add_argument("--case", action="append", help="only the cases whose name contains this (repeatable)")
     parser.add_argument("--json", help="also write the results to this file")
     parser.add_argument("--scale", action="store_true", help="instead: payemu with a large Zai state (item 2)")
