@@ -47,6 +47,19 @@ def test_delivers_body_and_headers(dispatcher, payemu_receiver):
     assert delivery.status == "delivered" and [a.status for a in delivery.attempts] == [200]
 
 
+def test_one_url_gets_one_attempt_at_a_time_in_order_and_others_do_not_wait(dispatcher, payemu_receiver):
+    """A receiver sees its events in the order they happened: the next message to a URL leaves only once
+    the one before it was answered (four sender threads would otherwise race). Another URL is not held."""
+    payemu_receiver.holds[:] = [0.4]  # the first request is answered after 0.4 s
+    for n in range(1, 4):
+        _send(dispatcher, payemu_receiver.url + "/a", event=f"a{n}")
+    _send(dispatcher, payemu_receiver.url + "/b", event="b1")
+    events = [r.json()["event"] for r in payemu_receiver.wait_for(4)]
+    assert [e for e in events if e.startswith("a")] == ["a1", "a2", "a3"]
+    assert events.index("b1") < events.index("a2")  # sent while a1 was still waiting for its answer
+    assert dispatcher.wait_idle()
+
+
 def test_retries_wait_on_the_virtual_clock_then_deliver(dispatcher, clock, payemu_receiver):
     payemu_receiver.statuses = [500, 503]
     delivery = _send(dispatcher, payemu_receiver.url, retry_delays=LATER)
