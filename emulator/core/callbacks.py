@@ -35,6 +35,7 @@ QUEUE = "outbox"  # the queue document: order, statuses, due times, claims, held
 RECORD = "outbox/"  # + id: one message and its attempts
 SHARED_POLL_SECONDS = 0.05  # how often a replica looks for work another one queued
 FINISHED = frozenset({"delivered", "failed", "dropped"})
+SENDERS = 4  # sender threads a replica runs; it claims a message only when one of them is free
 
 
 @dataclass
@@ -465,7 +466,7 @@ class Callbacks:
 
     def _ensure_thread(self) -> None:
         if self._thread is None or not self._thread.is_alive():
-            self._pool = self._pool or ThreadPoolExecutor(max_workers=4, thread_name_prefix="payemu-callback")
+            self._pool = self._pool or ThreadPoolExecutor(max_workers=SENDERS, thread_name_prefix="payemu-callback")
             self._thread = threading.Thread(target=self._run, name="payemu-callbacks", daemon=True)
             self._thread.start()
 
@@ -500,6 +501,12 @@ class Callbacks:
     def _run(self) -> None:
         shared = self._store.shared
         while not self._closed:
+            with self._cond:  # every sender busy: a claim would wait in the pool while its lease runs out
+                if self._inflight >= SENDERS:
+                    if not self._closed and not self._kicked:
+                        self._cond.wait(SHARED_POLL_SECONDS if shared else None)
+                    self._kicked = False
+                    continue
             try:
                 delivery_id, next_due = self._claim() if self.enabled else (None, None)
             except Exception:  # the store is out of reach: try again shortly (requests report it)

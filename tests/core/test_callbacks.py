@@ -60,6 +60,21 @@ def test_one_url_gets_one_attempt_at_a_time_in_order_and_others_do_not_wait(disp
     assert dispatcher.wait_idle()
 
 
+def test_a_message_is_claimed_only_when_a_sender_is_free_so_no_lease_runs_out_waiting(clock, payemu_receiver):
+    """Sixteen slow receivers and four senders: a message claimed to wait in the pool would outlive its
+    lease (twice the timeout) there, be claimed again and reach its receiver twice."""
+    callbacks = Callbacks(clock.now, timeout=0.5)  # a 1 s lease
+    try:
+        payemu_receiver.holds[:] = [0.4] * 16
+        for n in range(16):
+            _send(callbacks, f"{payemu_receiver.url}/r{n}", event=f"e{n}")
+        assert callbacks.wait_idle(15)
+        got = sorted(r.json()["event"] for r in payemu_receiver.received)
+        assert got == sorted(f"e{n}" for n in range(16))  # each exactly once
+    finally:
+        callbacks.close()
+
+
 def test_retries_wait_on_the_virtual_clock_then_deliver(dispatcher, clock, payemu_receiver):
     payemu_receiver.statuses = [500, 503]
     delivery = _send(dispatcher, payemu_receiver.url, retry_delays=LATER)
