@@ -152,6 +152,7 @@ def health() -> Any:
             "strict": runtime.config.strict,
             "uptime_seconds": round(time.monotonic() - _STARTED, 3),
             "journal_total": runtime.journal.total,
+            "callbacks": runtime.callbacks.counts(),
         }
     )
 

@@ -180,7 +180,9 @@ class Callbacks:
         self.timeout = timeout
         self.limit = limit
         self.lease_seconds = 2 * timeout  # a claim outlives one attempt; then another replica may take it
-        self._cond = threading.Condition()
+        lock = threading.RLock()
+        self._cond = threading.Condition(lock)  # the dispatcher's: something may be due
+        self._progress = threading.Condition(lock)  # the waiters' (flush, redeliver, wait_idle): an attempt ended
         self._inflight = 0  # this process's attempts under way
         self._kicked = False  # something may be due: the dispatcher looks again before it sleeps
         self._thread: threading.Thread | None = None
@@ -321,6 +323,13 @@ class Callbacks:
 
     # -- admin -----------------------------------------------------------------------------------
 
+    def counts(self) -> dict[str, int]:
+        """How many messages the outbox holds in each status (pending, held, delivered, failed, dropped)."""
+        counted: dict[str, int] = {}
+        for status in self._read()["status"].values():
+            counted[status] = counted.get(status, 0) + 1
+        return counted
+
     def list(self, provider: str | None = None, tenant: str | None = None, status: str | None = None) -> list[Delivery]:
         queue = self._read()
         ids = [i for i in queue["order"] if status is None or queue["status"].get(i) == status]
@@ -437,8 +446,8 @@ class Callbacks:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return False
-            with self._cond:
-                self._cond.wait(min(remaining, 0.02))
+            with self._progress:
+                self._progress.wait(min(remaining, 0.02))
         return True
 
     def wake(self, *moved: Any) -> None:
@@ -527,7 +536,7 @@ class Callbacks:
             with self._cond:
                 self._inflight += 1
             assert self._pool is not None
-            self._pool.submit(self._attempt, delivery)
+            self._pool.submit(self._send_from_here, delivery)
 
     def _http(self) -> Any:
         """This sender thread's requests Session: connections to a receiver are kept alive between
@@ -538,6 +547,41 @@ class Callbacks:
         if session is None:
             session = self._sessions.session = requests.Session()
         return session
+
+    def _send_from_here(self, delivery: Delivery) -> None:
+        """A sender thread's work: `delivery`, then whatever is due next, claimed by this thread itself.
+
+        Handing each next message back through the dispatcher took two thread hand-offs a delivery, and
+        each attempt's end woke the dispatcher to scan the queue for nothing. The bench's Ecommpay row
+        queues ~5 000 callbacks to one URL: they went out at ~160 a second, then ~190 going on here, ~355
+        with the waiters woken apart from the dispatcher (`_progress`), one run each."""
+        current: Delivery | None = delivery
+        try:
+            while current is not None and not self._closed:
+                self._attempt(current)
+                current = self._claim_next()
+        finally:
+            with self._cond:
+                self._inflight -= 1
+                self._kicked = True  # a retry may be queued, or a sender is free for a message of its own
+                self._cond.notify_all()
+                self._progress.notify_all()
+
+    def _claim_next(self) -> Delivery | None:
+        """Claim the next message that may go now and load it (None when there is none, or on a store error)."""
+        if not self.enabled:
+            return None
+        try:
+            delivery_id, _next_due = self._claim()
+            while delivery_id is not None:
+                delivery = self.get(delivery_id)
+                if delivery is not None:
+                    return delivery
+                self._update(lambda queue, gone=delivery_id: {**queue, "claims": _without(queue["claims"], gone)})
+                delivery_id, _next_due = self._claim()
+        except Exception:  # the store is out of reach: the dispatcher tries again shortly
+            return None
+        return None
 
     def _attempt(self, delivery: Delivery) -> None:
         import requests  # imported on first delivery: keeps the server's cold start short
@@ -556,10 +600,8 @@ class Callbacks:
         try:
             self._finish(delivery, attempt)
         finally:
-            with self._cond:
-                self._inflight -= 1
-                self._kicked = True  # a retry may now be queued
-                self._cond.notify_all()
+            with self._progress:
+                self._progress.notify_all()  # those waiting for this attempt (flush, redeliver, wait_idle)
 
     def _finish(self, delivery: Delivery, attempt: Attempt) -> None:
         delivery.attempts.append(attempt)

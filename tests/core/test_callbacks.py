@@ -165,8 +165,10 @@ def test_admin_outbox_lists_flushes_and_redelivers(client, runtime, payemu_recei
     listed = client.get("/__admin/callbacks?provider=toy").get_json()
     assert listed["count"] == 1 and listed["callbacks"][0]["status"] == "dropped"
     assert "4111111111111111" not in listed["callbacks"][0]["body"]
+    assert client.get("/__admin/health").get_json()["callbacks"] == {"dropped": 1}
     redelivered = client.post(f"/__admin/callbacks/{delivery.id}/redeliver").get_json()
     assert redelivered["status"] == "delivered"
+    assert client.get("/__admin/health").get_json()["callbacks"] == {"delivered": 1}
     assert payemu_receiver.wait_for(1)[0].body == b'{"card":"4111111111111111"}'
     assert client.post("/__admin/callbacks/nope/redeliver").status_code == 404
     assert client.post("/__admin/callbacks/flush").get_json()["status"] == "ok"
