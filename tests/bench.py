@@ -597,14 +597,16 @@ def compare(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         answers_file = workdir / "answers.json"
         answers_file.write_text(json.dumps(answers))
         root = wiremock_root(workdir, answers)
-        bare_command = [PYTHON, str(BENCH_DIR / "bare_app.py"), str(bare_port), str(answers_file)]
+
+        def bare_at(port: int) -> list[str]:
+            return [PYTHON, str(BENCH_DIR / "bare_app.py"), str(port), str(answers_file)]
 
         compile_bytecode()
         print(f"cold starts ({args.cold_runs} of each, in turn) ...", flush=True)
         commands = {
             "WireMock": lambda port: wiremock_command(port, root),
-            "bare": lambda port: [PYTHON, str(BENCH_DIR / "bare_app.py"), str(port), str(answers_file)],
-            "payemu": lambda port: payemu_command(port),
+            "bare": bare_at,
+            "payemu": payemu_command,
         }
         # Round by round, one launch of each server in turn: a load that drifts during the launches (the
         # machine is shared) then weighs on every server alike, not on whichever ran its launches then.
@@ -623,7 +625,7 @@ def compare(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
 
         wiremock_port = free_port()
         wiremock = launch(wiremock_command(wiremock_port, root))
-        bare = launch(bare_command)
+        bare = launch(bare_at(bare_port))
         started += [wiremock, bare]
         servers += [
             Server("WireMock", f"http://127.0.0.1:{wiremock_port}", wiremock, "wiremock"),

@@ -517,10 +517,10 @@ class Callbacks:
                     self._kicked = False
                     continue
             try:
-                delivery_id, next_due = self._claim() if self.enabled else (None, None)
+                delivery, next_due = self._claim_loaded() if self.enabled else (None, None)
             except Exception:  # the store is out of reach: try again shortly (requests report it)
-                delivery_id, next_due = None, None
-            if delivery_id is None:
+                delivery, next_due = None, None
+            if delivery is None:
                 wait = None if next_due is None else max(next_due - self._now(), 0.001)
                 if shared:
                     wait = SHARED_POLL_SECONDS if wait is None else min(wait, SHARED_POLL_SECONDS)
@@ -528,10 +528,6 @@ class Callbacks:
                     if not self._closed and not self._kicked:
                         self._cond.wait(wait)
                     self._kicked = False
-                continue
-            delivery = self.get(delivery_id)
-            if delivery is None:  # forgotten meanwhile (a reset): drop the claim
-                self._update(lambda queue, gone=delivery_id: {**queue, "claims": _without(queue["claims"], gone)})
                 continue
             with self._cond:
                 self._inflight += 1
@@ -568,20 +564,23 @@ class Callbacks:
                 self._progress.notify_all()
 
     def _claim_next(self) -> Delivery | None:
-        """Claim the next message that may go now and load it (None when there is none, or on a store error)."""
-        if not self.enabled:
-            return None
+        """The next message this sender may send now (None when there is none, or on a store error)."""
         try:
-            delivery_id, _next_due = self._claim()
-            while delivery_id is not None:
-                delivery = self.get(delivery_id)
-                if delivery is not None:
-                    return delivery
-                self._update(lambda queue, gone=delivery_id: {**queue, "claims": _without(queue["claims"], gone)})
-                delivery_id, _next_due = self._claim()
+            return self._claim_loaded()[0] if self.enabled else None
         except Exception:  # the store is out of reach: the dispatcher tries again shortly
             return None
-        return None
+
+    def _claim_loaded(self) -> tuple[Delivery | None, float | None]:
+        """Claim the first message that may go now and load its record; a message forgotten meanwhile (a
+        reset) loses its claim. Returns it, or None and when the next message falls due."""
+        while True:
+            delivery_id, next_due = self._claim()
+            if delivery_id is None:
+                return None, next_due
+            delivery = self.get(delivery_id)
+            if delivery is not None:
+                return delivery, None
+            self._update(lambda queue, gone=delivery_id: {**queue, "claims": _without(queue["claims"], gone)})
 
     def _attempt(self, delivery: Delivery) -> None:
         import requests  # imported on first delivery: keeps the server's cold start short

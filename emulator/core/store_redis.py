@@ -1,7 +1,8 @@
 """The Redis backend (`--store redis://host:port/db`): N replicas on one Redis act as one emulator.
 
-Atomicity comes from Redis itself: a tenant's state is changed under a Redis lock (redis-py's `Lock`:
-`SET NX PX` to take it, a Lua script to release only one's own), counters are `INCR`, owners a hash,
+Atomicity comes from Redis itself: a tenant's state is changed under a Redis lock (the TAKE script:
+`SET NX PX` and the state read in one round trip; GIVE writes it and releases only one's own lock),
+counters are `INCR`, owners a hash,
 documents plain keys with a generation counter bumped in the same `MULTI`. Nothing is read, checked
 and written back in Python without the tenant's lock held.
 """
@@ -23,6 +24,7 @@ from emulator.core.errors import ConfigError
 from emulator.core.store import PersistentStore, StateClass, StoreUnavailable, TenantOf
 
 PREFIX = "payemu:"
+GENERATION = f"{PREFIX}generation"  # bumped with every document change (core/store.py)
 LOCK_SECONDS = 30.0  # a replica killed while holding a lock frees it after this long
 LOCK_WAIT_SECONDS = 10.0
 T = TypeVar("T")
@@ -99,7 +101,6 @@ class RedisStore(PersistentStore):
         self._take = self._pool_client.register_script(TAKE)
         self._append = self._pool_client.register_script(APPEND)
         self._give = self._pool_client.register_script(GIVE)
-        self._generation_get = ("GET", f"{PREFIX}generation")
 
     @property
     def redis(self) -> redis.Redis:
@@ -198,7 +199,7 @@ class RedisStore(PersistentStore):
             pipe.multi()
             pipe.set(key, json.dumps(value, separators=(",", ":")))
             if not quiet:
-                pipe.incr(f"{PREFIX}generation")
+                pipe.incr(GENERATION)
             return value
 
         return self.redis.transaction(attempt, key, value_from_callable=True)
@@ -226,9 +227,7 @@ class RedisStore(PersistentStore):
     @_reachable
     def log_append(self, name: str, items: list[bytes], limit: int) -> None:
         if items:
-            self._append(
-                keys=(f"{PREFIX}log:{name}", f"{PREFIX}count:log:{name}"), args=(limit, *items), client=self.redis
-            )
+            self._run(self._append, (f"{PREFIX}log:{name}", f"{PREFIX}count:log:{name}"), (limit, *items))
 
     @_reachable
     def log_read(self, name: str) -> list[tuple[int, bytes]]:
@@ -261,9 +260,9 @@ class RedisStore(PersistentStore):
         # Every request starts here, so a connection Redis closed while it sat idle (a Redis restart) is
         # made again before anything is changed: this GET is the one command safe to send twice.
         try:
-            return int(self._command(*self._generation_get) or 0)
+            return int(self._command("GET", GENERATION) or 0)
         except redis.ConnectionError:
-            return int(self._command(*self._generation_get) or 0)
+            return int(self._command("GET", GENERATION) or 0)
 
     @_reachable
     def reset(self, provider: str | None = None, tenant: str | None = None) -> None:
